@@ -1,0 +1,92 @@
+"""xdomain web demo: explore unsupervised cross-domain image translation in the browser.
+
+    python app.py [--host 127.0.0.1] [--port 7860] [--share]
+
+One tab per area, each built by ``ui/tabs/<name>.py`` from the registry. A tab whose module or
+checkpoint is missing or broken shows a short explanation; it never takes the others down.
+Binds 127.0.0.1 and does not share unless told to.
+"""
+from __future__ import annotations
+
+import argparse
+import importlib
+import logging
+import os
+
+os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
+os.environ.setdefault("HF_HUB_DISABLE_TELEMETRY", "1")
+
+import gradio as gr  # noqa: E402
+
+from xdomain import __version__  # noqa: E402
+
+TITLE = "xdomain — explore unsupervised cross-domain image translation"
+MAX_UPLOAD = "20mb"
+# (module under ui/tabs, tab label, one-line explanation shown when the tab cannot be built)
+TABS: list[tuple[str, str, str]] = [
+    ("translate", "Translate", "Translate an image between domains with diverse outputs."),
+    ("interpolate", "Interpolate", "Morph shared (content) or exclusive (style) codes between two images."),
+    ("analogies", "Analogies", "Combine the content of one image with the style of another."),
+    ("retrieve", "Retrieve", "Cross-domain nearest neighbours by shared, exclusive or pixel features."),
+    ("toy2d", "Toy 2D mode collapse", "DiscoGAN's toy experiment: GAN vs GAN+reconstruction vs DiscoGAN, trained live."),
+    ("face", "Face → emoji / attribute", "Upload your face and get an emoji or another attribute."),
+]
+INTRO = f"""# xdomain <small>v{__version__}</small>
+Re-implementations of **DiscoGAN**, **CoGAN**, **UNIT**, **DTN** and **cross-domain disentanglement**,
+trained on CPU with real datasets. Pick a tab; every model runs on this machine."""
+
+log = logging.getLogger("xdomain.app")
+
+
+def _build_tab(module: str, blurb: str) -> None:
+    """Build one tab; any failure becomes a message inside that tab only."""
+    gr.Markdown(f"*{blurb}*")
+    try:
+        mod = importlib.import_module(f"ui.tabs.{module}")
+    except ModuleNotFoundError as e:
+        if e.name and e.name.startswith("ui.tabs"):
+            gr.Markdown("This tab's models have not landed yet; it will appear here when they do.")
+            return
+        log.exception("tab %s failed to import", module)
+        gr.Markdown(f"This tab could not be loaded ({e}). The other tabs still work.")
+        return
+    except Exception as e:  # noqa: BLE001 - one broken tab must not take down the app
+        log.exception("tab %s failed to import", module)
+        gr.Markdown(f"This tab could not be loaded ({type(e).__name__}: {e}). The other tabs still work.")
+        return
+    try:
+        mod.build()
+    except Exception as e:  # noqa: BLE001
+        log.exception("tab %s failed to build", module)
+        gr.Markdown(f"This tab could not be built ({type(e).__name__}: {e}). The other tabs still work.")
+
+
+def build_demo() -> gr.Blocks:
+    with gr.Blocks(title=TITLE, analytics_enabled=False) as demo:
+        gr.Markdown(INTRO)
+        with gr.Tabs():
+            for module, label, blurb in TABS:
+                with gr.Tab(label, id=module, elem_id=f"tab-{module}"):
+                    _build_tab(module, blurb)
+    return demo
+
+
+demo = build_demo()
+
+
+def main(argv: list[str] | None = None) -> None:
+    p = argparse.ArgumentParser(description=TITLE)
+    p.add_argument("--host", default="127.0.0.1", help="interface to bind (default 127.0.0.1: this machine only)")
+    p.add_argument("--port", type=int, default=int(os.environ.get("GRADIO_SERVER_PORT", 7860)))
+    p.add_argument("--share", action="store_true", help="create a public gradio.live link (off by default)")
+    p.add_argument("--no-browser", action="store_true", help="do not open a browser tab")
+    a = p.parse_args(argv)
+    logging.basicConfig(level=logging.INFO)
+    demo.queue(default_concurrency_limit=2).launch(
+        server_name=a.host, server_port=a.port, share=a.share, inbrowser=not a.no_browser,
+        max_file_size=MAX_UPLOAD, show_error=True,
+    )
+
+
+if __name__ == "__main__":
+    main()

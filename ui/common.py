@@ -1,0 +1,91 @@
+"""Shared UI plumbing: the cached model loader, friendly errors, image conversions.
+
+Every handler turns failures into ``gr.Error``/markdown messages a person can act on — never a
+stack trace. Models load lazily, once, and are cached; one broken checkpoint only disables the
+controls that need it.
+"""
+from __future__ import annotations
+
+import functools
+import logging
+import threading
+from typing import Any, Callable
+
+import gradio as gr
+import numpy as np
+import torch
+
+from xdomain import hub, registry
+from xdomain.imageio import ImageInputError
+
+log = logging.getLogger("xdomain.ui")
+_lock = threading.Lock()
+_models: dict[str, Any] = {}
+
+
+def load_model(name: str):
+    """Load a registered checkpoint once (thread-safe) and cache it; raises ``gr.Error`` on failure."""
+    with _lock:
+        if name in _models:
+            return _models[name]
+        try:
+            model = hub.load_model(name, device="cpu")
+        except (hub.CheckpointError, KeyError) as e:
+            raise gr.Error(f"Model '{name}' is not available: {e}") from None
+        _models[name] = model
+        return model
+
+
+def checkpoint_status(name: str) -> str | None:
+    """None when the checkpoint is available locally/in the cache, else a short explanation."""
+    try:
+        spec = registry.get_checkpoint(name)
+    except KeyError as e:
+        return str(e)
+    try:
+        hub.resolve(spec.name, allow_download=False)
+        return None
+    except hub.CheckpointError:
+        return (f"The checkpoint **{name}** has not landed yet (no folder `checkpoints/{name}`). "
+                f"Train it with `python -m xdomain train {spec.method}` or publish it to the Hub as `{spec.hub_repo_id}`.")
+
+
+def friendly(fn: Callable) -> Callable:
+    """Decorator for handlers: known problems → ``gr.Error`` with a plain message; others logged."""
+
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        try:
+            with torch.inference_mode():
+                return fn(*args, **kwargs)
+        except gr.Error:
+            raise
+        except (ImageInputError, hub.CheckpointError, FileNotFoundError, KeyError, ValueError) as e:
+            raise gr.Error(str(e).strip("'\"")) from None
+        except Exception:  # noqa: BLE001 - the UI must never show a traceback
+            log.exception("handler %s failed", fn.__name__)
+            raise gr.Error("Something went wrong while processing this request; see the server log.") from None
+
+    return wrapper
+
+
+def to_uint8(t: torch.Tensor) -> np.ndarray:
+    """[C,H,W] or [B,C,H,W] in [-1,1] → HWC (or BHWC) uint8 for display."""
+    t = ((t.detach().float().cpu().clamp(-1, 1) + 1) * 127.5).round().to(torch.uint8)
+    return t.permute(*range(t.ndim - 3), -2, -1, -3).numpy()
+
+
+def grid(images: torch.Tensor, nrow: int, pad: int = 2) -> np.ndarray:
+    """[B,C,H,W] in [-1,1] → one uint8 HWC grid image (torchvision's make_grid)."""
+    from torchvision.utils import make_grid
+
+    g = make_grid(images.detach().float().cpu().clamp(-1, 1), nrow=nrow, padding=pad, normalize=True, value_range=(-1, 1), pad_value=1.0)
+    return (g.mul(255).round().to(torch.uint8).permute(1, 2, 0).numpy())
+
+
+def missing_panel(names: list[str]) -> bool:
+    """Render a short markdown explanation for missing checkpoints; True if any is missing."""
+    msgs = [m for m in (checkpoint_status(n) for n in names) if m]
+    if msgs:
+        gr.Markdown("\n\n".join(msgs))
+    return bool(msgs)

@@ -1,0 +1,5 @@
+import sys
+
+from xdomain.cli import main
+
+sys.exit(main())

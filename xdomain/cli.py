@@ -1,0 +1,173 @@
+"""``python -m xdomain`` — the command-line contract other tools and checks rely on.
+
+    list [--json]                                   methods and checkpoints
+    train <method> [--config F] [--set k=v ...] [--out DIR] [--resume] [--device auto] [--data-root D]
+    eval <checkpoint-name-or-dir> [--json] [--limit N] [--write]
+    translate <checkpoint> --input IMG --output IMG [--direction a2b|b2a] [--seed N]
+    publish <checkpoint-dir> --repo-id ID [--revision R] [--private]
+
+Errors a user can fix (unknown names, missing data, bad images, corrupt checkpoints) print one
+line on stderr and exit with status 2 — no traceback.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import time
+from pathlib import Path
+
+os.environ.setdefault("HF_HUB_DISABLE_TELEMETRY", "1")
+
+
+def _cmd_list(args: argparse.Namespace) -> int:
+    from xdomain import hub, registry
+
+    methods = [{"name": m.name, "paper": m.paper, "summary": m.summary} for m in registry.METHODS.values()]
+    ckpts = [hub.describe(n) for n in registry.CHECKPOINTS]
+    if args.json:
+        print(json.dumps({"methods": methods, "checkpoints": ckpts}))
+        return 0
+    print("methods:")
+    for m in methods:
+        print(f"  {m['name']:<14} {m['summary']}")
+    print("checkpoints:")
+    for c in ckpts:
+        where = c["path"] if c["source"] == "local" else f"hub:{c['repo_id']}@{c['revision']}"
+        metrics = ", ".join(f"{k}={v:.4g}" for k, v in list(c["metrics"].items())[:4] if isinstance(v, (int, float)))
+        print(f"  {c['name']:<28} {c['method']:<12} {c['dataset']:<20} {where}")
+        if metrics:
+            print(f"  {'':<28} {metrics}")
+    return 0
+
+
+def _cmd_train(args: argparse.Namespace) -> int:
+    from xdomain import registry, train
+    from xdomain.config import apply_overrides, load_config_file
+
+    cls = registry.get_method(args.method)
+    out = Path(args.out or f"runs/{args.method}")
+    if args.config:
+        cfg = load_config_file(cls.Config, args.config)
+    elif args.resume and (out / train.STATE_META).exists():
+        cfg = cls.Config.from_dict(json.loads((out / train.STATE_META).read_text())["config"])
+    else:
+        cfg = cls.Config()
+    cfg = apply_overrides(cfg, args.set)
+    t0 = time.perf_counter()
+    folder = train.train(args.method, cfg, out, data_root=args.data_root, device=args.device,
+                         resume=args.resume, evaluate=not args.no_eval)
+    if int(os.environ.get("RANK", "0")) == 0:
+        print(f"wrote {folder} in {time.perf_counter() - t0:.1f} s")
+    return 0
+
+
+def _cmd_eval(args: argparse.Namespace) -> int:
+    from xdomain import hub
+    from xdomain.data import resolve_root
+    from xdomain.train import pick_device
+
+    model = hub.load_model(args.checkpoint, device=pick_device(args.device))
+    t0 = time.perf_counter()
+    metrics = model.evaluate(resolve_root(args.data_root), limit=args.limit)
+    metrics = {k: (float(v) if hasattr(v, "__float__") else v) for k, v in metrics.items()}
+    dt = time.perf_counter() - t0
+    if args.write:
+        hub.update_metrics(model.checkpoint_dir, metrics)
+    if args.json:
+        print(json.dumps(metrics))
+    else:
+        for k, v in metrics.items():
+            print(f"{k:<40} {v:.4f}" if isinstance(v, float) else f"{k:<40} {v}")
+        print(f"({dt:.1f} s)")
+    return 0
+
+
+def _cmd_translate(args: argparse.Namespace) -> int:
+    import torch
+
+    from xdomain import hub, imageio
+
+    model = hub.load_model(args.checkpoint)
+    size, channels = getattr(model, "image_size", 32), getattr(model, "channels", 3)
+    x = imageio.load_tensor(args.input, size, channels)
+    with torch.no_grad():
+        y = model.translate(x, direction=args.direction, seed=args.seed)
+    imageio.save_png(y, args.output)
+    print(f"wrote {args.output}")
+    return 0
+
+
+def _cmd_publish(args: argparse.Namespace) -> int:
+    from xdomain import hub
+
+    url = hub.publish(args.checkpoint_dir, args.repo_id, revision=args.revision, private=args.private)
+    print(f"published {args.checkpoint_dir} → {args.repo_id}: {url}")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="python -m xdomain", description="Unsupervised cross-domain image translation.")
+    sub = p.add_subparsers(dest="cmd", required=True)
+
+    s = sub.add_parser("list", help="methods and checkpoints")
+    s.add_argument("--json", action="store_true")
+    s.set_defaults(fn=_cmd_list)
+
+    s = sub.add_parser("train", help="train a method; writes a checkpoint folder")
+    s.add_argument("method")
+    s.add_argument("--config", help="JSON config file (a bare config or a checkpoint's config.json)")
+    s.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="override a config field")
+    s.add_argument("--out", help="output folder (default runs/<method>)")
+    s.add_argument("--resume", action="store_true", help="continue from <out>/train_state.safetensors")
+    s.add_argument("--device", default="auto", help="auto (CUDA if present), cpu, cuda, cuda:1 ...")
+    s.add_argument("--data-root", help="datasets folder (default $XDOMAIN_DATA or ../shared/data)")
+    s.add_argument("--no-eval", action="store_true", help="skip the metrics at the end")
+    s.set_defaults(fn=_cmd_train)
+
+    s = sub.add_parser("eval", help="recompute a checkpoint's paper metrics")
+    s.add_argument("checkpoint")
+    s.add_argument("--json", action="store_true", help="print one JSON object as the last line")
+    s.add_argument("--limit", type=int, default=None, help="evaluate on the first N test samples")
+    s.add_argument("--device", default="auto")
+    s.add_argument("--data-root")
+    s.add_argument("--write", action="store_true", help="store the metrics in the checkpoint's config.json")
+    s.set_defaults(fn=_cmd_eval)
+
+    s = sub.add_parser("translate", help="translate one image")
+    s.add_argument("checkpoint")
+    s.add_argument("--input", required=True)
+    s.add_argument("--output", required=True)
+    s.add_argument("--direction", default="a2b", choices=["a2b", "b2a"])
+    s.add_argument("--seed", type=int, default=0)
+    s.set_defaults(fn=_cmd_translate)
+
+    s = sub.add_parser("publish", help="upload a checkpoint folder to the Hugging Face Hub")
+    s.add_argument("checkpoint_dir")
+    s.add_argument("--repo-id", required=True)
+    s.add_argument("--revision", default=None)
+    s.add_argument("--private", action="store_true")
+    s.set_defaults(fn=_cmd_publish)
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    from xdomain.data import DatasetMissingError
+    from xdomain.hub import CheckpointError
+    from xdomain.imageio import ImageInputError
+
+    try:
+        return args.fn(args)
+    except (CheckpointError, DatasetMissingError, ImageInputError, KeyError, ValueError) as e:
+        msg = e.args[0] if isinstance(e, KeyError) and e.args else e
+        print(f"error: {msg}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

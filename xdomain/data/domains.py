@@ -1,0 +1,176 @@
+"""Named derived domains, deterministic under a seed. Configs refer to them by name.
+
+``get_domains(name, root, split, seed)`` returns a dict of float tensors in ``[-1, 1]``
+(``NCHW``) under keys ``"A"`` and ``"B"`` plus optional ``"label_A"``/``"label_B"`` and,
+for paired domains, ``paired=True`` meaning row *i* of A and row *i* of B show the same source.
+
+| name | A | B | paired |
+|---|---|---|---|
+| ``mnist_cd_cb`` | MNIST-CD: digit in a random colour on black | MNIST-CB: white digit on a random colour | yes |
+| ``mnist_edge`` | MNIST | its edge map (CoGAN) | yes |
+| ``mnist_negative`` | MNIST | its negative (CoGAN) | yes |
+| ``usps_mnist`` | USPS (resized) | MNIST | no |
+| ``fashion_bags_shoes`` | Fashion-MNIST bags | sneakers + ankle boots | no |
+| ``celeba_<Attr>`` | CelebA faces with Attr | without | no |
+| ``celeba_blond_black`` | Blond_Hair (not Black_Hair) | Black_Hair (not Blond_Hair) | no |
+
+Splits: MNIST-derived ``train`` = first 50,000 training images, ``val`` = last 10,000,
+``test`` = the 10,000 test images (the paper's protocol). CelebA uses the official
+identity-disjoint partition.
+"""
+from __future__ import annotations
+
+from typing import Callable
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from xdomain.data import sources
+
+Builder = Callable[..., dict]
+DATASETS: dict[str, Builder] = {}
+
+
+def register_dataset(name: str) -> Callable[[Builder], Builder]:
+    def deco(fn: Builder) -> Builder:
+        DATASETS[name] = fn
+        return fn
+
+    return deco
+
+
+def get_domains(name: str, root, split: str = "train", seed: int = 0, size: int | None = None) -> dict:
+    if name.startswith("celeba_") and name not in DATASETS:
+        return celeba_attribute(root, split, name[len("celeba_"):], size=size or 64)
+    if name not in DATASETS:
+        raise KeyError(f"unknown dataset {name!r}; known: {', '.join(sorted(DATASETS))}, celeba_<Attribute>")
+    kw = {"size": size} if size else {}
+    return DATASETS[name](root, split, seed, **kw)
+
+
+# ------------------------------------------------------------------------------ helpers
+def to_tensor(x: np.ndarray) -> torch.Tensor:
+    """uint8 [N,H,W] or [N,H,W,C] → float [N,C,H,W] in [-1, 1]."""
+    t = torch.from_numpy(np.ascontiguousarray(x)).float().div_(127.5).sub_(1.0)
+    return t.unsqueeze(1) if t.ndim == 3 else t.permute(0, 3, 1, 2).contiguous()
+
+
+def resize(t: torch.Tensor, size: int) -> torch.Tensor:
+    if t.shape[-1] == size:
+        return t
+    return F.interpolate(t, size=(size, size), mode="bilinear", align_corners=False, antialias=True).clamp_(-1, 1)
+
+
+def _mnist_split(root, split: str) -> tuple[np.ndarray, np.ndarray]:
+    if split == "test":
+        return sources.load_mnist(root, "test")
+    x, y = sources.load_mnist(root, "train")
+    if split == "train":
+        return x[:50000], y[:50000]
+    if split == "val":
+        return x[50000:], y[50000:]
+    raise ValueError(f"split must be train/val/test, got {split!r}")
+
+
+def _pad32(x: np.ndarray) -> np.ndarray:
+    return np.pad(x, ((0, 0), (2, 2), (2, 2)))  # 28 → 32, as is usual for MNIST GANs
+
+
+def random_colours(n: int, seed: int, split: str, tag: str) -> np.ndarray:
+    """[n,3] float colours in [0,1], one stream per (seed, split, domain)."""
+    salt = {"train": 0, "val": 1, "test": 2}[split] * 10 + {"CD": 1, "CB": 2}[tag]
+    return np.random.default_rng([seed, salt]).random((n, 3), dtype=np.float32)
+
+
+def colour_digit(gray: np.ndarray, colours: np.ndarray) -> np.ndarray:
+    """MNIST-CD: the digit takes the colour, background stays black. uint8 [N,H,W,3]."""
+    g = gray.astype(np.float32)[..., None] / 255.0
+    return np.round(g * colours[:, None, None, :] * 255).astype(np.uint8)
+
+
+def colour_background(gray: np.ndarray, colours: np.ndarray) -> np.ndarray:
+    """MNIST-CB: the digit stays white, the background takes the colour. uint8 [N,H,W,3]."""
+    g = gray.astype(np.float32)[..., None] / 255.0
+    return np.round((g + (1 - g) * colours[:, None, None, :]) * 255).astype(np.uint8)
+
+
+# ------------------------------------------------------------------------------ datasets
+@register_dataset("mnist_cd_cb")
+def mnist_cd_cb(root, split: str = "train", seed: int = 0, size: int = 32) -> dict:
+    x, y = _mnist_split(root, split)
+    x = _pad32(x)
+    a = colour_digit(x, random_colours(len(x), seed, split, "CD"))
+    b = colour_background(x, random_colours(len(x), seed, split, "CB"))
+    yt = torch.from_numpy(y)
+    return {"A": resize(to_tensor(a), size), "B": resize(to_tensor(b), size), "label_A": yt, "label_B": yt.clone(),
+            "paired": True, "names": ("MNIST-CD", "MNIST-CB")}
+
+
+def edges(gray: np.ndarray) -> np.ndarray:
+    """Morphological gradient (3×3 dilation − erosion): a thin edge map of each digit."""
+    t = torch.from_numpy(gray).float().unsqueeze(1)
+    dil = F.max_pool2d(t, 3, 1, 1)
+    ero = -F.max_pool2d(-t, 3, 1, 1)
+    return (dil - ero).clamp(0, 255).squeeze(1).to(torch.uint8).numpy()
+
+
+@register_dataset("mnist_edge")
+def mnist_edge(root, split: str = "train", seed: int = 0, size: int = 28) -> dict:
+    x, y = _mnist_split(root, split)
+    yt = torch.from_numpy(y)
+    return {"A": resize(to_tensor(x), size), "B": resize(to_tensor(edges(x)), size), "label_A": yt, "label_B": yt.clone(),
+            "paired": True, "names": ("MNIST", "MNIST-edge")}
+
+
+@register_dataset("mnist_negative")
+def mnist_negative(root, split: str = "train", seed: int = 0, size: int = 28) -> dict:
+    x, y = _mnist_split(root, split)
+    yt = torch.from_numpy(y)
+    return {"A": resize(to_tensor(x), size), "B": resize(to_tensor(255 - x), size), "label_A": yt, "label_B": yt.clone(),
+            "paired": True, "names": ("MNIST", "MNIST-negative")}
+
+
+@register_dataset("usps_mnist")
+def usps_mnist(root, split: str = "train", seed: int = 0, size: int = 32) -> dict:
+    ux, uy = sources.load_usps(root, "test" if split == "test" else "train")
+    mx, my = sources.load_mnist(root, "test" if split == "test" else "train")
+    return {"A": resize(to_tensor(ux), size), "B": resize(to_tensor(_pad32(mx)), size),
+            "label_A": torch.from_numpy(uy), "label_B": torch.from_numpy(my), "paired": False, "names": ("USPS", "MNIST")}
+
+
+@register_dataset("fashion_bags_shoes")
+def fashion_bags_shoes(root, split: str = "train", seed: int = 0, size: int = 32) -> dict:
+    x, y = sources.load_fashion_mnist(root, "test" if split == "test" else "train")
+    x = _pad32(x)
+    bags, shoes = x[y == 8], x[np.isin(y, [7, 9])]
+    return {"A": resize(to_tensor(bags), size), "B": resize(to_tensor(shoes), size),
+            "label_A": torch.full((len(bags),), 8), "label_B": torch.from_numpy(y[np.isin(y, [7, 9])]),
+            "paired": False, "names": ("bags", "shoes")}
+
+
+def celeba_split(root, split: str) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+    x, cols = sources.load_celeba(root)
+    keep = cols["split"] == split
+    return x, {k: v[keep] for k, v in cols.items()} | {"index": np.nonzero(keep)[0]}
+
+
+def celeba_attribute(root, split: str, attr: str, size: int = 64, negative: str | None = None) -> dict:
+    """A = faces with ``attr``, B = faces without (or with ``negative``), identity-disjoint split."""
+    if attr not in sources.CELEBA_ATTRS:
+        raise KeyError(f"unknown CelebA attribute {attr!r}; known: {', '.join(sources.CELEBA_ATTRS)}")
+    x, cols = celeba_split(root, split)
+    pos = cols[attr].copy()
+    neg = ~cols[attr] if negative is None else cols[negative] & ~cols[attr]
+    if negative is not None:
+        pos &= ~cols[negative]
+    ia, ib = cols["index"][pos], cols["index"][neg]
+    attrs = np.stack([cols[a] for a in sources.CELEBA_ATTRS], 1)
+    return {"A": resize(to_tensor(np.asarray(x[ia])), size), "B": resize(to_tensor(np.asarray(x[ib])), size),
+            "attrs_A": torch.from_numpy(attrs[pos]), "attrs_B": torch.from_numpy(attrs[neg]),
+            "paired": False, "names": (attr, negative or f"not {attr}")}
+
+
+@register_dataset("celeba_blond_black")
+def celeba_blond_black(root, split: str = "train", seed: int = 0, size: int = 64) -> dict:
+    return celeba_attribute(root, split, "Blond_Hair", size, negative="Black_Hair")

@@ -1,0 +1,175 @@
+"""Loaders for the raw staged datasets (uint8 numpy arrays; nothing is copied into the repo).
+
+Each loader names the files it expects; a missing one raises :class:`DatasetMissingError`
+saying which files, where, and how to get them.
+"""
+from __future__ import annotations
+
+import csv
+import hashlib
+import os
+import tarfile
+from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+CELEBA_ATTRS = (
+    "5_o_Clock_Shadow Arched_Eyebrows Attractive Bags_Under_Eyes Bald Bangs Big_Lips Big_Nose Black_Hair "
+    "Blond_Hair Blurry Brown_Hair Bushy_Eyebrows Chubby Double_Chin Eyeglasses Goatee Gray_Hair Heavy_Makeup "
+    "High_Cheekbones Male Mouth_Slightly_Open Mustache Narrow_Eyes No_Beard Oval_Face Pale_Skin Pointy_Nose "
+    "Receding_Hairline Rosy_Cheeks Sideburns Smiling Straight_Hair Wavy_Hair Wearing_Earrings Wearing_Hat "
+    "Wearing_Lipstick Wearing_Necklace Wearing_Necktie Young"
+).split()
+# Official CelebA partition by file id; identity-disjoint on the staged subset.
+CELEBA_SPLITS = {"train": (1, 162770), "val": (162771, 182637), "test": (182638, 202599)}
+
+
+class DatasetMissingError(FileNotFoundError):
+    def __init__(self, name: str, files: list[Path], hint: str = ""):
+        self.name, self.files = name, files
+        msg = f"dataset {name!r} not found: expected {', '.join(str(f) for f in files)}"
+        msg += ". Set --data-root or XDOMAIN_DATA to the folder holding it"
+        if hint:
+            msg += f"; {hint}"
+        super().__init__(msg)
+
+
+def resolve_root(root: str | os.PathLike | None = None) -> Path:
+    """--data-root > $XDOMAIN_DATA > ../shared/data beside the repo > ~/.cache/xdomain/data."""
+    if root:
+        return Path(root).expanduser()
+    env = os.environ.get("XDOMAIN_DATA")
+    if env:
+        return Path(env).expanduser()
+    shared = REPO_ROOT.parent / "shared" / "data"
+    if shared.is_dir():
+        return shared
+    return Path.home() / ".cache" / "xdomain" / "data"
+
+
+def cache_dir() -> Path:
+    d = Path(os.environ.get("XDOMAIN_CACHE", Path.home() / ".cache" / "xdomain"))
+    d.mkdir(parents=True, exist_ok=True)
+    return d
+
+
+def _need(root: Path, name: str, rel: str, hint: str = "") -> Path:
+    p = Path(root) / rel
+    if not p.is_file():
+        raise DatasetMissingError(name, [p], hint)
+    return p
+
+
+@lru_cache(maxsize=8)
+def _npz(path: str) -> dict[str, np.ndarray]:
+    with np.load(path, allow_pickle=False) as d:
+        return {k: d[k] for k in d.files}
+
+
+def _split_xy(d: dict[str, np.ndarray], split: str) -> tuple[np.ndarray, np.ndarray]:
+    if split not in ("train", "test"):
+        raise ValueError(f"split must be 'train' or 'test', got {split!r}")
+    return d[f"x_{split}"], d[f"y_{split}"].astype(np.int64)
+
+
+def load_mnist(root: Path, split: str = "train") -> tuple[np.ndarray, np.ndarray]:
+    """(x uint8 [N,28,28] white-on-black, y int64 [N])."""
+    p = _need(root, "mnist", "mnist/mnist.npz",
+              "torchvision.datasets.MNIST(download=True) can fetch it where there is internet")
+    return _split_xy(_npz(str(p)), split)
+
+
+def load_fashion_mnist(root: Path, split: str = "train") -> tuple[np.ndarray, np.ndarray]:
+    p = _need(root, "fashion_mnist", "fashion_mnist/fashion_mnist.npz", "Debian: apt-get install dataset-fashion-mnist")
+    return _split_xy(_npz(str(p)), split)
+
+
+def load_usps(root: Path, split: str = "train") -> tuple[np.ndarray, np.ndarray]:
+    """(x uint8 [N,16,16], y)."""
+    p = _need(root, "usps", "usps/usps.npz")
+    return _split_xy(_npz(str(p)), split)
+
+
+def load_emoji(root: Path, *, vendors: tuple[str, ...] | None = None, subcategories: tuple[str, ...] | None = None,
+               skin_tones: tuple[str, ...] | None = None) -> dict[str, np.ndarray]:
+    """Emoji images [N,64,64,3] uint8 on white plus their metadata columns, filtered.
+
+    ``subcategories`` entries ending in ``*`` are prefixes (``"face-*"``).
+    """
+    p = _need(root, "emoji", "emoji/emoji_faces_64.npz")
+    d = _npz(str(p))
+    keep = np.ones(len(d["images"]), bool)
+    if vendors:
+        keep &= np.isin(d["vendor"].astype(str), vendors)
+    if subcategories:
+        sub = d["subcategory"].astype(str)
+        m = np.zeros_like(keep)
+        for s in subcategories:
+            m |= np.char.startswith(sub, s[:-1]) if s.endswith("*") else (sub == s)
+        keep &= m
+    if skin_tones:
+        keep &= np.isin(d["skin_tone"].astype(str), skin_tones)
+    return {k: v[keep] for k, v in d.items()}
+
+
+def load_celeba(root: Path) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+    """All staged CelebA faces: (x uint8 [N,64,64,3], columns: file, identity, split, <40 attributes>).
+
+    Decoding 46,715 JPEGs takes ~20 s, so the array is cached once in ``$XDOMAIN_CACHE``.
+    """
+    tar = _need(root, "celeba", "celeba/faces_64.tar")
+    csv_path = _need(root, "celeba", "celeba/faces_64.csv")
+    cols = _celeba_columns(str(csv_path))
+    st = tar.stat()
+    key = hashlib.sha1(f"{tar.resolve()}:{st.st_size}:{st.st_mtime_ns}".encode()).hexdigest()[:12]
+    cache = cache_dir() / f"celeba64_{key}.npy"
+    if cache.is_file():
+        x = np.load(cache, mmap_mode="r")
+    else:
+        from PIL import Image
+
+        with tarfile.open(tar) as t:
+            members = [m for m in t if m.isfile()]
+            x = np.stack([np.asarray(Image.open(t.extractfile(m)).convert("RGB")) for m in members])
+        tmp = cache.with_suffix(f".{os.getpid()}.tmp.npy")
+        np.save(tmp, x)
+        os.replace(tmp, cache)
+    if len(x) != len(cols["file"]):
+        raise DatasetMissingError("celeba", [tar, csv_path], f"tar has {len(x)} images but the csv {len(cols['file'])} rows")
+    return x, cols
+
+
+@lru_cache(maxsize=2)
+def _celeba_columns(csv_path: str) -> dict[str, np.ndarray]:
+    with open(csv_path, newline="") as f:
+        rows = list(csv.DictReader(f))
+    cols = {"file": np.array([r["file"] for r in rows]), "identity": np.array([int(r["identity"]) for r in rows])}
+    for a in CELEBA_ATTRS:
+        cols[a] = np.array([r[a] == "1" for r in rows])
+    fid = np.array([int(Path(f).stem) for f in cols["file"]])
+    split = np.full(len(rows), "train", dtype="<U5")
+    for name, (lo, hi) in CELEBA_SPLITS.items():
+        split[(fid >= lo) & (fid <= hi)] = name
+    cols["split"] = split
+    return cols
+
+
+def load_svhn(root: Path, split: str = "train", download: bool = False) -> tuple[np.ndarray, np.ndarray]:
+    """SVHN from the official ``{split}_32x32.mat`` via torchvision: (x uint8 [N,32,32,3], y 0..9).
+
+    Not staged on this machine; ``download=True`` fetches it where there is internet.
+    """
+    from torchvision.datasets import SVHN
+
+    folder = Path(root) / "svhn"
+    f = folder / f"{split}_32x32.mat"
+    if not f.is_file() and not download:
+        raise DatasetMissingError("svhn", [f], "pass download=True (needs internet) to fetch the official .mat")
+    try:
+        ds = SVHN(str(folder), split=split, download=download)
+    except RuntimeError as e:
+        raise DatasetMissingError("svhn", [f], str(e)) from e
+    x = np.transpose(ds.data, (0, 2, 3, 1))  # [N,3,32,32] → [N,32,32,3]
+    return np.ascontiguousarray(x), ds.labels.astype(np.int64) % 10  # the .mat stores 0 as 10

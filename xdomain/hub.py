@@ -1,0 +1,234 @@
+"""Checkpoint folders and the Hugging Face Hub.
+
+A trained model is a folder::
+
+    config.json        {"method", "config", "data", "training", "metrics", "xdomain_version"}
+    model.safetensors  inference weights only (never pickles)
+    README.md          model card
+
+Loading a name resolves: explicit folder → ``checkpoints/<name>`` → Hub cache → download with
+``huggingface_hub.hf_hub_download`` (which itself falls back to the cache when the Hub is
+unreachable). Every failure becomes a :class:`CheckpointError` with a message a person can act on.
+"""
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import torch
+from safetensors import SafetensorError
+from safetensors.torch import load_file, save_file
+
+from xdomain import registry
+
+CONFIG_NAME = "config.json"
+WEIGHTS_NAME = "model.safetensors"
+CARD_NAME = "README.md"
+FORMAT_VERSION = 1
+
+
+class CheckpointError(RuntimeError):
+    """A checkpoint that cannot be found, downloaded or read."""
+
+
+# ---------------------------------------------------------------------------- writing
+def atomic_write_bytes(path: Path, data: bytes) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def atomic_save_tensors(path: Path, tensors: dict[str, torch.Tensor], metadata: dict[str, str] | None = None) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    os.close(fd)
+    try:
+        save_file({k: v.detach().cpu().contiguous() for k, v in tensors.items()}, tmp, metadata=metadata)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def save_checkpoint(
+    folder: str | Path,
+    model: "torch.nn.Module",
+    *,
+    metrics: dict[str, Any] | None = None,
+    training: dict[str, Any] | None = None,
+    data: dict[str, Any] | None = None,
+    card: str | None = None,
+) -> Path:
+    """Write ``config.json`` + ``model.safetensors`` + ``README.md`` (each atomically)."""
+    folder = Path(folder)
+    cfg = model.cfg
+    meta = {
+        "format_version": FORMAT_VERSION,
+        "method": model.name,
+        "config": cfg.to_dict(),
+        "data": data or {"dataset": cfg.dataset},
+        "training": training or {},
+        "metrics": metrics or {},
+    }
+    atomic_save_tensors(folder / WEIGHTS_NAME, model.inference_state_dict(), metadata={"method": model.name})
+    atomic_write_bytes(folder / CONFIG_NAME, (json.dumps(meta, indent=2, sort_keys=False) + "\n").encode())
+    if card is not None:
+        atomic_write_bytes(folder / CARD_NAME, card.encode())
+    return folder
+
+
+def update_metrics(folder: str | Path, metrics: dict[str, Any]) -> None:
+    path = Path(folder) / CONFIG_NAME
+    meta = json.loads(path.read_text())
+    meta["metrics"] = metrics
+    atomic_write_bytes(path, (json.dumps(meta, indent=2) + "\n").encode())
+
+
+# ---------------------------------------------------------------------------- resolving
+def _is_checkpoint_dir(p: Path) -> bool:
+    return (p / CONFIG_NAME).is_file() and (p / WEIGHTS_NAME).is_file()
+
+
+def download(repo_id: str, revision: str = "main", cache_dir: str | Path | None = None) -> Path:
+    """Fetch config + weights (+ card if present) of a Hub repo; the cache serves them offline."""
+    from huggingface_hub import hf_hub_download
+    from huggingface_hub.errors import EntryNotFoundError, LocalEntryNotFoundError, RepositoryNotFoundError, RevisionNotFoundError
+
+    paths: dict[str, Path] = {}
+    for fname in (CONFIG_NAME, WEIGHTS_NAME, CARD_NAME):
+        try:
+            paths[fname] = Path(hf_hub_download(repo_id, fname, revision=revision, cache_dir=cache_dir))
+        except EntryNotFoundError as e:
+            if fname == CARD_NAME:
+                continue
+            raise CheckpointError(f"Hub repo {repo_id}@{revision} has no {fname}: not an xdomain checkpoint") from e
+        except (RepositoryNotFoundError, RevisionNotFoundError) as e:
+            raise CheckpointError(f"Hub repo {repo_id}@{revision} not found") from e
+        except LocalEntryNotFoundError as e:
+            if fname == CARD_NAME:
+                continue
+            raise CheckpointError(
+                f"cannot download {fname} from {repo_id}@{revision}: the Hub is unreachable and it is not cached"
+            ) from e
+        except OSError as e:
+            raise CheckpointError(f"cannot download {fname} from {repo_id}@{revision}: {e}") from e
+    return paths[CONFIG_NAME].parent
+
+
+def resolve(name_or_dir: str | Path, *, allow_download: bool = True) -> Path:
+    """Folder holding the checkpoint: a path, a registered name's local folder, or a Hub download."""
+    p = Path(name_or_dir)
+    if p.is_dir():
+        if not _is_checkpoint_dir(p):
+            raise CheckpointError(f"{p} is not a checkpoint folder (needs {CONFIG_NAME} and {WEIGHTS_NAME})")
+        return p
+    name = str(name_or_dir)
+    if name in registry.CHECKPOINTS:
+        spec = registry.CHECKPOINTS[name]
+        if _is_checkpoint_dir(spec.local_dir):
+            return spec.local_dir
+        if not allow_download:
+            raise CheckpointError(f"checkpoint {name!r} is not in {spec.local_dir} and downloads are off")
+        return download(spec.hub_repo_id, spec.revision)
+    if "/" in name and not name.startswith((".", "/")) and name.count("/") == 1 and allow_download:
+        return download(name)  # a Hub repo id such as "user/model"
+    known = ", ".join(sorted(registry.CHECKPOINTS)) or "none"
+    raise CheckpointError(f"unknown checkpoint {name!r}: not a folder, a registered name ({known}) or a Hub repo id")
+
+
+def read_meta(folder: str | Path) -> dict[str, Any]:
+    path = Path(folder) / CONFIG_NAME
+    try:
+        meta = json.loads(path.read_text())
+    except (OSError, json.JSONDecodeError) as e:
+        raise CheckpointError(f"{path} is missing or not valid JSON: {e}") from e
+    if not isinstance(meta, dict) or "method" not in meta or "config" not in meta:
+        raise CheckpointError(f"{path} lacks 'method'/'config': not an xdomain checkpoint")
+    return meta
+
+
+def load_model(name_or_dir: str | Path, device: str | torch.device = "cpu", *, allow_download: bool = True):
+    """Rebuild a method from its saved config and load its safetensors weights (eval mode)."""
+    folder = resolve(name_or_dir, allow_download=allow_download)
+    meta = read_meta(folder)
+    try:
+        cls = registry.get_method(meta["method"])
+        cfg = cls.Config.from_dict(meta["config"])
+    except (KeyError, ValueError, TypeError) as e:
+        raise CheckpointError(f"{folder}: config does not match this version of xdomain: {e}") from e
+    model = cls(cfg)
+    try:
+        sd = load_file(str(folder / WEIGHTS_NAME))
+    except (SafetensorError, OSError, ValueError) as e:
+        raise CheckpointError(f"{folder / WEIGHTS_NAME} is corrupt or unreadable ({e}); re-download or retrain it") from e
+    try:
+        model.load_inference_state_dict(sd)
+    except (KeyError, RuntimeError) as e:
+        raise CheckpointError(f"{folder / WEIGHTS_NAME} does not fit its config: {e}") from e
+    model.checkpoint_meta = meta
+    model.checkpoint_dir = folder
+    return model.to(device).eval()
+
+
+def describe(name: str) -> dict[str, Any]:
+    """Registry entry + where it would load from, without loading weights (for ``list``)."""
+    spec = registry.get_checkpoint(name)
+    local = _is_checkpoint_dir(spec.local_dir)
+    info: dict[str, Any] = {
+        "name": spec.name,
+        "method": spec.method,
+        "dataset": spec.dataset,
+        "summary": spec.summary,
+        "tabs": list(spec.tabs),
+        "repo_id": spec.hub_repo_id,
+        "revision": spec.revision,
+        "source": "local" if local else "hub",
+        "path": str(spec.local_dir) if local else None,
+        "metrics": {},
+    }
+    if local:
+        try:
+            info["metrics"] = read_meta(spec.local_dir).get("metrics", {})
+        except CheckpointError as e:
+            info["error"] = str(e)
+    return info
+
+
+# ---------------------------------------------------------------------------- publishing
+def publish(folder: str | Path, repo_id: str, *, revision: str | None = None, token: str | None = None,
+            private: bool = False) -> str:
+    """Upload a checkpoint folder to the Hub (creates the repo if needed); returns the commit URL."""
+    from huggingface_hub import HfApi
+
+    folder = Path(folder)
+    if not _is_checkpoint_dir(folder):
+        raise CheckpointError(f"{folder} is not a checkpoint folder (needs {CONFIG_NAME} and {WEIGHTS_NAME})")
+    read_meta(folder)
+    api = HfApi(token=token)
+    api.create_repo(repo_id, exist_ok=True, private=private)
+    info = api.upload_folder(
+        folder_path=str(folder), repo_id=repo_id, revision=revision,
+        allow_patterns=[CONFIG_NAME, WEIGHTS_NAME, CARD_NAME, "*.png"],
+        commit_message=f"Upload xdomain checkpoint {folder.name}",
+    )
+    return str(getattr(info, "commit_url", info))
+
+
+def copy_checkpoint(src: str | Path, dst: str | Path) -> Path:
+    """Copy only the inference files of a training run into ``checkpoints/<name>``."""
+    src, dst = Path(src), Path(dst)
+    dst.mkdir(parents=True, exist_ok=True)
+    for f in (CONFIG_NAME, WEIGHTS_NAME, CARD_NAME):
+        if (src / f).exists():
+            shutil.copy2(src / f, dst / f)
+    return dst

@@ -1,0 +1,56 @@
+"""Loss functions, pure: tensors in, ``(loss, {name: float})`` or a scalar tensor out.
+
+Adversarial conventions (D outputs *logits* unless stated):
+
+* ``gan_d_loss``   L_D = −E[log D(x_real)] − E[log(1 − D(x_fake))]          (BCE)
+* ``gan_g_loss``   L_GAN = −E[log D(G(x))]                                    (non-saturating)
+* ``wgan_d_loss``  L_D = E[D(fake)] − E[D(real)] + λ_gp E[(‖∇D(x̂)‖₂ − 1)²]   (WGAN-GP)
+* ``wgan_g_loss``  L_G = −E[D(fake)]
+* ``recon_loss``   L_CONST = d(x, x̂) with d ∈ {l1, l2, mse} (DiscoGAN allows any distance)
+"""
+from __future__ import annotations
+
+from typing import Callable
+
+import torch
+import torch.nn.functional as F
+
+
+def gan_d_loss(real_logits: torch.Tensor, fake_logits: torch.Tensor) -> torch.Tensor:
+    return F.binary_cross_entropy_with_logits(real_logits, torch.ones_like(real_logits)) + \
+        F.binary_cross_entropy_with_logits(fake_logits, torch.zeros_like(fake_logits))
+
+
+def gan_g_loss(fake_logits: torch.Tensor) -> torch.Tensor:
+    return F.binary_cross_entropy_with_logits(fake_logits, torch.ones_like(fake_logits))
+
+
+def recon_loss(x: torch.Tensor, x_hat: torch.Tensor, kind: str = "l1") -> torch.Tensor:
+    if kind == "l1":
+        return (x - x_hat).abs().mean()
+    if kind in ("l2", "mse"):
+        return F.mse_loss(x_hat, x)
+    raise KeyError(f"unknown reconstruction distance {kind!r}")
+
+
+def gradient_penalty(critic: Callable[[torch.Tensor], torch.Tensor], real: torch.Tensor, fake: torch.Tensor,
+                     cond: torch.Tensor | None = None) -> torch.Tensor:
+    """E[(‖∇_x̂ D(x̂)‖₂ − 1)²] on random interpolates x̂ = εx + (1−ε)x̃ (Gulrajani et al. 2017)."""
+    eps = torch.rand(real.shape[0], *([1] * (real.ndim - 1)), device=real.device)
+    x_hat = (eps * real + (1 - eps) * fake.detach()).requires_grad_(True)
+    out = critic(x_hat) if cond is None else critic(x_hat, cond)
+    (grad,) = torch.autograd.grad(out.sum(), x_hat, create_graph=True)
+    return ((grad.flatten(1).norm(2, dim=1) - 1) ** 2).mean()
+
+
+def wgan_d_loss(real_scores: torch.Tensor, fake_scores: torch.Tensor) -> torch.Tensor:
+    return fake_scores.mean() - real_scores.mean()
+
+
+def wgan_g_loss(fake_scores: torch.Tensor) -> torch.Tensor:
+    return -fake_scores.mean()
+
+
+def total_variation(x: torch.Tensor) -> torch.Tensor:
+    """Anisotropic TV: mean |∂x/∂h| + mean |∂x/∂w| (DTN's L_TV smoothness prior)."""
+    return (x[..., 1:, :] - x[..., :-1, :]).abs().mean() + (x[..., :, 1:] - x[..., :, :-1]).abs().mean()

@@ -1,0 +1,114 @@
+"""Shared network building blocks, written once and combined by every method file.
+
+* :func:`conv_block` / :func:`deconv_block`: (de)conv → optional norm → optional activation
+  (the DCGAN/DiscoGAN/CoGAN/UNIT/DTN layer).
+* :func:`mlp`: linear layers with an activation between (toy 2D nets, heads).
+* :class:`GradientReversal`: identity forward, ``-λ·grad`` backward (Ganin & Lempitsky 2015;
+  used by the disentanglement paper's exclusive decoders).
+* :class:`Tile`: broadcast a code vector over a spatial map (decoders that take S plus a code).
+* :func:`init_weights`: DCGAN init N(0, 0.02) for conv/linear, N(1, 0.02) for norm scales.
+"""
+from __future__ import annotations
+
+from typing import Sequence
+
+import torch
+from torch import nn
+
+_ACTS = {
+    "relu": lambda: nn.ReLU(inplace=True),
+    "lrelu": lambda: nn.LeakyReLU(0.2, inplace=True),
+    "tanh": nn.Tanh,
+    "sigmoid": nn.Sigmoid,
+    "none": None,
+}
+_NORMS = {"batch": nn.BatchNorm2d, "instance": lambda c: nn.InstanceNorm2d(c, affine=True), "none": None}
+
+
+def activation(name: str) -> nn.Module | None:
+    if name not in _ACTS:
+        raise KeyError(f"unknown activation {name!r}; known: {', '.join(_ACTS)}")
+    make = _ACTS[name]
+    return make() if make else None
+
+
+def _seq(layer: nn.Module, channels: int, norm: str, act: str) -> nn.Sequential:
+    mods: list[nn.Module] = [layer]
+    if norm not in _NORMS:
+        raise KeyError(f"unknown norm {norm!r}; known: {', '.join(_NORMS)}")
+    if _NORMS[norm] is not None:
+        mods.append(_NORMS[norm](channels))
+    a = activation(act)
+    if a is not None:
+        mods.append(a)
+    return nn.Sequential(*mods)
+
+
+def conv_block(cin: int, cout: int, k: int = 4, s: int = 2, p: int = 1, norm: str = "batch", act: str = "lrelu") -> nn.Sequential:
+    """Conv2d → norm → act. Bias is dropped when a norm follows (it would be cancelled)."""
+    return _seq(nn.Conv2d(cin, cout, k, s, p, bias=norm == "none"), cout, norm, act)
+
+
+def deconv_block(cin: int, cout: int, k: int = 4, s: int = 2, p: int = 1, norm: str = "batch", act: str = "relu") -> nn.Sequential:
+    """ConvTranspose2d → norm → act (k=4, s=2, p=1 doubles H and W)."""
+    return _seq(nn.ConvTranspose2d(cin, cout, k, s, p, bias=norm == "none"), cout, norm, act)
+
+
+def mlp(sizes: Sequence[int], act: str = "relu", last_act: str = "none", norm: bool = False) -> nn.Sequential:
+    """Linear layers ``sizes[0] → … → sizes[-1]`` with ``act`` between and ``last_act`` at the end."""
+    mods: list[nn.Module] = []
+    for i, (a, b) in enumerate(zip(sizes[:-1], sizes[1:])):
+        mods.append(nn.Linear(a, b))
+        last = i == len(sizes) - 2
+        if norm and not last:
+            mods.append(nn.BatchNorm1d(b))
+        m = activation(last_act if last else act)
+        if m is not None:
+            mods.append(m)
+    return nn.Sequential(*mods)
+
+
+class _GradReverse(torch.autograd.Function):
+    @staticmethod
+    def forward(ctx, x: torch.Tensor, lam: float) -> torch.Tensor:
+        ctx.lam = lam
+        return x.view_as(x)
+
+    @staticmethod
+    def backward(ctx, g: torch.Tensor):
+        return -ctx.lam * g, None
+
+
+class GradientReversal(nn.Module):
+    """Identity in the forward pass; multiplies the gradient by ``-lam`` in the backward pass."""
+
+    def __init__(self, lam: float = 1.0):
+        super().__init__()
+        self.lam = lam
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return _GradReverse.apply(x, self.lam)
+
+
+class Tile(nn.Module):
+    """[B, C] code → [B, C, H, W] map, to concatenate with a spatial feature."""
+
+    def forward(self, code: torch.Tensor, like: torch.Tensor) -> torch.Tensor:
+        return code[:, :, None, None].expand(-1, -1, like.shape[-2], like.shape[-1])
+
+
+def init_weights(module: nn.Module, std: float = 0.02) -> nn.Module:
+    """DCGAN initialisation, applied recursively."""
+    for m in module.modules():
+        if isinstance(m, (nn.Conv2d, nn.ConvTranspose2d, nn.Linear)):
+            nn.init.normal_(m.weight, 0.0, std)
+            if m.bias is not None:
+                nn.init.zeros_(m.bias)
+        elif isinstance(m, (nn.BatchNorm2d, nn.BatchNorm1d, nn.InstanceNorm2d)) and m.weight is not None:
+            nn.init.normal_(m.weight, 1.0, std)
+            nn.init.zeros_(m.bias)
+    return module
+
+
+def count_params(module: nn.Module) -> int:
+    return sum(p.numel() for p in module.parameters())

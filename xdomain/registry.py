@@ -1,0 +1,129 @@
+"""The one registry: methods, named checkpoints and metrics.
+
+The CLI, the app and the tests all enumerate these tables, so a method added here shows up
+everywhere. Methods are referenced as ``"module:Class"`` strings and imported lazily, so
+importing the registry stays cheap and one broken method cannot break the others.
+"""
+from __future__ import annotations
+
+import importlib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Callable
+
+if TYPE_CHECKING:
+    from xdomain.methods.base import Method
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+CHECKPOINT_DIR = REPO_ROOT / "checkpoints"
+HUB_NAMESPACE = "xdomain"  # Hub organisation the checkpoints are published under
+
+
+@dataclass(frozen=True)
+class MethodSpec:
+    name: str
+    target: str  # "package.module:Class"
+    paper: str
+    summary: str
+
+    def load(self) -> type["Method"]:
+        module, _, attr = self.target.partition(":")
+        return getattr(importlib.import_module(module), attr)
+
+
+@dataclass(frozen=True)
+class CheckpointSpec:
+    name: str
+    method: str
+    dataset: str
+    summary: str
+    tabs: tuple[str, ...] = ()  # app areas that use it
+    repo_id: str = ""  # Hub repo; defaults to xdomain/<name>
+    revision: str = "main"
+    extra: dict = field(default_factory=dict, hash=False, compare=False)
+
+    @property
+    def local_dir(self) -> Path:
+        return CHECKPOINT_DIR / self.name
+
+    @property
+    def hub_repo_id(self) -> str:
+        return self.repo_id or f"{HUB_NAMESPACE}/{self.name}"
+
+
+METHODS: dict[str, MethodSpec] = {}
+CHECKPOINTS: dict[str, CheckpointSpec] = {}
+METRICS: dict[str, Callable] = {}
+
+
+def register_method(spec: MethodSpec) -> MethodSpec:
+    METHODS[spec.name] = spec
+    return spec
+
+
+def register_checkpoint(spec: CheckpointSpec) -> CheckpointSpec:
+    if spec.method not in METHODS:
+        raise KeyError(f"checkpoint {spec.name!r} names unknown method {spec.method!r}")
+    CHECKPOINTS[spec.name] = spec
+    return spec
+
+
+def register_metric(name: str) -> Callable[[Callable], Callable]:
+    """Decorator: ``@register_metric("recall_at_1")`` makes a metric function listable."""
+
+    def deco(fn: Callable) -> Callable:
+        METRICS[name] = fn
+        return fn
+
+    return deco
+
+
+def get_method(name: str) -> type["Method"]:
+    if name not in METHODS:
+        raise KeyError(f"unknown method {name!r}; known methods: {', '.join(sorted(METHODS))}")
+    return METHODS[name].load()
+
+
+def get_checkpoint(name: str) -> CheckpointSpec:
+    if name not in CHECKPOINTS:
+        raise KeyError(f"unknown checkpoint {name!r}; known checkpoints: {', '.join(sorted(CHECKPOINTS)) or 'none'}")
+    return CHECKPOINTS[name]
+
+
+def checkpoints_for_tab(tab: str) -> list[CheckpointSpec]:
+    return [c for c in CHECKPOINTS.values() if tab in c.tabs]
+
+
+# --------------------------------------------------------------------------- methods
+register_method(MethodSpec(
+    "toy2d", "xdomain.methods.toy2d:Toy2D",
+    "Kim et al., Learning to Discover Cross-Domain Relations with GANs (DiscoGAN), ICML 2017, §3.1",
+    "2-D Gaussian mixtures: standard GAN vs GAN+reconstruction vs DiscoGAN (mode collapse lab)",
+))
+register_method(MethodSpec(
+    "disentangle", "xdomain.methods.disentangle:Disentangle",
+    "Gonzalez-Garcia, van de Weijer & Bengio, Image-to-image translation for cross-domain "
+    "disentanglement, NeurIPS 2018",
+    "shared / exclusive representations; diverse translation, analogies, retrieval",
+))
+register_method(MethodSpec(
+    "classifier", "xdomain.methods.classifier:Classifier",
+    "Taigman, Polyak & Wolf, Unsupervised Cross-Domain Image Generation (DTN), ICLR 2017, §5.1 (judge network)",
+    "a digit/attribute classifier that other methods' metrics use as a judge",
+))
+
+# --------------------------------------------------------------------------- checkpoints
+# A checkpoint is listed here once its folder under checkpoints/ has landed (or is on the Hub).
+register_checkpoint(CheckpointSpec(
+    "toy2d-discogan", "toy2d", "toy2d", "DiscoGAN on the paper's 5→10 mode toy (seed 0)",
+    tabs=("toy2d",),
+))
+register_checkpoint(CheckpointSpec(
+    "disentangle-mnist-cdcb", "disentangle", "mnist_cd_cb",
+    "Cross-domain disentanglement, MNIST-CD ↔ MNIST-CB, 32×32",
+    tabs=("translate", "analogies", "interpolate", "retrieve"),
+))
+register_checkpoint(CheckpointSpec(
+    "judge-mnist", "classifier", "mnist_gray",
+    "MNIST digit classifier (grey, 32×32 padded), the judge of 'digit kept' metrics",
+))

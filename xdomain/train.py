@@ -1,0 +1,193 @@
+"""The generic training loop: any registered method, resumable, seeded, DDP-aware.
+
+The method owns its networks, losses, D-step and G-step (:class:`xdomain.methods.base.Method`);
+this loop owns everything else: device, seeding, batch sampling, tqdm progress, periodic
+*atomic* training-state checkpoints (``train_state.safetensors`` = every network incl.
+discriminators + optimizer states; written to a temp file then renamed), resuming after a kill,
+and writing the final checkpoint folder with its metrics and model card.
+
+Batches are drawn with a generator seeded by ``(seed, rank, step)``, so a resumed run sees the
+same batches it would have seen had it never stopped, and each torchrun rank sees different data.
+"""
+from __future__ import annotations
+
+import json
+import os
+import time
+from pathlib import Path
+from typing import Any, Callable
+
+import torch
+import torch.distributed as dist
+from safetensors.torch import load_file
+from tqdm.auto import tqdm
+
+from xdomain import hub, registry
+from xdomain.config import BaseConfig
+from xdomain.methods.base import Method
+
+STATE_NAME = "train_state.safetensors"
+STATE_META = "train_state.json"
+
+
+def pick_device(spec: str = "auto") -> torch.device:
+    if spec == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    return torch.device(spec)
+
+
+def seed_everything(seed: int) -> None:
+    import random
+
+    import numpy as np
+
+    random.seed(seed)
+    np.random.seed(seed % 2**32)
+    torch.manual_seed(seed)
+
+
+def batch_generator(seed: int, rank: int, step: int) -> torch.Generator:
+    return torch.Generator().manual_seed((seed * 1_000_003 + rank * 7919 + step) % 2**63)
+
+
+# ----------------------------------------------------------------------------- state I/O
+def _flatten_optimizers(opts: dict[str, torch.optim.Optimizer]) -> tuple[dict[str, torch.Tensor], dict[str, Any]]:
+    tensors: dict[str, torch.Tensor] = {}
+    meta: dict[str, Any] = {}
+    for name, opt in opts.items():
+        sd = opt.state_dict()
+        scalars: dict[str, dict[str, Any]] = {}
+        for pid, st in sd["state"].items():
+            for k, v in st.items():
+                if torch.is_tensor(v):
+                    tensors[f"opt.{name}.{pid}.{k}"] = v
+                else:
+                    scalars.setdefault(str(pid), {})[k] = v
+        meta[name] = {"param_groups": sd["param_groups"], "scalars": scalars}
+    return tensors, meta
+
+
+def _unflatten_optimizers(opts: dict[str, torch.optim.Optimizer], tensors: dict[str, torch.Tensor], meta: dict[str, Any]) -> None:
+    for name, opt in opts.items():
+        state: dict[int, dict[str, Any]] = {}
+        prefix = f"opt.{name}."
+        for key, v in tensors.items():
+            if key.startswith(prefix):
+                pid, k = key[len(prefix):].split(".", 1)
+                state.setdefault(int(pid), {})[k] = v
+        for pid, sc in meta[name]["scalars"].items():
+            state.setdefault(int(pid), {}).update(sc)
+        opt.load_state_dict({"state": state, "param_groups": meta[name]["param_groups"]})
+
+
+def save_train_state(out: Path, model: Method, step: int, elapsed: float) -> None:
+    tensors = {f"model.{k}": v for k, v in model.state_dict().items()}
+    opt_t, opt_meta = _flatten_optimizers(model.optimizers)
+    tensors.update(opt_t)
+    hub.atomic_save_tensors(out / STATE_NAME, tensors)
+    meta = {"method": model.name, "step": step, "elapsed_s": elapsed, "config": model.cfg.to_dict(), "optimizers": opt_meta}
+    hub.atomic_write_bytes(out / STATE_META, json.dumps(meta).encode())
+
+
+def load_train_state(out: Path, model: Method) -> tuple[int, float]:
+    meta = json.loads((out / STATE_META).read_text())
+    tensors = load_file(str(out / STATE_NAME))
+    model.load_state_dict({k[6:]: v for k, v in tensors.items() if k.startswith("model.")})
+    _unflatten_optimizers(model.optimizers, {k: v for k, v in tensors.items() if k.startswith("opt.")}, meta["optimizers"])
+    return int(meta["step"]), float(meta["elapsed_s"])
+
+
+# ----------------------------------------------------------------------------- the loop
+def _init_distributed() -> tuple[int, int]:
+    if "WORLD_SIZE" in os.environ and int(os.environ["WORLD_SIZE"]) > 1 and not dist.is_initialized():
+        backend = "nccl" if torch.cuda.is_available() else "gloo"
+        dist.init_process_group(backend)
+    if dist.is_initialized():
+        return dist.get_rank(), dist.get_world_size()
+    return 0, 1
+
+
+def default_card(model: Method, metrics: dict[str, Any], training: dict[str, Any]) -> str:
+    spec = registry.METHODS[model.name]
+    rows = "\n".join(f"| {k} | {v:.4g} |" if isinstance(v, (int, float)) else f"| {k} | {v} |" for k, v in metrics.items())
+    cfg = json.dumps(model.cfg.to_dict(), indent=2)
+    return (
+        f"---\nlibrary_name: xdomain\ntags: [image-to-image, gan, {model.name}]\n---\n\n"
+        f"# xdomain `{model.name}` on `{model.cfg.dataset}`\n\n"
+        f"**Paper:** {spec.paper}\n\n{spec.summary}.\n\n"
+        f"{model.model_card()}\n\n"
+        f"## Training\n\nTrained with `python -m xdomain train {model.name}` on {training.get('device', 'cpu')} "
+        f"for {training.get('steps', '?')} steps in {training.get('wall_time_s', 0) / 60:.1f} min "
+        f"({training.get('world_size', 1)} process(es), torch {torch.__version__}).\n\n"
+        f"## Metrics (computed by `python -m xdomain eval`)\n\n| metric | value |\n|---|---|\n{rows}\n\n"
+        f"## Config\n\n```json\n{cfg}\n```\n\n"
+        "Weights are `model.safetensors` (inference networks only); load with "
+        "`xdomain.hub.load_model(<folder or repo id>)`.\n"
+    )
+
+
+def train(
+    method: str,
+    cfg: BaseConfig,
+    out_dir: str | Path,
+    *,
+    data_root: str | Path | None = None,
+    device: str = "auto",
+    resume: bool = False,
+    evaluate: bool = True,
+    callback: Callable[[int, Method, dict[str, float]], None] | None = None,
+    progress: bool = True,
+) -> Path:
+    """Train ``method`` with ``cfg``; returns the checkpoint folder ``out_dir``."""
+    from xdomain.data import resolve_root
+
+    rank, world = _init_distributed()
+    out = Path(out_dir)
+    dev = pick_device(device)
+    if world > 1 and dev.type == "cuda":
+        dev = torch.device("cuda", rank % torch.cuda.device_count())
+    if cfg.threads:
+        torch.set_num_threads(cfg.threads)
+    seed_everything(cfg.seed)  # same init on every rank; ranks differ only in the batches they draw
+    cls = registry.get_method(method)
+    model = cls(cfg).to(dev)
+    model.configure_optimizers()
+    root = resolve_root(data_root)
+    data = cls.load_data(cfg, root, "train")
+
+    start, elapsed = 0, 0.0
+    if resume and (out / STATE_NAME).exists():
+        start, elapsed = load_train_state(out, model)
+        if rank == 0:
+            print(f"resumed {out} at step {start}")
+    model.train()
+    bar = tqdm(range(start, cfg.steps), initial=start, total=cfg.steps, disable=not progress or rank != 0,
+               desc=f"{method}", dynamic_ncols=True)
+    t0 = time.perf_counter()
+    logs: dict[str, float] = {}
+    for step in bar:
+        batch = data.sample(cfg.batch_size, batch_generator(cfg.seed, rank, step))
+        batch = {k: v.to(dev, non_blocking=True) for k, v in batch.items()}
+        logs = model.train_step(batch, step)
+        if callback is not None:
+            callback(step, model, logs)
+        if step % cfg.log_every == 0:
+            bar.set_postfix({k: f"{v:.3g}" for k, v in list(logs.items())[:6]})
+        done = step + 1
+        if rank == 0 and (done % cfg.ckpt_every == 0 or done == cfg.steps):
+            save_train_state(out, model, done, elapsed + time.perf_counter() - t0)
+    wall = elapsed + time.perf_counter() - t0
+
+    if rank == 0:
+        model.eval()
+        metrics: dict[str, Any] = {}
+        if evaluate:
+            metrics = model.evaluate(root, limit=cfg.eval_limit)
+        training = {"steps": cfg.steps, "wall_time_s": round(wall, 1), "device": str(dev), "world_size": world,
+                    "torch": torch.__version__, "last_losses": {k: round(float(v), 5) for k, v in logs.items()}}
+        hub.save_checkpoint(out, model, metrics=metrics, training=training,
+                            card=default_card(model, metrics, training))
+    if dist.is_initialized():
+        dist.barrier()
+        dist.destroy_process_group()
+    return out
