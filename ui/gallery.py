@@ -1,0 +1,230 @@
+"""Test-image galleries and the image picker shared by the exploration tabs.
+
+An :class:`ImagePicker` gives one canonical image (``gr.Image``, 32×32 shown 4× enlarged) that
+the tab's handlers read, filled three ways:
+
+* **Test set**: a gallery of the model's test split (select one, or type any index and *Load*);
+* **Upload**: any image file, decoded by :mod:`xdomain.imageio` (bad files → a clear message);
+* **Draw**: a digit drawn on a sketchpad, normalised like MNIST and rendered into the chosen
+  domain with a chosen colour (:func:`xdomain.explore.render_drawing`).
+
+Without the dataset (an empty data root) the gallery shows the loader's message saying how to
+get it, and uploads and drawings keep working.
+"""
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import gradio as gr
+import numpy as np
+import torch
+
+from ui import common, selector
+from xdomain import explore
+from xdomain.data import sources
+from xdomain.imageio import open_image, to_tensor
+
+DISPLAY_SCALE = 4  # 32×32 model images are shown as crisp 128×128 squares
+GALLERY_SIZE = 24
+DEFAULT_COLOUR = "#ff9500"
+DRAW_CANVAS = 280  # the sketchpad's size in pixels (10× MNIST's 28)
+
+
+# ----------------------------------------------------------------------------- display
+def show(x: torch.Tensor) -> np.ndarray:
+    """One model image ``[C,H,W]``/``[1,C,H,W]`` in ``[-1,1]`` → enlarged uint8 ``[H,W,3]`` for display."""
+    return common.to_uint8(explore.upscale(x, DISPLAY_SCALE)[0])
+
+
+def show_grid(x: torch.Tensor, nrow: int) -> np.ndarray:
+    """``[N,C,H,W]`` → one enlarged grid image."""
+    return common.grid(explore.upscale(x, DISPLAY_SCALE), nrow=nrow, pad=DISPLAY_SCALE)
+
+
+def read(m, image: np.ndarray | None, what: str = "input image") -> torch.Tensor:
+    """A displayed (or API-given) image → the model's ``[1, C, H, W]`` input in ``[-1, 1]``."""
+    if image is None:
+        raise ValueError(f"No {what} yet: pick a test image, upload one or draw a digit.")
+    return explore.from_uint8_hwc(image, getattr(m, "image_size", 32), getattr(m, "channels", 3))
+
+
+def resolve_side(value: str, role: str = "source") -> str:
+    """A side radio value ("A"/"B") as is; a direction ("a2b") → its source or target side."""
+    if value in explore.SIDES:
+        return value
+    src, dst = explore.direction_sides(value)
+    return src if role == "source" else dst
+
+
+# ----------------------------------------------------------------------------- test split
+def test_split(m) -> dict:
+    """The model's test split (cached); raises ``DatasetMissingError`` saying how to get it."""
+    dataset, seed, size = selector.dataset_of(m)
+    return explore.test_domains(dataset, seed, size=size)
+
+
+def test_image(m, side: str, index: int) -> torch.Tensor:
+    """Test image ``index`` of ``side``: ``[1, C, H, W]``."""
+    x = test_split(m)[explore.check_side(side)]
+    index = int(index)
+    if not 0 <= index < len(x):
+        raise ValueError(f"Test index must be between 0 and {len(x) - 1}, got {index}.")
+    return x[index:index + 1]
+
+
+def gallery_items(m, side: str, n: int = GALLERY_SIZE) -> tuple[list[tuple[np.ndarray, str]], str]:
+    """(items for ``gr.Gallery``, a note). Without the dataset: no items and the loader's message."""
+    try:
+        data = test_split(m)
+    except (sources.DatasetMissingError, KeyError) as e:
+        return [], f"**Test images unavailable** — {str(e).strip(chr(39))}. Upload an image or draw a digit instead."
+    x, labels = data[side][:n], data.get(f"label_{side}")
+    name = explore.domain_names(m)["AB".index(side)]
+    items = [(show(x[i]), f"#{i}" + (f" · {int(labels[i])}" if labels is not None else "")) for i in range(len(x))]
+    return items, f"First {len(x)} of {len(data[side]):,} {name} test images: click one, or type any index and press *Load*."
+
+
+# ----------------------------------------------------------------------------- drawings
+def parse_colour(value: str | None) -> tuple[float, float, float]:
+    """``"#rrggbb"``, ``"#rgb"``, ``"rgb(r, g, b)"`` or ``"rgba(r, g, b, a)"`` → floats in ``[0, 1]``."""
+    v = (value or "").strip().lower()
+    if re.fullmatch(r"#[0-9a-f]{3}", v):
+        v = "#" + "".join(c * 2 for c in v[1:])
+    if re.fullmatch(r"#[0-9a-f]{6}([0-9a-f]{2})?", v):
+        return tuple(int(v[i:i + 2], 16) / 255 for i in (1, 3, 5))  # type: ignore[return-value]
+    m = re.fullmatch(r"rgba?\(\s*([\d.]+)\s*,\s*([\d.]+)\s*,\s*([\d.]+)\s*(,\s*[\d.]+\s*)?\)", v)
+    if m:
+        return tuple(min(255.0, float(g)) / 255 for g in m.groups()[:3])  # type: ignore[return-value]
+    raise ValueError(f"Not a colour: {value!r} (use #rrggbb).")
+
+
+def _luminance(a: np.ndarray) -> np.ndarray:
+    """uint8 ``[H,W]``/``[H,W,3|4]`` → ``[H,W]`` in ``[0,1]``; transparent pixels count as black."""
+    a = np.asarray(a, dtype=np.float32) / 255.0
+    if a.ndim == 2:
+        return a
+    lum = a[..., :3].mean(-1) if a.shape[-1] >= 3 else a[..., 0]
+    return lum * a[..., 3] if a.shape[-1] == 4 else lum
+
+
+def ink_from_sketch(sketch: Any) -> np.ndarray:
+    """A ``gr.Sketchpad`` value (or a plain image) → stroke intensity ``[H, W]`` in ``[0, 1]``.
+
+    Strokes are read from the drawn layers' alpha, whatever the brush colour; a flattened image
+    is read by brightness and inverted when its border is light (dark ink on paper).
+    """
+    if sketch is None:
+        raise ValueError("Draw a digit first.")
+    layers = [l for l in (sketch.get("layers") or []) if l is not None] if isinstance(sketch, dict) else []
+    layers = [np.asarray(l) for l in layers]
+    if layers and all(l.ndim == 3 and l.shape[-1] == 4 for l in layers):
+        return np.max([l[..., 3].astype(np.float32) / 255.0 for l in layers], axis=0)
+    flat = sketch.get("composite") if isinstance(sketch, dict) else sketch
+    if flat is None and isinstance(sketch, dict):
+        flat = sketch.get("background")
+    if flat is None:
+        raise ValueError("Draw a digit first.")
+    lum = _luminance(np.asarray(flat))
+    border = np.concatenate([lum[0], lum[-1], lum[:, 0], lum[:, -1]])
+    return 1.0 - lum if np.median(border) > 0.5 else lum
+
+
+def blank_canvas() -> dict:
+    """A black sketchpad background, so a white brush draws like MNIST."""
+    return {"background": np.zeros((DRAW_CANVAS, DRAW_CANVAS, 4), np.uint8) + np.array([0, 0, 0, 255], np.uint8),
+            "layers": [], "composite": None}
+
+
+# ----------------------------------------------------------------------------- the picker
+class ImagePicker:
+    """Test image / upload / drawing → one image component (``self.image``) other handlers read.
+
+    ``side`` is a side radio ("A"/"B") or a direction radio ("a2b"/"b2a"; ``role`` says whether
+    this picker wants its source or target side). ``prefix`` names the API endpoints
+    (``{prefix}_select``, ``{prefix}_test``, ``{prefix}_upload``, ``{prefix}_draw``,
+    ``{prefix}_gallery``) and, with ``_`` → ``-``, the elem_ids (``{id}-image``, ``{id}-gallery``,
+    ``{id}-index``, ``{id}-load``, ``{id}-upload``, ``{id}-sketch``, ``{id}-colour``, ``{id}-draw``).
+    """
+
+    def __init__(self, prefix: str, label: str, sel: selector.Selected, side: gr.components.Component,
+                 role: str = "source", index: int | None = 0, draw: bool = True):
+        eid = prefix.replace("_", "-")
+        m = sel.model
+        side0 = resolve_side(side.value, role)
+        items, note = gallery_items(m, side0)
+        self.initial: np.ndarray | None = None  # the first image shown (raw array, for first paints)
+        if items and index is not None:
+            self.initial = show(test_image(m, side0, index))
+        with gr.Group():
+            self.image = gr.Image(value=self.initial, label=label, type="numpy", image_mode="RGB", format="png",
+                                  interactive=False, height=160, elem_id=f"{eid}-image", buttons=["download"])
+            with gr.Tabs():
+                with gr.Tab("Test set"):
+                    self.note = gr.Markdown(note, elem_id=f"{eid}-note")
+                    self.gallery = gr.Gallery(value=items, columns=8, height=200, allow_preview=False, format="png",
+                                              show_label=False, elem_id=f"{eid}-gallery", object_fit="contain")
+                    with gr.Row():
+                        self.index = gr.Number(value=index or 0, precision=0, minimum=0, label="Test index",
+                                               elem_id=f"{eid}-index", scale=2)
+                        load = gr.Button("Load", elem_id=f"{eid}-load", scale=1)
+                with gr.Tab("Upload"):
+                    self.file = gr.File(file_types=["image"], type="filepath", label="Image file (PNG, JPEG, …)",
+                                        elem_id=f"{eid}-upload", height=120)
+                if draw:
+                    with gr.Tab("Draw"):
+                        self.sketch = gr.Sketchpad(value=blank_canvas(), type="numpy", image_mode="RGBA",
+                                                   canvas_size=(DRAW_CANVAS, DRAW_CANVAS), height=300, format="png",
+                                                   brush=gr.Brush(colors=["#ffffff"], default_color="#ffffff",
+                                                                  color_mode="fixed", default_size=20),
+                                                   label="Draw a digit (white on black)", elem_id=f"{eid}-sketch")
+                        with gr.Row():
+                            self.colour = gr.ColorPicker(value=DEFAULT_COLOUR, label="Colour in the domain",
+                                                         elem_id=f"{eid}-colour")
+                            use = gr.Button("Use drawing", elem_id=f"{eid}-draw")
+
+        @common.friendly
+        def pick_select(model_name: str, side_value: str, evt: gr.SelectData) -> tuple[int, np.ndarray]:
+            """Gallery click → (its test index, the image)."""
+            i = int(evt.index)
+            return i, show(test_image(selector.model(model_name), resolve_side(side_value, role), i))
+
+        @common.friendly
+        def pick_test(model_name: str, side_value: str, index: float) -> np.ndarray:
+            """Test image ``index`` of the picker's domain (32×32, shown enlarged)."""
+            return show(test_image(selector.model(model_name), resolve_side(side_value, role), int(index or 0)))
+
+        @common.friendly
+        def pick_upload(model_name: str, file: str | None) -> np.ndarray:
+            """An uploaded image file, centre-cropped and resized to the model's input size."""
+            if not file:
+                raise ValueError("No file was uploaded.")
+            mdl = selector.model(model_name)
+            return show(to_tensor(open_image(file), mdl.image_size, mdl.channels))
+
+        @common.friendly
+        def pick_draw(model_name: str, side_value: str, sketch: dict | None, colour: str) -> np.ndarray:
+            """A drawn digit, normalised like MNIST and rendered into the domain with ``colour``."""
+            mdl = selector.model(model_name)
+            dataset, _, _ = selector.dataset_of(mdl)
+            x = explore.render_drawing(ink_from_sketch(sketch), dataset, resolve_side(side_value, role),
+                                       parse_colour(colour), size=mdl.image_size)
+            return show(x)
+
+        @common.friendly
+        def refresh(model_name: str, side_value: str, index: float) -> tuple[list, str, Any]:
+            """New domain or model → its gallery, and the same test index in the new domain."""
+            mdl = selector.model(model_name)
+            s = resolve_side(side_value, role)
+            got, msg = gallery_items(mdl, s)
+            img = show(test_image(mdl, s, int(index or 0))) if got else gr.skip()
+            return got, msg, img
+
+        self.gallery.select(pick_select, [sel.dropdown, side], [self.index, self.image], api_name=f"{prefix}_select")
+        gr.on([load.click, self.index.submit], pick_test, [sel.dropdown, side, self.index], self.image,
+              api_name=f"{prefix}_test")
+        self.file.upload(pick_upload, [sel.dropdown, self.file], self.image, api_name=f"{prefix}_upload")
+        if draw:
+            use.click(pick_draw, [sel.dropdown, side, self.sketch, self.colour], self.image, api_name=f"{prefix}_draw")
+        gr.on([side.change, sel.dropdown.change], refresh, [sel.dropdown, side, self.index],
+              [self.gallery, self.note, self.image], api_name=f"{prefix}_gallery")

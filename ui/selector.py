@@ -1,0 +1,103 @@
+"""Model selection shared by the exploration tabs (Translate, Analogies, Interpolate, Retrieve).
+
+A tab lists the checkpoints the registry assigns to it (``registry.checkpoints_for_tab``), so a
+later method's checkpoint appears in the dropdown by registering it; what a tab can do with a model
+is decided by its capabilities (``encode``/``decode``/``exclusive_dim``), never by its name.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import gradio as gr
+
+from ui import common
+from xdomain import explore, hub, registry
+
+
+@dataclass
+class Selected:
+    """The dropdown and the model it starts on (loaded once at build time, then cached)."""
+
+    dropdown: gr.Dropdown
+    name: str
+    model: Any
+
+
+def available(name: str) -> bool:
+    """True when ``name`` (registered name or checkpoint folder) loads without a download."""
+    try:
+        hub.resolve(name, allow_download=False)
+        return True
+    except (hub.CheckpointError, OSError):
+        return False
+
+
+def model_selector(tab: str, checkpoints: list[str] | None = None) -> Selected | None:
+    """A model dropdown for ``tab``; when no checkpoint is available, an explanation and ``None``.
+
+    ``checkpoints`` overrides the registry (tests pass a checkpoint folder).
+    """
+    names = checkpoints if checkpoints is not None else [c.name for c in registry.checkpoints_for_tab(tab)]
+    ready = [n for n in names if available(n)]
+    if not ready:
+        if not common.missing_panel([n for n in names if n in registry.CHECKPOINTS]):
+            gr.Markdown(f"No checkpoint is registered for this tab yet ({', '.join(names) or 'none'}).")
+        return None
+    name = ready[0]
+    dd = gr.Dropdown(choices=ready, value=name, label="Model", elem_id=f"{tab}-model", scale=2)
+    return Selected(dd, name, common.load_model(name))
+
+
+def model(name: str):
+    """The cached model for a handler (``gr.Error`` if it cannot load)."""
+    if not name:
+        raise ValueError("Pick a model first.")
+    return common.load_model(name)
+
+
+def side_choices(m) -> list[tuple[str, str]]:
+    """Radio choices (label, value) for a domain: ``[("MNIST-CD", "A"), ("MNIST-CB", "B")]``."""
+    a, b = explore.domain_names(m)
+    return [(a, "A"), (b, "B")]
+
+
+def direction_choices(m) -> list[tuple[str, str]]:
+    a, b = explore.domain_names(m)
+    return [(f"{a} → {b}", "a2b"), (f"{b} → {a}", "b2a")]
+
+
+@common.friendly
+def side_labels(model_name: str) -> dict:
+    """Another model picked → the domain radio names its domains."""
+    return gr.update(choices=side_choices(model(model_name)))
+
+
+@common.friendly
+def direction_labels(model_name: str) -> dict:
+    """Another model picked → the direction radio names its domains."""
+    return gr.update(choices=direction_choices(model(model_name)))
+
+
+def header(tab: str, checkpoints: list[str] | None = None, kind: str = "side",
+           label: str = "Domain") -> tuple[Selected, gr.Radio, gr.Row] | None:
+    """A tab's top row: the model dropdown and a domain radio (``kind="side"``: "A"/"B", or
+    ``"direction"``: "a2b"/"b2a"; elem_id ``{tab}-{kind}``) relabelled when the model changes
+    (``api_name={tab}_model``). Returns ``(selected, radio, row)``, or ``None`` without a model."""
+    with gr.Row() as row:
+        sel = model_selector(tab, checkpoints)
+        if sel is None:
+            return None
+        choices, value, relabel = ((side_choices, "A", side_labels) if kind == "side"
+                                   else (direction_choices, "a2b", direction_labels))
+        radio = gr.Radio(choices(sel.model), value=value, label=label, elem_id=f"{tab}-{kind}", scale=2)
+    sel.dropdown.change(relabel, sel.dropdown, radio, api_name=f"{tab}_model")
+    return sel, radio, row
+
+
+def dataset_of(m) -> tuple[str, int, int]:
+    """(dataset, data seed, image size) of the model's training data; its test split feeds galleries
+    and retrieval. The data seed (``data_seed``, else ``seed``) fixes e.g. MNIST-CD/CB's colours."""
+    cfg = getattr(m, "cfg", None)
+    seed = getattr(cfg, "data_seed", getattr(cfg, "seed", 0))
+    return getattr(cfg, "dataset", ""), int(seed), int(getattr(m, "image_size", 32))

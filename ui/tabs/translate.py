@@ -1,0 +1,125 @@
+"""Translate tab: diverse outputs from random z, and eight sliders for the exclusive code.
+
+Gonzalez-Garcia et al., NeurIPS 2018, §4.1 "Sample diversity": the translation of ``x`` is
+``G_d(S^X(x), z)``; the shared part ``S`` keeps the digit and the exclusive code ``z`` (8-d, ~N(0, I))
+picks the target-domain colour. Sliders set ``z`` directly; *Randomise* draws it; *Take code from
+reference* sets it to ``E^Y`` of a reference image of the target domain.
+
+API endpoints (``api_name``): ``translate_code`` (live output from the sliders),
+``translate_randomise``, ``translate_take_code``, ``translate_diverse``, ``translate_model``, plus
+the pickers' ``translate_input_*`` and ``translate_ref_*`` (see :class:`ui.gallery.ImagePicker`).
+"""
+from __future__ import annotations
+
+import gradio as gr
+import numpy as np
+import torch
+
+from ui import common, gallery, selector
+from xdomain import explore
+
+CODE_RANGE = 3.0  # sliders span ±3σ of the N(0, I) prior
+CODE_STEP = 0.01
+N_MAX = 16
+
+
+def _rounded(code: torch.Tensor) -> list[float]:
+    """Codes as slider values: clamped to the range, rounded to the step (no snapping echo)."""
+    return [round(float(v), 2) for v in code.clamp(-CODE_RANGE, CODE_RANGE)]
+
+
+@common.friendly
+def translate_code(model_name: str, direction: str, image: np.ndarray | None, *code: float) -> np.ndarray | None:
+    """The input translated with the sliders' exclusive code: ``decode(S_src(x), code, target)``.
+
+    Runs live on every slider move; returns nothing while there is no input image.
+    """
+    if image is None:
+        return None
+    m = selector.model(model_name)
+    d = explore.require_codes(m)
+    if len(code) != d:
+        raise ValueError(f"expected {d} code values, got {len(code)}")
+    c = torch.tensor([float(v or 0.0) for v in code])  # [d]
+    return gallery.show(explore.translate_with_code(m, gallery.read(m, image), direction, c))
+
+
+@common.friendly
+def translate_randomise(model_name: str, seed: float) -> list[float]:
+    """A code drawn from N(0, I) with ``seed`` → ``[seed + 1, *code]`` (the next click differs)."""
+    m = selector.model(model_name)
+    z = explore.random_codes(1, explore.require_codes(m), int(seed or 0))[0]  # [d]
+    return [int(seed or 0) + 1, *_rounded(z)]
+
+
+@common.friendly
+def translate_take_code(model_name: str, direction: str, reference: np.ndarray | None) -> list[float]:
+    """The exclusive code ``E`` of a reference image of the target domain (clamped to ±3)."""
+    m = selector.model(model_name)
+    _, dst = explore.direction_sides(direction)
+    e = explore.exclusive_code(m, gallery.read(m, reference, "reference image"), dst)[0]  # [d]
+    return _rounded(e)
+
+
+@common.friendly
+def translate_diverse(model_name: str, direction: str, image: np.ndarray | None, n: float, seed: float) -> np.ndarray | None:
+    """``n`` translations of the input with random codes ``z_i ~ N(0, I)`` (seeded), as one grid."""
+    if image is None:
+        return None
+    m = selector.model(model_name)
+    n = int(np.clip(n or 1, 1, N_MAX))
+    out = explore.translate_diverse(m, gallery.read(m, image), direction, n, int(seed or 0))  # [n, C, H, W]
+    return gallery.show_grid(out, nrow=min(n, 4))
+
+
+def build(checkpoints: list[str] | None = None) -> None:
+    """Create the tab's components (called inside ``gr.Tab`` by app.py)."""
+    top = selector.header("translate", checkpoints, kind="direction", label="Direction")
+    if top is None:
+        return
+    sel, direction, _ = top
+    m = sel.model
+    d = explore.exclusive_dim(m)
+    with gr.Row(equal_height=False):
+        with gr.Column(scale=4):
+            picker = gallery.ImagePicker("translate_input", "Input (source domain)", sel, direction, role="source", index=0)
+        with gr.Column(scale=5):
+            gr.Markdown("#### Exclusive code → output\nThe digit comes from the input's shared part; "
+                        "the sliders set the 8-d exclusive code (the colour).")
+            first = picker.initial  # first paint: the first test image with code 0, and eight samples
+            output = gr.Image(value=translate_code(sel.name, "a2b", first, *[0.0] * d) if d else None, label="Output (target domain)", type="numpy", format="png", interactive=False, height=200,
+                              elem_id="translate-output", buttons=["download"])
+            sliders: list[gr.Slider] = []
+            with gr.Row():
+                for half in (range(0, (d + 1) // 2), range((d + 1) // 2, d)):
+                    with gr.Column(min_width=200):
+                        sliders += [gr.Slider(-CODE_RANGE, CODE_RANGE, value=0.0, step=CODE_STEP, label=f"code {i}",
+                                              elem_id=f"code-{i}") for i in half]
+            if d:
+                with gr.Row():
+                    code_seed = gr.Number(value=0, precision=0, label="Random seed", elem_id="translate-code-seed", scale=1)
+                    randomise = gr.Button("Randomise", elem_id="translate-randomise", scale=1)
+                with gr.Accordion("Take the code from a reference", open=False):
+                    ref = gallery.ImagePicker("translate_ref", "Reference (target domain)", sel, direction,
+                                              role="target", index=1)
+                    take = gr.Button("Take code from reference", elem_id="translate-take-code", variant="primary")
+            else:
+                gr.Markdown("This model has no exclusive code; use the diverse outputs on the right.")
+        with gr.Column(scale=4):
+            gr.Markdown("#### Diverse outputs from random z")
+            with gr.Row():
+                n = gr.Slider(1, N_MAX, value=8, step=1, label="N outputs", elem_id="translate-n")
+                seed = gr.Number(value=0, precision=0, label="Seed", elem_id="translate-seed")
+            run = gr.Button("Sample N outputs", elem_id="translate-diverse-btn", variant="primary")
+            diverse = gr.Image(value=translate_diverse(sel.name, "a2b", first, 8, 0), label="Outputs", type="numpy", format="png", interactive=False,
+                               elem_id="translate-diverse", buttons=["download"])
+
+    if d:
+        gr.on([s.change for s in sliders] + [picker.image.change, direction.change], translate_code,
+              [sel.dropdown, direction, picker.image, *sliders], output, api_name="translate_code",
+              trigger_mode="always_last", show_progress="hidden", queue=False)
+        randomise.click(translate_randomise, [sel.dropdown, code_seed], [code_seed, *sliders], api_name="translate_randomise")
+        take.click(translate_take_code, [sel.dropdown, direction, ref.image], sliders, api_name="translate_take_code")
+    gr.on([run.click, picker.image.change, direction.change], translate_diverse,
+          [sel.dropdown, direction, picker.image, n, seed], diverse, api_name="translate_diverse",
+          trigger_mode="always_last")
