@@ -6,7 +6,9 @@ controls that need it.
 """
 from __future__ import annotations
 
+import contextlib
 import functools
+import inspect
 import logging
 import threading
 from typing import Any, Callable
@@ -50,21 +52,39 @@ def checkpoint_status(name: str) -> str | None:
                 f"Train it with `python -m xdomain train {spec.method}` or publish it to the Hub as `{spec.hub_repo_id}`.")
 
 
+@contextlib.contextmanager
+def _as_gr_errors(name: str):
+    """Known problems → ``gr.Error`` with a plain message; anything else is logged."""
+    try:
+        yield
+    except gr.Error:
+        raise
+    except (ImageInputError, hub.CheckpointError, FileNotFoundError, KeyError, ValueError) as e:
+        raise gr.Error(str(e).strip("'\"")) from None
+    except Exception:  # noqa: BLE001 - the UI must never show a traceback
+        log.exception("handler %s failed", name)
+        raise gr.Error("Something went wrong while processing this request; see the server log.") from None
+
+
 def friendly(fn: Callable) -> Callable:
-    """Decorator for handlers: known problems → ``gr.Error`` with a plain message; others logged."""
+    """Decorator for handlers: known problems → ``gr.Error`` with a plain message; others logged.
+
+    Generator (streaming) handlers stay generators, so Gradio still streams them; they run without
+    inference mode because they may train (and each ``next`` can run on a different thread).
+    """
+    if inspect.isgeneratorfunction(fn):
+
+        @functools.wraps(fn)
+        def gen_wrapper(*args, **kwargs):
+            with _as_gr_errors(fn.__name__):
+                yield from fn(*args, **kwargs)
+
+        return gen_wrapper
 
     @functools.wraps(fn)
     def wrapper(*args, **kwargs):
-        try:
-            with torch.inference_mode():
-                return fn(*args, **kwargs)
-        except gr.Error:
-            raise
-        except (ImageInputError, hub.CheckpointError, FileNotFoundError, KeyError, ValueError) as e:
-            raise gr.Error(str(e).strip("'\"")) from None
-        except Exception:  # noqa: BLE001 - the UI must never show a traceback
-            log.exception("handler %s failed", fn.__name__)
-            raise gr.Error("Something went wrong while processing this request; see the server log.") from None
+        with _as_gr_errors(fn.__name__), torch.inference_mode():
+            return fn(*args, **kwargs)
 
     return wrapper
 

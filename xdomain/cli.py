@@ -90,7 +90,9 @@ def _cmd_translate(args: argparse.Namespace) -> int:
     from xdomain import hub, imageio
 
     model = hub.load_model(args.checkpoint)
-    size, channels = getattr(model, "image_size", 32), getattr(model, "channels", 3)
+    if not hasattr(model, "image_size"):  # e.g. the toy 2-D method translates points, not pictures
+        raise ValueError(f"checkpoint {args.checkpoint} ({model.name}) does not translate images")
+    size, channels = model.image_size, getattr(model, "channels", 3)
     x = imageio.load_tensor(args.input, size, channels)
     with torch.no_grad():
         y = model.translate(x, direction=args.direction, seed=args.seed)
@@ -163,6 +165,9 @@ def main(argv: list[str] | None = None) -> int:
     except (CheckpointError, DatasetMissingError, ImageInputError, KeyError, ValueError) as e:
         msg = e.args[0] if isinstance(e, KeyError) and e.args else e
         print(f"error: {msg}", file=sys.stderr)
+        return 2
+    except NotImplementedError as e:
+        print(f"error: this checkpoint's method does not support '{args.cmd}'{': ' + str(e) if str(e) else ''}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)

@@ -75,10 +75,11 @@ def _parse_value(tp: Any, text: str) -> Any:
         if low in ("0", "false", "no", "off"):
             return False
         raise ValueError(f"expected a boolean, got {text!r}")
-    if tp is int:
-        return int(float(text)) if "e" in text.lower() else int(text)
-    if tp is float:
-        return float(text)
+    if tp in (int, float):
+        try:
+            return tp(float(text)) if tp is int and "e" in text.lower() else tp(text)
+        except ValueError:
+            raise ValueError(f"expected {'an integer' if tp is int else 'a number'}, got {text!r}") from None
     if tp is str:
         return text
     # tuples / lists / optionals: JSON literal
@@ -102,7 +103,10 @@ def apply_overrides(cfg: C, overrides: list[str] | None) -> C:
         if key not in hints:
             valid = ", ".join(f.name for f in fields(cfg))
             raise ValueError(f"unknown config key {key!r} for {type(cfg).__name__}; valid keys: {valid}")
-        changes[key] = _parse_value(hints[key], text)
+        try:
+            changes[key] = _parse_value(hints[key], text)
+        except ValueError as e:
+            raise ValueError(f"bad value for config key {key!r}: {e}") from None
     return dataclasses.replace(cfg, **changes)
 
 

@@ -99,34 +99,39 @@ def _is_checkpoint_dir(p: Path) -> bool:
     return (p / CONFIG_NAME).is_file() and (p / WEIGHTS_NAME).is_file()
 
 
-def download(repo_id: str, revision: str = "main", cache_dir: str | Path | None = None) -> Path:
-    """Fetch config + weights (+ card if present) of a Hub repo; the cache serves them offline."""
+def download(repo_id: str, revision: str = "main", cache_dir: str | Path | None = None, *,
+             local_only: bool = False) -> Path:
+    """Fetch config + weights (+ card if present) of a Hub repo; the cache serves them offline.
+
+    ``local_only=True`` looks in the Hub cache only and never touches the network.
+    """
     from huggingface_hub import hf_hub_download
     from huggingface_hub.errors import EntryNotFoundError, LocalEntryNotFoundError, RepositoryNotFoundError, RevisionNotFoundError
 
     paths: dict[str, Path] = {}
     for fname in (CONFIG_NAME, WEIGHTS_NAME, CARD_NAME):
         try:
-            paths[fname] = Path(hf_hub_download(repo_id, fname, revision=revision, cache_dir=cache_dir))
+            paths[fname] = Path(hf_hub_download(repo_id, fname, revision=revision, cache_dir=cache_dir,
+                                                local_files_only=local_only))
+        except LocalEntryNotFoundError as e:  # before EntryNotFoundError: it is a subclass of it
+            if fname == CARD_NAME:
+                continue
+            raise CheckpointError(
+                f"cannot download {fname} from {repo_id}@{revision}: the Hub is unreachable and it is not cached"
+            ) from e
         except EntryNotFoundError as e:
             if fname == CARD_NAME:
                 continue
             raise CheckpointError(f"Hub repo {repo_id}@{revision} has no {fname}: not an xdomain checkpoint") from e
         except (RepositoryNotFoundError, RevisionNotFoundError) as e:
             raise CheckpointError(f"Hub repo {repo_id}@{revision} not found") from e
-        except LocalEntryNotFoundError as e:
-            if fname == CARD_NAME:
-                continue
-            raise CheckpointError(
-                f"cannot download {fname} from {repo_id}@{revision}: the Hub is unreachable and it is not cached"
-            ) from e
         except OSError as e:
             raise CheckpointError(f"cannot download {fname} from {repo_id}@{revision}: {e}") from e
     return paths[CONFIG_NAME].parent
 
 
 def resolve(name_or_dir: str | Path, *, allow_download: bool = True) -> Path:
-    """Folder holding the checkpoint: a path, a registered name's local folder, or a Hub download."""
+    """Folder holding the checkpoint: a path, a registered name's local folder → the Hub cache → a download."""
     p = Path(name_or_dir)
     if p.is_dir():
         if not _is_checkpoint_dir(p):
@@ -138,7 +143,11 @@ def resolve(name_or_dir: str | Path, *, allow_download: bool = True) -> Path:
         if _is_checkpoint_dir(spec.local_dir):
             return spec.local_dir
         if not allow_download:
-            raise CheckpointError(f"checkpoint {name!r} is not in {spec.local_dir} and downloads are off")
+            try:
+                return download(spec.hub_repo_id, spec.revision, local_only=True)  # the Hub cache
+            except CheckpointError:
+                raise CheckpointError(f"checkpoint {name!r} is neither in {spec.local_dir} nor in the Hub cache, "
+                                      "and downloads are off") from None
         return download(spec.hub_repo_id, spec.revision)
     if "/" in name and not name.startswith((".", "/")) and name.count("/") == 1 and allow_download:
         return download(name)  # a Hub repo id such as "user/model"

@@ -64,16 +64,17 @@ def open_image(src: str | os.PathLike | bytes | Image.Image | np.ndarray) -> Ima
         if isinstance(src, (bytes, bytearray)):
             if len(src) > MAX_FILE_BYTES:
                 raise ImageInputError(f"The file is too large ({len(src) / 1e6:.1f} MB; the limit is {MAX_FILE_BYTES // 10**6} MB).")
-            fh: io.BytesIO | Path = io.BytesIO(src)
+            fh = io.BytesIO(src)
         else:
-            fh = Path(src)
-            if not fh.is_file():
-                raise ImageInputError(f"File not found: {fh.name}")
-            size = fh.stat().st_size
+            path = Path(src)
+            if not path.is_file():
+                raise ImageInputError(f"File not found: {path.name}")
+            size = path.stat().st_size
             if size == 0:
                 raise ImageInputError("The file is empty.")
             if size > MAX_FILE_BYTES:
                 raise ImageInputError(f"The file is too large ({size / 1e6:.1f} MB; the limit is {MAX_FILE_BYTES // 10**6} MB).")
+            fh = io.BytesIO(path.read_bytes())  # ≤ 20 MB; Pillow would otherwise keep (and leak) the file open
         try:
             with warnings.catch_warnings():
                 warnings.simplefilter("error", Image.DecompressionBombWarning)

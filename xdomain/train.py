@@ -6,8 +6,9 @@ this loop owns everything else: device, seeding, batch sampling, tqdm progress, 
 discriminators + optimizer states; written to a temp file then renamed), resuming after a kill,
 and writing the final checkpoint folder with its metrics and model card.
 
-Batches are drawn with a generator seeded by ``(seed, rank, step)``, so a resumed run sees the
-same batches it would have seen had it never stopped, and each torchrun rank sees different data.
+Batches (and the global RNG used for in-step noise) are seeded by ``(seed, rank, step)``, so a
+resumed run sees the same batches and noise it would have seen had it never stopped, and each
+torchrun rank sees different data.
 """
 from __future__ import annotations
 
@@ -166,7 +167,9 @@ def train(
     t0 = time.perf_counter()
     logs: dict[str, float] = {}
     for step in bar:
-        batch = data.sample(cfg.batch_size, batch_generator(cfg.seed, rank, step))
+        gen = batch_generator(cfg.seed, rank, step)
+        torch.manual_seed(int(torch.randint(0, 2**62, (1,), generator=gen)))  # in-step noise is a function of (seed, rank, step) too
+        batch = data.sample(cfg.batch_size, gen)
         batch = {k: v.to(dev, non_blocking=True) for k, v in batch.items()}
         logs = model.train_step(batch, step)
         if callback is not None:

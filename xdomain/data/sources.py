@@ -77,8 +77,27 @@ def _split_xy(d: dict[str, np.ndarray], split: str) -> tuple[np.ndarray, np.ndar
 def load_mnist(root: Path, split: str = "train") -> tuple[np.ndarray, np.ndarray]:
     """(x uint8 [N,28,28] white-on-black, y int64 [N])."""
     p = _need(root, "mnist", "mnist/mnist.npz",
-              "torchvision.datasets.MNIST(download=True) can fetch it where there is internet")
+              "xdomain.data.sources.fetch_mnist(root) downloads it with torchvision where there is internet")
     return _split_xy(_npz(str(p)), split)
+
+
+def fetch_mnist(root: Path) -> Path:
+    """Download MNIST with torchvision's real loader and store it as ``<root>/mnist/mnist.npz``."""
+    from torchvision.datasets import MNIST
+
+    folder = Path(root) / "mnist"
+    folder.mkdir(parents=True, exist_ok=True)
+    arrays = {}
+    for split, train in (("train", True), ("test", False)):
+        ds = MNIST(str(folder / "torchvision"), train=train, download=True)
+        arrays[f"x_{split}"] = ds.data.numpy().astype(np.uint8)
+        arrays[f"y_{split}"] = ds.targets.numpy().astype(np.uint8)
+    out = folder / "mnist.npz"
+    tmp = folder / f".mnist.{os.getpid()}.tmp.npz"
+    np.savez_compressed(tmp, **arrays)
+    os.replace(tmp, out)
+    _npz.cache_clear()
+    return out
 
 
 def load_fashion_mnist(root: Path, split: str = "train") -> tuple[np.ndarray, np.ndarray]:
@@ -119,8 +138,10 @@ def load_celeba(root: Path) -> tuple[np.ndarray, dict[str, np.ndarray]]:
 
     Decoding 46,715 JPEGs takes ~20 s, so the array is cached once in ``$XDOMAIN_CACHE``.
     """
-    tar = _need(root, "celeba", "celeba/faces_64.tar")
-    csv_path = _need(root, "celeba", "celeba/faces_64.csv")
+    tar, csv_path = Path(root) / "celeba" / "faces_64.tar", Path(root) / "celeba" / "faces_64.csv"
+    missing = [p for p in (tar, csv_path) if not p.is_file()]
+    if missing:
+        raise DatasetMissingError("celeba", missing)
     cols = _celeba_columns(str(csv_path))
     st = tar.stat()
     key = hashlib.sha1(f"{tar.resolve()}:{st.st_size}:{st.st_mtime_ns}".encode()).hexdigest()[:12]
@@ -157,19 +178,35 @@ def _celeba_columns(csv_path: str) -> dict[str, np.ndarray]:
 
 
 def load_svhn(root: Path, split: str = "train", download: bool = False) -> tuple[np.ndarray, np.ndarray]:
-    """SVHN from the official ``{split}_32x32.mat`` via torchvision: (x uint8 [N,32,32,3], y 0..9).
+    """SVHN from the official ``<root>/svhn/{split}_32x32.mat``: (x uint8 [N,32,32,3], y int64 0..9).
 
-    Not staged on this machine; ``download=True`` fetches it where there is internet.
+    The .mat is read with scipy exactly as torchvision's ``SVHN`` reads it (``X`` is [32,32,3,N],
+    ``y`` stores the digit 0 as 10). Not staged on this machine; ``download=True`` fetches the
+    official file with torchvision's downloader, which checks its md5, where there is internet.
     """
-    from torchvision.datasets import SVHN
-
+    if split not in ("train", "test", "extra"):
+        raise ValueError(f"SVHN split must be train/test/extra, got {split!r}")
     folder = Path(root) / "svhn"
     f = folder / f"{split}_32x32.mat"
-    if not f.is_file() and not download:
-        raise DatasetMissingError("svhn", [f], "pass download=True (needs internet) to fetch the official .mat")
+    if not f.is_file():
+        if not download:
+            raise DatasetMissingError("svhn", [f], "pass download=True (needs internet) to fetch the official .mat")
+        from torchvision.datasets import SVHN
+        from torchvision.datasets.utils import download_url
+
+        url, filename, md5 = SVHN.split_list[split]
+        try:
+            download_url(url, str(folder), filename, md5)
+        except (OSError, RuntimeError) as e:
+            raise DatasetMissingError("svhn", [f], f"downloading {url} failed: {e}") from e
+    import scipy.io as sio
+
     try:
-        ds = SVHN(str(folder), split=split, download=download)
-    except RuntimeError as e:
-        raise DatasetMissingError("svhn", [f], str(e)) from e
-    x = np.transpose(ds.data, (0, 2, 3, 1))  # [N,3,32,32] → [N,32,32,3]
-    return np.ascontiguousarray(x), ds.labels.astype(np.int64) % 10  # the .mat stores 0 as 10
+        mat = sio.loadmat(str(f))
+        x, y = mat["X"], mat["y"]
+    except (sio.matlab.MatReadError, ValueError, OSError, KeyError, TypeError, IndexError) as e:
+        raise DatasetMissingError("svhn", [f], f"the file is not an SVHN .mat ({e}); delete it and download again") from e
+    if x.ndim != 4 or x.shape[:3] != (32, 32, 3) or y.size != x.shape[3]:
+        raise DatasetMissingError("svhn", [f], f"unexpected SVHN arrays X{x.shape} y{y.shape}")
+    x = np.ascontiguousarray(np.transpose(x, (3, 0, 1, 2)), dtype=np.uint8)  # [32,32,3,N] → [N,32,32,3]
+    return x, y.astype(np.int64).reshape(-1) % 10  # the .mat stores 0 as 10

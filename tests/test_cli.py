@@ -1,0 +1,214 @@
+"""``python -m xdomain`` — the contract other tools and checks rely on.
+
+A few commands run as real subprocesses (what a user or CI types); the many error cases run
+``xdomain.cli.main`` in-process, which is the same code without paying torch's import each time.
+"""
+from __future__ import annotations
+
+import json
+import subprocess
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+from PIL import Image
+from support import REPO, VENV_BIN, child_env, importable_methods
+
+from xdomain import cli, hub, registry
+
+TOY_SETS = ["steps=4", "batch_size=16", "g_hidden=8", "d_hidden=8", "n_train=256", "eval_limit=64", "threads=1"]
+
+
+def _sets(items: list[str]) -> list[str]:
+    return [a for s in items for a in ("--set", s)]
+
+
+@pytest.fixture(autouse=True)
+def _restore_threads():
+    n = torch.get_num_threads()
+    yield
+    torch.set_num_threads(n)
+
+
+def _tiny_checkpoint(name: str, folder: Path) -> Path:
+    cls = registry.get_method(name)
+    torch.manual_seed(0)
+    return hub.save_checkpoint(folder, cls(cls.tiny_config()).eval())
+
+
+def _assert_one_line_error(r) -> None:
+    assert r.returncode != 0
+    assert "Traceback" not in r.stderr, r.stderr[-2000:]
+    lines = [ln for ln in r.stderr.splitlines() if ln.strip()]
+    assert len(lines) == 1 and lines[0].startswith("error: "), r.stderr
+
+
+# --------------------------------------------------------------------------- subprocesses
+@pytest.mark.slow
+def test_list_json_names_every_registered_checkpoint(run_cli):
+    r = run_cli("list", "--json")
+    assert r.returncode == 0, r.stderr[-2000:]
+    data = json.loads(r.stdout.strip().splitlines()[-1])
+    assert {m["name"] for m in data["methods"]} == set(registry.METHODS)
+    assert [c["name"] for c in data["checkpoints"]] == list(registry.CHECKPOINTS)
+    for c in data["checkpoints"]:
+        assert {"name", "method", "dataset", "source", "metrics", "repo_id"} <= set(c)
+        assert c["source"] in ("local", "hub") and isinstance(c["metrics"], dict)
+        assert c["method"] == registry.CHECKPOINTS[c["name"]].method
+
+
+@pytest.mark.slow
+def test_train_then_eval_json_via_cli(run_cli, tmp_path):
+    out = tmp_path / "toy"
+    r = run_cli("train", "toy2d", "--out", out, *_sets(TOY_SETS))
+    assert r.returncode == 0, r.stderr[-2000:]
+    for f in (hub.CONFIG_NAME, hub.WEIGHTS_NAME, hub.CARD_NAME):
+        assert (out / f).is_file()
+    meta = json.loads((out / hub.CONFIG_NAME).read_text())
+    assert meta["method"] == "toy2d" and meta["config"]["steps"] == 4 and meta["metrics"]
+
+    r = run_cli("eval", out, "--json", "--limit", "64")
+    assert r.returncode == 0, r.stderr[-2000:]
+    last = json.loads(r.stdout.strip().splitlines()[-1])
+    assert isinstance(last, dict) and set(last) == set(meta["metrics"])
+    for k, v in meta["metrics"].items():  # eval recomputes the numbers written at the end of training
+        assert last[k] == pytest.approx(v, rel=1e-5, abs=1e-6), k
+
+
+@pytest.mark.slow
+def test_train_runs_unchanged_under_torchrun(tmp_path):
+    out = tmp_path / "ddp"
+    r = subprocess.run([str(VENV_BIN / "torchrun"), "--standalone", "--nproc_per_node=2", "-m", "xdomain", "train",
+                        "toy2d", "--out", str(out), *_sets(TOY_SETS)],
+                       cwd=REPO, env=child_env(), capture_output=True, text=True, timeout=300)
+    assert r.returncode == 0, (r.stdout + r.stderr)[-3000:]
+    assert r.stdout.count("wrote ") == 1  # only rank 0 reports and writes
+    meta = json.loads((out / hub.CONFIG_NAME).read_text())
+    assert meta["training"]["world_size"] == 2 and meta["metrics"]
+    assert hub.load_model(out).cfg.steps == 4
+
+
+@pytest.mark.slow
+def test_unknown_checkpoint_subprocess(run_cli):
+    _assert_one_line_error(run_cli("eval", "no-such-checkpoint", "--json"))
+
+
+@pytest.mark.slow
+def test_translate_writes_a_png_via_cli(run_cli, tmp_path):
+    name = next((n for n in importable_methods() if n == "disentangle"), None) or pytest.skip("no image translator yet")
+    ckpt = _tiny_checkpoint(name, tmp_path / "ckpt")
+    src = tmp_path / "in.jpg"
+    Image.fromarray(np.random.default_rng(0).integers(0, 256, (50, 70, 3), dtype=np.uint8)).save(src)
+    out = tmp_path / "out.png"
+    r = run_cli("translate", ckpt, "--input", src, "--output", out, "--seed", "3")
+    assert r.returncode == 0, r.stderr[-2000:]
+    assert out.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    size = registry.get_method(name).tiny_config().image_size
+    with Image.open(out) as im:
+        assert im.size == (size, size)
+
+
+@pytest.mark.slow
+def test_publish_via_cli_then_download_back(run_cli, hub_env, tmp_path):
+    ckpt = _tiny_checkpoint("toy2d", tmp_path / "toy")
+    r = run_cli("publish", ckpt, "--repo-id", "someone/toy")  # HF_ENDPOINT/HF_TOKEN come from the environment
+    assert r.returncode == 0, r.stderr[-2000:]
+    remote = hub_env.files("someone/toy")
+    for f in (hub.CONFIG_NAME, hub.WEIGHTS_NAME):
+        assert remote[f] == (ckpt / f).read_bytes()
+    r = run_cli("eval", "someone/toy", "--json", "--limit", "32")  # resolves the repo id, downloads, evaluates
+    assert r.returncode == 0, r.stderr[-2000:]
+    assert isinstance(json.loads(r.stdout.strip().splitlines()[-1]), dict)
+    assert ("GET", "/someone/toy/resolve/main/model.safetensors") in hub_env.requests
+
+
+# --------------------------------------------------------------------------- in-process (same code path)
+def _main(capsys, *args) -> tuple[int, str, str]:
+    code = cli.main([str(a) for a in args])
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def _one_line(code: int, err: str, match: str) -> None:
+    assert code != 0
+    lines = [ln for ln in err.splitlines() if ln.strip()]
+    assert len(lines) == 1 and lines[0].startswith("error: ") and match in lines[0], err
+
+
+def test_list_text(capsys):
+    code, out, _ = _main(capsys, "list")
+    assert code == 0
+    for name in list(registry.METHODS) + list(registry.CHECKPOINTS):
+        assert name in out
+
+
+@pytest.mark.parametrize("args, match", [
+    (["eval", "no-such-checkpoint"], "unknown checkpoint 'no-such-checkpoint'"),
+    (["translate", "no-such-checkpoint", "--input", "x.png", "--output", "y.png"], "unknown checkpoint"),
+    (["train", "no-such-method"], "unknown method 'no-such-method'"),
+    (["train", "toy2d", "--set", "nosuchkey=1"], "unknown config key 'nosuchkey'"),
+    (["train", "toy2d", "--set", "steps=many"], "bad value for config key 'steps'"),
+    (["publish", ".", "--repo-id", "someone/x"], "not a checkpoint folder"),
+])
+def test_user_errors_are_one_line(capsys, args, match):
+    code, _, err = _main(capsys, *args)
+    _one_line(code, err, match)
+
+
+def test_missing_data_is_one_line(capsys, tmp_path):
+    name = "disentangle" if "disentangle" in importable_methods() else pytest.skip("disentangle not importable")
+    code, _, err = _main(capsys, "train", name, "--data-root", tmp_path, "--out", tmp_path / "o", "--set", "steps=1")
+    _one_line(code, err, str(tmp_path / "mnist" / "mnist.npz"))
+
+
+def test_corrupt_checkpoint_is_one_line(capsys, tmp_path):
+    ckpt = _tiny_checkpoint("toy2d", tmp_path / "toy")
+    (ckpt / hub.WEIGHTS_NAME).write_bytes(b"\0" * 10)
+    code, _, err = _main(capsys, "eval", ckpt)
+    _one_line(code, err, "corrupt")
+
+
+@pytest.mark.parametrize("name", importable_methods())
+def test_translate_every_method(capsys, tmp_path, name):
+    """Image translators write a PNG of their size; others (toy points, classifiers) say so in one line."""
+    ckpt = _tiny_checkpoint(name, tmp_path / name)
+    src, out = tmp_path / "in.png", tmp_path / "out.png"
+    Image.new("RGB", (40, 30), (200, 30, 30)).save(src)
+    model = hub.load_model(ckpt)
+    x = torch.zeros(1, getattr(model, "channels", 3), getattr(model, "image_size", 32), getattr(model, "image_size", 32))
+    try:
+        y = model.translate(x)
+        image_translator = y.ndim == 4
+    except (NotImplementedError, ValueError, RuntimeError):
+        image_translator = False
+    code, stdout, err = _main(capsys, "translate", ckpt, "--input", src, "--output", out)
+    if image_translator:
+        assert code == 0, err
+        with Image.open(out) as im:
+            assert im.size == (model.image_size, model.image_size)
+    else:
+        _one_line(code, err, "")
+        assert not out.exists()
+
+
+def test_bad_input_image_is_one_line(capsys, tmp_path):
+    translators = [n for n in importable_methods() if hasattr(registry.get_method(n).tiny_config(), "image_size")
+                   and n != "classifier"]
+    ckpt = _tiny_checkpoint(translators[0] if translators else pytest.skip("no image translator"), tmp_path / "m")
+    bad = tmp_path / "notes.png"
+    bad.write_text("not an image")
+    code, _, err = _main(capsys, "translate", ckpt, "--input", bad, "--output", tmp_path / "o.png")
+    _one_line(code, err, "not an image")
+
+
+def test_train_resume_via_cli_main(capsys, tmp_path):
+    out = tmp_path / "toy"
+    code, stdout, err = _main(capsys, "train", "toy2d", "--out", out, "--no-eval", *_sets(TOY_SETS))
+    assert code == 0, err
+    assert json.loads((out / hub.CONFIG_NAME).read_text())["metrics"] == {}
+    code, stdout, err = _main(capsys, "train", "toy2d", "--out", out, "--resume", "--set", "steps=6", "--no-eval")
+    assert code == 0, err
+    assert f"resumed {out} at step 4" in stdout
+    meta = json.loads((out / hub.CONFIG_NAME).read_text())
+    assert meta["config"]["steps"] == 6 and meta["config"]["g_hidden"] == 8  # config came from the saved state
