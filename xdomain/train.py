@@ -51,6 +51,13 @@ def batch_generator(seed: int, rank: int, step: int) -> torch.Generator:
     return torch.Generator().manual_seed((seed * 1_000_003 + rank * 7919 + step) % 2**63)
 
 
+def step_batch(data, batch_size: int, seed: int, rank: int, step: int) -> dict[str, torch.Tensor]:
+    """The batch of ``step``; also reseeds the global RNG so in-step noise depends on (seed, rank, step) only."""
+    gen = batch_generator(seed, rank, step)
+    torch.manual_seed(int(torch.randint(0, 2**62, (1,), generator=gen)))
+    return data.sample(batch_size, gen)
+
+
 # ----------------------------------------------------------------------------- state I/O
 def _flatten_optimizers(opts: dict[str, torch.optim.Optimizer]) -> tuple[dict[str, torch.Tensor], dict[str, Any]]:
     tensors: dict[str, torch.Tensor] = {}
@@ -167,9 +174,7 @@ def train(
     t0 = time.perf_counter()
     logs: dict[str, float] = {}
     for step in bar:
-        gen = batch_generator(cfg.seed, rank, step)
-        torch.manual_seed(int(torch.randint(0, 2**62, (1,), generator=gen)))  # in-step noise is a function of (seed, rank, step) too
-        batch = data.sample(cfg.batch_size, gen)
+        batch = step_batch(data, cfg.batch_size, cfg.seed, rank, step)
         batch = {k: v.to(dev, non_blocking=True) for k, v in batch.items()}
         logs = model.train_step(batch, step)
         if callback is not None:
