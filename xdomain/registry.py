@@ -111,11 +111,24 @@ register_method(MethodSpec(
     "Taigman, Polyak & Wolf, Unsupervised Cross-Domain Image Generation (DTN), ICLR 2017, §5.1 (judge network)",
     "a digit/attribute classifier that other methods' metrics use as a judge",
 ))
+register_method(MethodSpec(
+    "dtn", "xdomain.methods.dtn:DTN",
+    "Taigman, Polyak & Wolf, Unsupervised Cross-Domain Image Generation (DTN), ICLR 2017",
+    "G = g(f(x)) through a frozen encoder f, ternary D: USPS → MNIST digits and faces → emoji",
+))
 
 # --------------------------------------------------------------------------- checkpoints
 # A checkpoint is listed here once its folder under checkpoints/ has landed (or is on the Hub).
 register_checkpoint(CheckpointSpec(
     "toy2d-discogan", "toy2d", "toy2d", "DiscoGAN on the paper's 5→10 mode toy (seed 0)",
+    tabs=("toy2d",),
+))
+register_checkpoint(CheckpointSpec(
+    "toy2d-gan", "toy2d", "toy2d", "standard GAN (G_AB, D_B) on the paper's 5→10 mode toy (seed 0)",
+    tabs=("toy2d",),
+))
+register_checkpoint(CheckpointSpec(
+    "toy2d-gan_recon", "toy2d", "toy2d", "GAN + reconstruction (G_AB, G_BA, D_B) on the paper's 5→10 mode toy (seed 0)",
     tabs=("toy2d",),
 ))
 register_checkpoint(CheckpointSpec(
@@ -126,4 +139,16 @@ register_checkpoint(CheckpointSpec(
 register_checkpoint(CheckpointSpec(
     "judge-mnist", "classifier", "mnist_gray",
     "MNIST digit classifier (grey, 32×32 padded), the judge of 'digit kept' metrics",
+))
+register_checkpoint(CheckpointSpec(
+    "judge-usps", "classifier", "usps_gray20",
+    "USPS digit classifier (grey, in MNIST's 20-px box at 32×32, 128-d pooled feature): DTN's digit encoder f",
+))
+register_checkpoint(CheckpointSpec(
+    "judge-celeba-attrs", "classifier", "celeba_attrs",
+    "CelebA 40-attribute network (64×64, 256-d pooled feature): DTN's face context encoder f and attribute judge",
+))
+register_checkpoint(CheckpointSpec(
+    "judge-face-emoji", "classifier", "face_vs_emoji",
+    "Photo-vs-emoji classifier on held-out faces and emoji: DTN's emoji-ness judge",
 ))

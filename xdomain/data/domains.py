@@ -10,6 +10,7 @@ for paired domains, ``paired=True`` meaning row *i* of A and row *i* of B show t
 | ``mnist_edge`` | MNIST | its edge map (CoGAN) | yes |
 | ``mnist_negative`` | MNIST | its negative (CoGAN) | yes |
 | ``usps_mnist`` | USPS (resized) | MNIST | no |
+| ``usps20_mnist`` | USPS in MNIST's 20-px digit box | MNIST | no |
 | ``fashion_bags_shoes`` | Fashion-MNIST bags | sneakers + ankle boots | no |
 | ``celeba_<Attr>`` | CelebA faces with Attr | without | no |
 | ``celeba_blond_black`` | Blond_Hair (not Black_Hair) | Black_Hair (not Blond_Hair) | no |
@@ -136,6 +137,26 @@ def usps_mnist(root, split: str = "train", seed: int = 0, size: int = 32) -> dic
     ux, uy = sources.load_usps(root, "test" if split == "test" else "train")
     mx, my = sources.load_mnist(root, "test" if split == "test" else "train")
     return {"A": resize(to_tensor(ux), size), "B": resize(to_tensor(_pad32(mx)), size),
+            "label_A": torch.from_numpy(uy), "label_B": torch.from_numpy(my), "paired": False, "names": ("USPS", "MNIST")}
+
+
+def usps_in_mnist_box(x: np.ndarray) -> np.ndarray:
+    """USPS [N,16,16] → [N,32,32] uint8 laid out like padded MNIST: the digit fills a centred 20×20 box.
+
+    USPS digits fill their frame while MNIST's sit in a 20-pixel box; a classifier trained on
+    full-frame USPS reads MNIST at chance (18 %), so DTN's f could not see the target at all.
+    """
+    t = resize(to_tensor(x), 20)  # [N, 1, 20, 20] in [-1, 1]
+    t = F.pad(t, (6, 6, 6, 6), value=-1.0)  # black border → 32×32
+    return ((t[:, 0] + 1) * 127.5).round().clamp(0, 255).to(torch.uint8).numpy()
+
+
+@register_dataset("usps20_mnist")
+def usps20_mnist(root, split: str = "train", seed: int = 0, size: int = 32) -> dict:
+    """As ``usps_mnist`` but with USPS in MNIST's 20-pixel digit box (:func:`usps_in_mnist_box`)."""
+    ux, uy = sources.load_usps(root, "test" if split == "test" else "train")
+    mx, my = sources.load_mnist(root, "test" if split == "test" else "train")
+    return {"A": resize(to_tensor(usps_in_mnist_box(ux)), size), "B": resize(to_tensor(_pad32(mx)), size),
             "label_A": torch.from_numpy(uy), "label_B": torch.from_numpy(my), "paired": False, "names": ("USPS", "MNIST")}
 
 
