@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import tempfile
 from pathlib import Path
@@ -87,11 +88,26 @@ def save_checkpoint(
     return folder
 
 
+def metrics_table(metrics: dict[str, Any]) -> str:
+    rows = "\n".join(f"| {k} | {v:.4g} |" if isinstance(v, (int, float)) else f"| {k} | {v} |" for k, v in metrics.items())
+    return f"| metric | value |\n|---|---|\n{rows}\n"
+
+
 def update_metrics(folder: str | Path, metrics: dict[str, Any]) -> None:
+    """Store freshly computed metrics in config.json and in the model card's "## Metrics" section."""
     path = Path(folder) / CONFIG_NAME
     meta = json.loads(path.read_text())
     meta["metrics"] = metrics
     atomic_write_bytes(path, (json.dumps(meta, indent=2) + "\n").encode())
+    card = Path(folder) / CARD_NAME
+    if card.is_file():
+        text = card.read_text()
+        m = re.search(r"^## Metrics[^\n]*\n", text, flags=re.M)
+        if m:
+            end = text.find("\n## ", m.end())
+            end = len(text) if end < 0 else end + 1
+            text = text[: m.end()] + "\n" + metrics_table(metrics) + "\n" + text[end:]
+            atomic_write_bytes(card, text.encode())
 
 
 # ---------------------------------------------------------------------------- resolving

@@ -117,7 +117,6 @@ def _init_distributed() -> tuple[int, int]:
 
 def default_card(model: Method, metrics: dict[str, Any], training: dict[str, Any]) -> str:
     spec = registry.METHODS[model.name]
-    rows = "\n".join(f"| {k} | {v:.4g} |" if isinstance(v, (int, float)) else f"| {k} | {v} |" for k, v in metrics.items())
     cfg = json.dumps(model.cfg.to_dict(), indent=2)
     return (
         f"---\nlibrary_name: xdomain\ntags: [image-to-image, gan, {model.name}]\n---\n\n"
@@ -127,7 +126,7 @@ def default_card(model: Method, metrics: dict[str, Any], training: dict[str, Any
         f"## Training\n\nTrained with `python -m xdomain train {model.name}` on {training.get('device', 'cpu')} "
         f"for {training.get('steps', '?')} steps in {training.get('wall_time_s', 0) / 60:.1f} min "
         f"({training.get('world_size', 1)} process(es), torch {torch.__version__}).\n\n"
-        f"## Metrics (computed by `python -m xdomain eval`)\n\n| metric | value |\n|---|---|\n{rows}\n\n"
+        f"## Metrics (computed by `python -m xdomain eval`)\n\n{hub.metrics_table(metrics)}\n"
         f"## Config\n\n```json\n{cfg}\n```\n\n"
         "Weights are `model.safetensors` (inference networks only); load with "
         "`xdomain.hub.load_model(<folder or repo id>)`.\n"
