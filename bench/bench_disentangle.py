@@ -104,7 +104,8 @@ def bench_api_move(m: Disentangle, moves: int) -> dict[str, float]:
             client = Client(f"http://127.0.0.1:{port}/", verbose=False)
             times = []
             for i in range(moves + 2):
-                code = [round(float(v), 2) for v in torch.randn(8, generator=torch.Generator().manual_seed(i))]
+                z = torch.randn(8, generator=torch.Generator().manual_seed(i)).clamp(-3, 3)  # the sliders' range
+                code = [round(float(v), 2) for v in z]
                 t = time.perf_counter()
                 client.predict(CKPT, "a2b", handle_file(str(img)), *code, api_name="/translate_code")
                 if i >= 2:  # the first calls warm caches
@@ -126,19 +127,23 @@ def main() -> None:
     torch.set_num_threads(a.threads)
     torch.manual_seed(0)
     out: dict[str, float | int | bool] = {"threads": a.threads}
-    out |= bench_steps(a.reps)
+
+    def report(part: dict) -> None:
+        out.update(part)
+        if not a.json:  # print as each part finishes: the whole run takes minutes
+            for k, v in part.items():
+                print(f"{k:>22}: {v:.4g}" if isinstance(v, float) else f"{k:>22}: {v}", flush=True)
+
+    report(bench_steps(a.reps))
     m, trained = load_or_fresh()
-    out["trained_checkpoint"] = trained
+    report({"trained_checkpoint": trained})
     if not a.no_eval:
-        out |= bench_eval(m)
-    out |= bench_model_move(m, a.moves)
+        report(bench_eval(m))
+    report(bench_model_move(m, a.moves))
     if not a.no_app:
-        out |= bench_api_move(m, a.moves)
+        report(bench_api_move(m, a.moves))
     if a.json:
         print(json.dumps(out))
-    else:
-        for k, v in out.items():
-            print(f"{k:>22}: {v:.4g}" if isinstance(v, float) else f"{k:>22}: {v}")
 
 
 if __name__ == "__main__":

@@ -63,7 +63,7 @@ def resize(t: torch.Tensor, size: int) -> torch.Tensor:
     return F.interpolate(t, size=(size, size), mode="bilinear", align_corners=False, antialias=True).clamp_(-1, 1)
 
 
-def _mnist_split(root, split: str) -> tuple[np.ndarray, np.ndarray]:
+def mnist_split(root, split: str) -> tuple[np.ndarray, np.ndarray]:
     if split == "test":
         return sources.load_mnist(root, "test")
     x, y = sources.load_mnist(root, "train")
@@ -74,7 +74,7 @@ def _mnist_split(root, split: str) -> tuple[np.ndarray, np.ndarray]:
     raise ValueError(f"split must be train/val/test, got {split!r}")
 
 
-def _pad32(x: np.ndarray) -> np.ndarray:
+def pad32(x: np.ndarray) -> np.ndarray:
     return np.pad(x, ((0, 0), (2, 2), (2, 2)))  # 28 → 32, as is usual for MNIST GANs
 
 
@@ -99,8 +99,8 @@ def colour_background(gray: np.ndarray, colours: np.ndarray) -> np.ndarray:
 # ------------------------------------------------------------------------------ datasets
 @register_dataset("mnist_cd_cb")
 def mnist_cd_cb(root, split: str = "train", seed: int = 0, size: int = 32) -> dict:
-    x, y = _mnist_split(root, split)
-    x = _pad32(x)
+    x, y = mnist_split(root, split)
+    x = pad32(x)
     a = colour_digit(x, random_colours(len(x), seed, split, "CD"))
     b = colour_background(x, random_colours(len(x), seed, split, "CB"))
     yt = torch.from_numpy(y)
@@ -118,7 +118,7 @@ def edges(gray: np.ndarray) -> np.ndarray:
 
 @register_dataset("mnist_edge")
 def mnist_edge(root, split: str = "train", seed: int = 0, size: int = 28) -> dict:
-    x, y = _mnist_split(root, split)
+    x, y = mnist_split(root, split)
     yt = torch.from_numpy(y)
     return {"A": resize(to_tensor(x), size), "B": resize(to_tensor(edges(x)), size), "label_A": yt, "label_B": yt.clone(),
             "paired": True, "names": ("MNIST", "MNIST-edge")}
@@ -126,7 +126,7 @@ def mnist_edge(root, split: str = "train", seed: int = 0, size: int = 28) -> dic
 
 @register_dataset("mnist_negative")
 def mnist_negative(root, split: str = "train", seed: int = 0, size: int = 28) -> dict:
-    x, y = _mnist_split(root, split)
+    x, y = mnist_split(root, split)
     yt = torch.from_numpy(y)
     return {"A": resize(to_tensor(x), size), "B": resize(to_tensor(255 - x), size), "label_A": yt, "label_B": yt.clone(),
             "paired": True, "names": ("MNIST", "MNIST-negative")}
@@ -136,7 +136,7 @@ def mnist_negative(root, split: str = "train", seed: int = 0, size: int = 28) ->
 def usps_mnist(root, split: str = "train", seed: int = 0, size: int = 32) -> dict:
     ux, uy = sources.load_usps(root, "test" if split == "test" else "train")
     mx, my = sources.load_mnist(root, "test" if split == "test" else "train")
-    return {"A": resize(to_tensor(ux), size), "B": resize(to_tensor(_pad32(mx)), size),
+    return {"A": resize(to_tensor(ux), size), "B": resize(to_tensor(pad32(mx)), size),
             "label_A": torch.from_numpy(uy), "label_B": torch.from_numpy(my), "paired": False, "names": ("USPS", "MNIST")}
 
 
@@ -156,14 +156,14 @@ def usps20_mnist(root, split: str = "train", seed: int = 0, size: int = 32) -> d
     """As ``usps_mnist`` but with USPS in MNIST's 20-pixel digit box (:func:`usps_in_mnist_box`)."""
     ux, uy = sources.load_usps(root, "test" if split == "test" else "train")
     mx, my = sources.load_mnist(root, "test" if split == "test" else "train")
-    return {"A": resize(to_tensor(usps_in_mnist_box(ux)), size), "B": resize(to_tensor(_pad32(mx)), size),
+    return {"A": resize(to_tensor(usps_in_mnist_box(ux)), size), "B": resize(to_tensor(pad32(mx)), size),
             "label_A": torch.from_numpy(uy), "label_B": torch.from_numpy(my), "paired": False, "names": ("USPS", "MNIST")}
 
 
 @register_dataset("fashion_bags_shoes")
 def fashion_bags_shoes(root, split: str = "train", seed: int = 0, size: int = 32) -> dict:
     x, y = sources.load_fashion_mnist(root, "test" if split == "test" else "train")
-    x = _pad32(x)
+    x = pad32(x)
     bags, shoes = x[y == 8], x[np.isin(y, [7, 9])]
     return {"A": resize(to_tensor(bags), size), "B": resize(to_tensor(shoes), size),
             "label_A": torch.full((len(bags),), 8), "label_B": torch.from_numpy(y[np.isin(y, [7, 9])]),

@@ -55,7 +55,7 @@ def official_split(load: Callable[[Any, str], tuple[np.ndarray, np.ndarray]], n_
         x, y = load(root, "test" if split == "test" else "train")
         if split != "test":
             x, y = (x[:-n_val], y[:-n_val]) if split == "train" else (x[-n_val:], y[-n_val:])
-        return (domains._pad32(x) if pad32 else x), y
+        return (domains.pad32(x) if pad32 else x), y
 
     return loader
 

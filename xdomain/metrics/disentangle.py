@@ -36,9 +36,9 @@ TAG = {"A": "CD", "B": "CB"}
 
 def cdcb_factors(root, split: str, seed: int) -> dict[str, np.ndarray]:
     """The generative factors of MNIST-CD/CB: grey digits uint8 [N,32,32], colours [N,3] per side, labels."""
-    x, y = domains._mnist_split(root, split)
+    x, y = domains.mnist_split(root, split)
     n = len(x)
-    return {"grey": domains._pad32(x), "label": y, "A": domains.random_colours(n, seed, split, "CD"),
+    return {"grey": domains.pad32(x), "label": y, "A": domains.random_colours(n, seed, split, "CD"),
             "B": domains.random_colours(n, seed, split, "CB")}
 
 
@@ -137,7 +137,9 @@ def evaluate_disentangle(model: "Disentangle", root, limit: int | None = None, *
         cols = dominant_colour(imgs, t).view(nd, n_z, 3)
         out[f"colour_std_{key}"] = cols.std(1).mean().item()
         if judge_model is not None:
-            pred = judge_model.predict(grey_digit(imgs, t))
+            size = judge_model.cfg.image_size
+            pred = judge_model.predict(domains.resize(grey_digit(imgs, t), size))
             out[f"digit_kept_{key}"] = (pred == labels[:nd].repeat_interleave(n_z)).float().mean().item()
-            out[f"judge_acc_gt_{TAG[t]}"] = (judge_model.predict(grey_digit(x[t], t)) == labels).float().mean().item()
+            gt = judge_model.predict(domains.resize(grey_digit(x[t], t), size))
+            out[f"judge_acc_gt_{TAG[t]}"] = (gt == labels).float().mean().item()
     return out
