@@ -152,3 +152,13 @@ register_checkpoint(CheckpointSpec(
     "judge-face-emoji", "classifier", "face_vs_emoji",
     "Photo-vs-emoji classifier on held-out faces and emoji: DTN's emoji-ness judge",
 ))
+register_checkpoint(CheckpointSpec(
+    "dtn-usps-mnist", "dtn", "usps20_mnist",
+    "DTN digits preset: USPS → MNIST at 32×32 through the frozen USPS classifier f",
+    tabs=("translate",),
+))
+register_checkpoint(CheckpointSpec(
+    "dtn-faces-emoji", "dtn", "celeba_emoji",
+    "DTN faces preset: CelebA face → Twemoji-style head at 64×64 through the frozen CelebA attribute network f",
+    tabs=("face",),
+))

@@ -1,0 +1,360 @@
+"""Domain Transfer Network (DTN): Taigman, Polyak & Wolf, *Unsupervised Cross-Domain Image
+Generation*, ICLR 2017 (notes: ``shared/papers/dtn_taigman2017_notes.txt``).
+
+G maps a source domain S into a target domain T through a *fixed, pre-trained* context encoder f:
+G = g(f(x)). The discriminator D is ternary: class 1 = G(x) for x ∈ S, class 2 = G(x) for x ∈ T,
+class 3 = a real x ∈ T (code labels 0, 1, 2). With D_i the softmax probabilities:
+
+    L_D    = −E_{x∈S} log D_1(G(x)) − E_{x∈T} log D_2(G(x)) − E_{x∈T} log D_3(x)
+    L_GANG = −E_{x∈S} log D_3(G(x)) − E_{x∈T} log D_3(G(x))
+    L_CONST = Σ_{x∈S} d(f(x), f(G(x)))          d = MSE (on L2-normalised features if ``l2_features``)
+    L_TID   = Σ_{x∈T} d_2(x, G(x))               d_2 = MSE
+    L_TV    = total variation of G(x)
+    L_G    = L_GANG + α L_CONST + β L_TID + γ L_TV       (g is trained; f is frozen)
+
+Paper symbols ↔ code: f ↔ ``self.f`` (a frozen :class:`~xdomain.methods.classifier.Classifier`,
+``f.features``), g ↔ ``self.g``, D ↔ ``self.D``, α/β/γ ↔ ``alpha``/``beta``/``gamma``.
+The sums are batch means here (the scale is absorbed by α, β).
+
+Presets (:data:`PRESETS`, ``DTN.preset(name)``; ``python -m xdomain train dtn --config`` a saved
+config or ``--set preset=…`` fields by hand):
+
+* ``digits``: USPS → MNIST at 32×32 (SVHN is not obtainable here); f = the USPS classifier
+  ``judge-usps`` (4 convs 64-128-256-128, max-pool, ReLU, 128-d); α = β = 15, γ = 0. USPS is put in
+  MNIST's 20-pixel digit box (``usps20_mnist``): an f trained on full-frame USPS reads MNIST at
+  chance (18 %), so L_TID/L_CONST had nothing to hold on to and G collapsed classes (7→1, 8→0).
+* ``faces``: CelebA → emoji at 64×64; f = a CelebA 40-attribute network ``judge-celeba-attrs``
+  (the paper's DeepFace is not available); α = 100, β = 1, γ = 0.05.
+
+One iteration is one D update then ``g_steps`` G updates on the same batch (2 in both presets;
+public re-implementations use 4-6): with one G step the ternary D wins within a few hundred steps
+and G drifts towards whatever f accepts (measured here: blob-like "0"s that f still classifies right).
+
+Two measured pitfalls (``shared/FINDINGS.md``, DTN section) are built in: g reads f's features
+*standardised* per dimension (running statistics kept as buffers in ``self.norm``), and the source and
+target batches go through g in ONE forward so g's BatchNorm statistics are shared.
+
+The DTN checkpoint is self-contained: f's config is copied into ``encoder_config`` and f's weights
+are an inference module, so loading never needs the encoder checkpoint.
+"""
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from xdomain import hub
+from xdomain.config import BaseConfig
+from xdomain.data import domains, sources
+from xdomain.losses import total_variation
+from xdomain.methods.base import Domains, Method
+from xdomain.methods.classifier import Classifier, ClassifierConfig
+from xdomain.nn.blocks import conv_block, deconv_block, init_weights
+
+# D's three classes (paper's D_1, D_2, D_3)
+FAKE_S, FAKE_T, REAL_T = 0, 1, 2
+REAL_SKIN_TONES = ("light", "medium-light", "medium", "medium-dark", "dark")
+AGREEMENT_ATTRS = ("Male", "Blond_Hair", "Black_Hair", "Eyeglasses", "Smiling")
+
+
+# ------------------------------------------------------------------------------ losses (pure)
+def dtn_d_loss(logits_gs: torch.Tensor, logits_gt: torch.Tensor, logits_t: torch.Tensor) -> tuple[torch.Tensor, dict[str, float]]:
+    """L_D on D's 3-way logits [B, 3] for G(x_s), G(x_t) and real x_t."""
+    ce = lambda z, c: F.cross_entropy(z, torch.full((len(z),), c, dtype=torch.long, device=z.device))  # noqa: E731
+    l1, l2, l3 = ce(logits_gs, FAKE_S), ce(logits_gt, FAKE_T), ce(logits_t, REAL_T)
+    return l1 + l2 + l3, {"d_gs": l1.item(), "d_gt": l2.item(), "d_real": l3.item()}
+
+
+def dtn_g_adv_loss(logits_gs: torch.Tensor, logits_gt: torch.Tensor) -> torch.Tensor:
+    """L_GANG: both generated batches should be called "real target" (class 3)."""
+    real = lambda z: torch.full((len(z),), REAL_T, dtype=torch.long, device=z.device)  # noqa: E731
+    return F.cross_entropy(logits_gs, real(logits_gs)) + F.cross_entropy(logits_gt, real(logits_gt))
+
+
+def dtn_g_loss(logits_gs, logits_gt, f_s, f_gs, x_t, g_t, g_all, alpha: float, beta: float, gamma: float
+               ) -> tuple[torch.Tensor, dict[str, float]]:
+    """L_G = L_GANG + α L_CONST + β L_TID + γ L_TV (features/images as given; MSE distances)."""
+    gang = dtn_g_adv_loss(logits_gs, logits_gt)
+    const = F.mse_loss(f_gs, f_s)
+    tid = F.mse_loss(g_t, x_t)
+    tv = total_variation(g_all) if gamma else torch.zeros((), device=g_all.device)
+    loss = gang + alpha * const + beta * tid + gamma * tv
+    return loss, {"g_gang": gang.item(), "g_const": const.item(), "g_tid": tid.item(), "g_tv": tv.item()}
+
+
+# ------------------------------------------------------------------------------ config
+def _plain(d: dict) -> dict:
+    """Tuples → lists, as the dict reads back from config.json."""
+    return json.loads(json.dumps(d))
+
+
+@dataclass
+class DTNConfig(BaseConfig):
+    dataset: str = "usps20_mnist"  # "usps20_mnist"/"usps_mnist" (digits) or "celeba_emoji" (faces)
+    preset: str = "digits"  # which PRESETS entry this config came from (documentation)
+    encoder: str = "judge-usps"  # checkpoint (name or folder) of the Classifier used as f
+    encoder_config: dict = field(default_factory=dict)  # filled from the encoder; rebuilds f on load
+    image_size: int = 32
+    channels: int = 1
+    g_widths: tuple[int, ...] = (256, 128, 64)  # 1×1 → 4×4, then ×2 per width; the last deconv gives the image
+    d_widths: tuple[int, ...] = (64, 128, 256)  # each halves H, W; then a conv to 3 logits
+    alpha: float = 15.0
+    beta: float = 15.0
+    gamma: float = 0.0
+    l2_features: bool = False  # L2-normalise f(x) before L_CONST and g (faces: makes α = 100 sensible)
+    target_batch: int = 0  # target images per step (0: batch_size)
+    shift_aug: int = 0  # random shift (pixels) of everything D sees
+    g_steps: int = 1  # G updates per D update on the same batch (D wins easily otherwise)
+    emoji_vendors: tuple[str, ...] = ("twitter",)
+    emoji_subcategories: tuple[str, ...] = ("person",)
+    emoji_skin_tones: tuple[str, ...] = REAL_SKIN_TONES
+    judge: str = "judge-mnist"  # digits: MNIST classifier; faces: face-vs-emoji classifier
+    steps: int = 3000
+
+    def __post_init__(self) -> None:
+        self.encoder_config = _plain(self.encoder_config)  # JSON form, so a saved config compares equal
+
+
+PRESETS: dict[str, dict[str, Any]] = {
+    "digits": dict(dataset="usps20_mnist", preset="digits", encoder="judge-usps", image_size=32, channels=1,
+                   alpha=15.0, beta=15.0, gamma=0.0, g_steps=2, judge="judge-mnist"),
+    "faces": dict(dataset="celeba_emoji", preset="faces", encoder="judge-celeba-attrs", image_size=64, channels=3,
+                  g_widths=(256, 128, 64, 32), d_widths=(32, 64, 128, 256), alpha=100.0, beta=1.0, gamma=0.05,
+                  l2_features=True, batch_size=32, target_batch=16, shift_aug=3, g_steps=2, judge="judge-face-emoji"),
+}
+
+
+class Standardise(nn.Module):
+    """Per-dimension (x − mean) / std with running statistics (cumulative average over training batches)."""
+
+    def __init__(self, dim: int):
+        super().__init__()
+        self.register_buffer("mean", torch.zeros(dim))
+        self.register_buffer("var", torch.ones(dim))
+        self.register_buffer("count", torch.zeros(()))
+
+    def forward(self, z: torch.Tensor) -> torch.Tensor:
+        if self.training:
+            with torch.no_grad():
+                n = self.count + 1
+                self.mean.mul_((n - 1) / n).add_(z.mean(0) / n)
+                self.var.mul_((n - 1) / n).add_(z.var(0, unbiased=False) / n)
+                self.count.copy_(n)
+        return (z - self.mean) / (self.var + 1e-6).sqrt()
+
+
+def random_shift(x: torch.Tensor, pixels: int, gen: torch.Generator) -> torch.Tensor:
+    """Translate each image by up to ±pixels (edge-replicated), the augmentation D sees."""
+    if not pixels:
+        return x
+    pad = F.pad(x, (pixels,) * 4, mode="replicate")
+    off = torch.randint(0, 2 * pixels + 1, (len(x), 2), generator=gen).tolist()
+    h, w = x.shape[-2:]
+    return torch.stack([pad[i, :, a:a + h, b:b + w] for i, (a, b) in enumerate(off)])
+
+
+def emoji_target(root, cfg: DTNConfig) -> np.ndarray:
+    """The emoji domain T: uint8 [N, 64, 64, 3] with mirror flips appended (heads are symmetric enough)."""
+    d = sources.load_emoji(root, vendors=cfg.emoji_vendors or None, subcategories=cfg.emoji_subcategories or None,
+                           skin_tones=cfg.emoji_skin_tones or None)
+    x = d["images"]
+    return np.concatenate([x, x[:, :, ::-1]])
+
+
+# ------------------------------------------------------------------------------ method
+class DTN(Method):
+    Config = DTNConfig
+    name = "dtn"
+    inference_modules = ("f", "norm", "g")
+
+    def __init__(self, cfg: DTNConfig):
+        super().__init__(cfg)
+        if not cfg.encoder_config:  # training from a named encoder: copy its config and weights
+            enc = hub.load_model(cfg.encoder)
+            cfg.encoder_config = _plain(enc.cfg.to_dict())
+            self.f = enc
+        else:
+            self.f = Classifier(ClassifierConfig.from_dict(cfg.encoder_config))
+        self.f.requires_grad_(False).eval()
+        with torch.no_grad():
+            dim = self.f.features(torch.zeros(2, cfg.channels, cfg.image_size, cfg.image_size)).shape[1]
+        self.norm = Standardise(dim)
+
+        n_up = int(math.log2(cfg.image_size // 4))
+        if len(cfg.g_widths) != n_up:
+            raise ValueError(f"g_widths needs {n_up} entries for {cfg.image_size}×{cfg.image_size}, got {cfg.g_widths}")
+        w = cfg.g_widths
+        g = [deconv_block(dim, w[0], k=4, s=1, p=0)]  # [B, D, 1, 1] → [B, w0, 4, 4]
+        g += [deconv_block(a, b) for a, b in zip(w[:-1], w[1:])]  # ×2 each
+        g += [deconv_block(w[-1], cfg.channels, norm="none", act="tanh")]  # [B, C, S, S]
+        self.g = init_weights(nn.Sequential(*g))
+
+        dw = cfg.d_widths
+        d = [conv_block(cfg.channels, dw[0], norm="none")]
+        d += [conv_block(a, b) for a, b in zip(dw[:-1], dw[1:])]
+        side = cfg.image_size // 2 ** len(dw)
+        d += [nn.Conv2d(dw[-1], 3, side, 1, 0), nn.Flatten()]  # [B, 3] logits
+        self.D = init_weights(nn.Sequential(*d))
+
+    def train(self, mode: bool = True) -> "DTN":
+        super().train(mode)
+        self.f.eval()  # f is fixed: its BatchNorm keeps its own statistics
+        return self
+
+    @property
+    def domain_names(self) -> tuple[str, str]:
+        """Labels for the UI (S, T)."""
+        return ("face photo", "emoji") if self.cfg.dataset == "celeba_emoji" else ("USPS", "MNIST")
+
+    @property
+    def image_size(self) -> int:
+        return self.cfg.image_size
+
+    @classmethod
+    def preset(cls, name: str, **overrides: Any) -> DTNConfig:
+        if name not in PRESETS:
+            raise KeyError(f"unknown DTN preset {name!r}; known: {', '.join(PRESETS)}")
+        return DTNConfig(**(PRESETS[name] | overrides))
+
+    @classmethod
+    def tiny_config(cls) -> DTNConfig:
+        enc = ClassifierConfig(widths=(8, 8), image_size=16, global_pool=True, channels=1)
+        return DTNConfig(encoder="", encoder_config=enc.to_dict(), image_size=16, g_widths=(16, 8),
+                         d_widths=(8, 16), steps=2, batch_size=4, eval_limit=16, shift_aug=1)
+
+    # -------------------------------------------------------------- data
+    @classmethod
+    def load_data(cls, cfg: DTNConfig, root, split: str) -> Domains:
+        if cfg.dataset == "celeba_emoji":
+            x, cols = domains.celeba_split(root, split)
+            a = domains.to_tensor(np.asarray(x[cols["index"]]))
+            b = domains.to_tensor(emoji_target(root, cfg))
+            out = {"A": domains.resize(a, cfg.image_size), "B": domains.resize(b, cfg.image_size)}
+            return Domains(out | {"attrs_A": torch.from_numpy(np.stack([cols[k] for k in sources.CELEBA_ATTRS], 1))},
+                           groups={"A": ["A", "attrs_A"]})
+        d = domains.get_domains(cfg.dataset, root, split, cfg.seed, size=cfg.image_size)
+        return Domains({"A": d["A"], "label_A": d["label_A"], "B": d["B"], "label_B": d["label_B"]},
+                       groups={"A": ["A", "label_A"], "B": ["B", "label_B"]})
+
+    def configure_optimizers(self) -> dict[str, torch.optim.Optimizer]:
+        c = self.cfg
+        self.optimizers = {
+            "g": torch.optim.Adam(self.g.parameters(), lr=c.lr, betas=(c.beta1, c.beta2)),
+            "d": torch.optim.Adam(self.D.parameters(), lr=c.lr, betas=(c.beta1, c.beta2)),
+        }
+        return self.optimizers
+
+    # -------------------------------------------------------------- networks
+    def context(self, x: torch.Tensor) -> torch.Tensor:
+        """f(x) as L_CONST compares it: [B, D], L2-normalised if configured."""
+        z = self.f.features(x)
+        return F.normalize(z, dim=1) if self.cfg.l2_features else z
+
+    def generate(self, z: torch.Tensor) -> torch.Tensor:
+        """g on context vectors [B, D] → images [B, C, S, S]."""
+        return self.g(self.norm(z)[:, :, None, None])
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """G(x) = g(f(x))."""
+        return self.generate(self.context(x))
+
+    def _split_batch(self, batch: dict[str, torch.Tensor]) -> tuple[torch.Tensor, torch.Tensor]:
+        nt = self.cfg.target_batch or len(batch["B"])
+        return batch["A"], batch["B"][:nt]
+
+    def _contexts(self, xs: torch.Tensor, xt: torch.Tensor, step: int) -> tuple[torch.Tensor, torch.Tensor]:
+        """f(x_s), f(x_t) without gradient; the D-step's are reused by the G-step of the same batch (f is fixed)."""
+        cached = getattr(self, "_ctx_cache", None)
+        if cached is not None and cached[0] == step and cached[1] is xs:
+            return cached[2], cached[3]
+        with torch.no_grad():
+            zs, zt = self.context(xs), self.context(xt)
+        self._ctx_cache = (step, xs, zs, zt)
+        return zs, zt
+
+    def _generate_both(self, xs: torch.Tensor, xt: torch.Tensor, step: int = -1):
+        """One g forward over [x_s; x_t] so BatchNorm sees both (FINDINGS: else G ignores its input)."""
+        zs, zt = self._contexts(xs, xt, step)
+        g_all = self.generate(torch.cat([zs, zt]))  # [Bs + Bt, C, S, S]
+        return zs, g_all[: len(xs)], g_all[len(xs):], g_all
+
+    def _d_logits(self, *xs: torch.Tensor, step: int) -> list[torch.Tensor]:
+        """D on several batches in one forward (shared BatchNorm statistics), with shift augmentation."""
+        x = torch.cat(xs)
+        x = random_shift(x, self.cfg.shift_aug, torch.Generator().manual_seed(step))
+        return list(self.D(x).split([len(t) for t in xs]))
+
+    def train_step(self, batch: dict[str, torch.Tensor], step: int) -> dict[str, float]:
+        logs = self.d_step(batch, step)
+        for _ in range(self.cfg.g_steps):
+            logs.update(self.g_step(batch, step))
+        return logs
+
+    def d_step(self, batch: dict[str, torch.Tensor], step: int) -> dict[str, float]:
+        xs, xt = self._split_batch(batch)
+        with torch.no_grad():
+            _, gs, gt, _ = self._generate_both(xs, xt, step)
+        ls, lt, lr = self._d_logits(gs, gt, xt, step=step)
+        loss, logs = dtn_d_loss(ls, lt, lr)
+        self.optimize("d", loss)
+        return logs | {"d_loss": loss.item()}
+
+    def g_step(self, batch: dict[str, torch.Tensor], step: int) -> dict[str, float]:
+        c = self.cfg
+        xs, xt = self._split_batch(batch)
+        zs, gs, gt, g_all = self._generate_both(xs, xt, step)
+        # x_t rides along (logits unused) so D's BatchNorm sees the same mix as in the D-step
+        ls, lt, _ = self._d_logits(gs, gt, xt, step=step + 1)
+        loss, logs = dtn_g_loss(ls, lt, zs, self.context(gs), xt, gt, g_all, c.alpha, c.beta, c.gamma)
+        self.optimize("g", loss)
+        return logs | {"g_loss": loss.item()}
+
+    # -------------------------------------------------------------- inference
+    @torch.no_grad()
+    def translate(self, x: torch.Tensor, direction: str = "a2b", seed: int | None = None) -> torch.Tensor:
+        if direction != "a2b":
+            raise ValueError("DTN is one-way (source → target); only direction 'a2b' exists")
+        x = x.to(self.device)
+        if x.shape[1] != self.cfg.channels:
+            x = x.mean(1, keepdim=True) if self.cfg.channels == 1 else x.expand(-1, self.cfg.channels, -1, -1)
+        x = domains.resize(x, self.cfg.image_size)
+        was = self.training
+        self.eval()
+        y = self(x)
+        self.train(was)
+        return y
+
+    def translate_batched(self, x: torch.Tensor, batch: int = 500) -> torch.Tensor:
+        return torch.cat([self.translate(x[i:i + batch]).cpu() for i in range(0, len(x), batch)])
+
+    # -------------------------------------------------------------- metrics
+    @torch.no_grad()
+    def evaluate(self, root, limit: int | None = None) -> dict[str, float]:
+        from xdomain.metrics import dtn as dtn_metrics
+
+        data = self.load_data(self.cfg, root, "test").tensors
+        if self.cfg.dataset == "celeba_emoji":
+            return dtn_metrics.face_metrics(self, data, root, limit)
+        return dtn_metrics.digit_metrics(self, data, root, limit)
+
+    def model_card(self) -> str:
+        c = self.cfg
+        src, tgt = ("CelebA faces (official identity-disjoint train split)",
+                    f"emoji ({', '.join(c.emoji_vendors)}; {', '.join(c.emoji_subcategories)}; "
+                    f"skin tones {', '.join(c.emoji_skin_tones)}; mirror flips)") \
+            if c.dataset == "celeba_emoji" else (f"USPS (`{c.dataset}`: 16×16 resized into MNIST's 20-pixel digit box)"
+                                                 if c.dataset == "usps20_mnist" else "USPS (16×16 resized to the frame)",
+                                                 "MNIST (28×28 padded to 32)")
+        return (
+            f"DTN `{c.preset}` preset: G = g(f(x)) from {src} to {tgt} at {c.image_size}×{c.image_size}. "
+            f"f is the frozen classifier `{c.encoder}` (its weights ship inside this checkpoint); g has "
+            f"{len(c.g_widths) + 1} deconv+BN+ReLU blocks ending in tanh; D is ternary. "
+            f"α={c.alpha}, β={c.beta}, γ={c.gamma}; scaled down for CPU training. "
+            "Data licences: CelebA is non-commercial research only; Twemoji is CC BY 4.0 (attribution: Twitter, Inc.)."
+        )
