@@ -11,17 +11,15 @@ from __future__ import annotations
 import argparse
 import os
 import socket
-import statistics
 import sys
 import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from common import pct  # noqa: E402  (bench/common.py)
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 
-
-def pct(xs: list[float], q: float) -> float:
-    return statistics.quantiles(xs, n=100, method="inclusive")[q - 1] if len(xs) > 1 else xs[0]
 
 
 def timed(fn, reps: int) -> list[float]:

@@ -28,6 +28,8 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from common import pct  # noqa: E402  (bench/common.py)
+
 from xdomain import hub  # noqa: E402
 from xdomain.data import resolve_root  # noqa: E402
 from xdomain.imageio import save_png  # noqa: E402
@@ -35,9 +37,6 @@ from xdomain.methods.disentangle import Disentangle, DisentangleConfig  # noqa: 
 
 CKPT = "disentangle-mnist-cdcb"
 
-
-def pct(xs: list[float], q: float) -> float:
-    return float(np.percentile(xs, q))
 
 
 def load_or_fresh() -> tuple[Disentangle, bool]:

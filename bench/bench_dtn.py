@@ -25,6 +25,8 @@ from PIL import Image
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from common import pct  # noqa: E402  (bench/common.py)
+
 from xdomain import face, hub  # noqa: E402
 from xdomain.data import domains, resolve_root  # noqa: E402
 from xdomain.methods.classifier import ClassifierConfig  # noqa: E402
@@ -43,9 +45,6 @@ def build(preset: str) -> DTN:
         cfg = cfg.replace(encoder_config=(FACE_ENCODER if preset == "faces" else DIGIT_ENCODER).to_dict())
     return DTN(cfg)
 
-
-def pct(xs: list[float], q: float) -> float:
-    return float(np.percentile(xs, q))
 
 
 def bench_steps(preset: str, steps: int, batch_size: int) -> dict[str, float]:
