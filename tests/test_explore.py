@@ -230,7 +230,7 @@ EXPECTED_API = {
     "translate_code", "translate_randomise", "translate_take_code", "translate_diverse", "retrieve_run",
     "retrieve_metrics", "analogies_run", "interpolate_run", *(f"{t}_model" for t in TABS),
     *(f"{p}_{h}" for p in ("translate_input", "translate_ref", "interpolate_first", "interpolate_second", "retrieve_query")
-      for h in ("select", "test", "upload", "draw", "gallery")),
+      for h in ("select", "test", "upload", "draw", "gallery", "fetch")),
 }
 
 
@@ -350,3 +350,38 @@ def test_tabs_work_without_any_dataset(tmp_path, monkeypatch, checkpoint, png, m
         with pytest.raises(gr.Error) as e:
             call()
         assert "not found" in error_message(e) and "XDOMAIN_DATA" in error_message(e)
+
+
+def test_missing_dataset_is_fetched_with_its_loader(tmp_path, monkeypatch, checkpoint):
+    """Empty data root → the picker's *Download* calls the dataset's real fetcher (here replaced by
+    one that writes a small MNIST-format file, as CI has no internet) and the gallery fills."""
+    import gradio as gr
+
+    from xdomain.data import sources
+
+    monkeypatch.setenv("XDOMAIN_DATA", str(tmp_path))
+    calls = []
+
+    def fake_fetch(root):
+        calls.append(root)
+        rng = np.random.default_rng(0)
+        arrays = {f"{k}_{s}": (rng.integers(0, 256, (n, 28, 28)) if k == "x" else rng.integers(0, 10, n)).astype(np.uint8)
+                  for s, n in (("train", 60010), ("test", 30)) for k in ("x", "y")}
+        (root / "mnist").mkdir(parents=True, exist_ok=True)
+        np.savez(root / "mnist" / "mnist.npz", **arrays)
+
+    monkeypatch.setitem(sources.FETCHERS, "mnist", fake_fetch)
+    h = build_handlers(checkpoint)
+    items, note, button = h["translate_input_fetch"](checkpoint, "a2b")
+    assert calls == [tmp_path] and len(items) == 24 and button["visible"] is False
+
+    def failing_fetch(root):
+        raise sources.DatasetMissingError("mnist", [root / "mnist" / "mnist.npz"], "downloading it with torchvision failed")
+
+    other = tmp_path / "other"
+    other.mkdir()
+    monkeypatch.setenv("XDOMAIN_DATA", str(other))
+    monkeypatch.setitem(sources.FETCHERS, "mnist", failing_fetch)
+    with pytest.raises(gr.Error) as e:
+        h["translate_input_fetch"](checkpoint, "a2b")
+    assert "downloading it with torchvision failed" in error_message(e)

@@ -78,7 +78,8 @@ def gallery_items(m, side: str, n: int = GALLERY_SIZE) -> tuple[list[tuple[np.nd
     try:
         data = test_split(m)
     except (sources.DatasetMissingError, KeyError) as e:
-        return [], f"**Test images unavailable** — {str(e).strip(chr(39))}. Upload an image or draw a digit instead."
+        fetch = " Or press *Download* to fetch it with torchvision." if getattr(e, "name", None) in sources.FETCHERS else ""
+        return [], f"**Test images unavailable** — {str(e).strip(chr(39))}. Upload an image or draw a digit instead.{fetch}"
     x, labels = data[side][:n], data.get(f"label_{side}")
     name = explore.domain_names(m)["AB".index(side)]
     items = [(show(x[i]), f"#{i}" + (f" · {int(labels[i])}" if labels is not None else "")) for i in range(len(x))]
@@ -168,6 +169,7 @@ class ImagePicker:
                         self.index = gr.Number(value=index or 0, precision=0, minimum=0, label="Test index",
                                                elem_id=f"{eid}-index", scale=2)
                         load = gr.Button("Load", elem_id=f"{eid}-load", scale=1)
+                    fetch = gr.Button("Download the dataset", elem_id=f"{eid}-fetch", visible=not items)
                 with gr.Tab("Upload"):
                     self.file = gr.File(file_types=["image"], type="filepath", label="Image file (PNG, JPEG, …)",
                                         elem_id=f"{eid}-upload", height=120)
@@ -220,6 +222,20 @@ class ImagePicker:
             img = show(test_image(mdl, s, int(index or 0))) if got else gr.skip()
             return got, msg, img
 
+        @common.friendly
+        def fetch_data(model_name: str, side_value: str) -> tuple[list, str, Any]:
+            """Download the missing dataset with its real loader (needs internet), then show the gallery."""
+            mdl = selector.model(model_name)
+            try:
+                test_split(mdl)
+            except sources.DatasetMissingError as e:
+                if e.name not in sources.FETCHERS:
+                    raise
+                sources.FETCHERS[e.name](sources.resolve_root())
+            got, msg = gallery_items(mdl, resolve_side(side_value, role))
+            return got, msg, gr.update(visible=not got)
+
+        fetch.click(fetch_data, [sel.dropdown, side], [self.gallery, self.note, fetch], api_name=f"{prefix}_fetch")
         self.gallery.select(pick_select, [sel.dropdown, side], [self.index, self.image], api_name=f"{prefix}_select")
         gr.on([load.click, self.index.submit], pick_test, [sel.dropdown, side, self.index], self.image,
               api_name=f"{prefix}_test")

@@ -86,18 +86,25 @@ def fetch_mnist(root: Path) -> Path:
     from torchvision.datasets import MNIST
 
     folder = Path(root) / "mnist"
-    folder.mkdir(parents=True, exist_ok=True)
     arrays = {}
-    for split, train in (("train", True), ("test", False)):
-        ds = MNIST(str(folder / "torchvision"), train=train, download=True)
-        arrays[f"x_{split}"] = ds.data.numpy().astype(np.uint8)
-        arrays[f"y_{split}"] = ds.targets.numpy().astype(np.uint8)
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        for split, train in (("train", True), ("test", False)):
+            ds = MNIST(str(folder / "torchvision"), train=train, download=True)
+            arrays[f"x_{split}"] = ds.data.numpy().astype(np.uint8)
+            arrays[f"y_{split}"] = ds.targets.numpy().astype(np.uint8)
+    except (OSError, RuntimeError) as e:  # no internet, mirror down, read-only data root
+        raise DatasetMissingError("mnist", [folder / "mnist.npz"], f"downloading it with torchvision failed ({e})") from e
     out = folder / "mnist.npz"
     tmp = folder / f".mnist.{os.getpid()}.tmp.npz"
     np.savez_compressed(tmp, **arrays)
     os.replace(tmp, out)
     _npz.cache_clear()
     return out
+
+
+# Datasets the app may download for a user who has none (name in DatasetMissingError → fetcher).
+FETCHERS = {"mnist": fetch_mnist}
 
 
 def load_fashion_mnist(root: Path, split: str = "train") -> tuple[np.ndarray, np.ndarray]:
