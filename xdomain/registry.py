@@ -68,14 +68,20 @@ def register_checkpoint(spec: CheckpointSpec) -> CheckpointSpec:
     return spec
 
 
-def register_metric(name: str) -> Callable[[Callable], Callable]:
-    """Decorator: ``@register_metric("recall_at_1")`` makes a metric function listable."""
+def registrar(table: dict[str, Callable]) -> Callable[[str], Callable[[Callable], Callable]]:
+    """``register = registrar(TABLE)``; then ``@register("name")`` stores the function in TABLE."""
 
-    def deco(fn: Callable) -> Callable:
-        METRICS[name] = fn
-        return fn
+    def register(name: str) -> Callable[[Callable], Callable]:
+        def deco(fn: Callable) -> Callable:
+            table[name] = fn
+            return fn
 
-    return deco
+        return deco
+
+    return register
+
+
+register_metric = registrar(METRICS)  # @register_metric("recall_at_1") makes a metric function listable
 
 
 def get_method(name: str) -> type["Method"]:

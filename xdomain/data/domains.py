@@ -28,17 +28,13 @@ import torch
 import torch.nn.functional as F
 
 from xdomain.data import sources
+from xdomain.registry import registrar
 
 Builder = Callable[..., dict]
 DATASETS: dict[str, Builder] = {}
 
 
-def register_dataset(name: str) -> Callable[[Builder], Builder]:
-    def deco(fn: Builder) -> Builder:
-        DATASETS[name] = fn
-        return fn
-
-    return deco
+register_dataset = registrar(DATASETS)  # @register_dataset("name") makes a derived domain loadable by name
 
 
 def get_domains(name: str, root, split: str = "train", seed: int = 0, size: int | None = None) -> dict:

@@ -34,17 +34,13 @@ from xdomain.config import BaseConfig
 from xdomain.data import domains, sources
 from xdomain.methods.base import Domains, Method
 from xdomain.nn.blocks import conv_block, init_weights
+from xdomain.registry import registrar
 
 Loader = Callable[[Any, str], tuple[np.ndarray, np.ndarray]]
 LABELLED: dict[str, Loader] = {}
 
 
-def register_labelled(name: str) -> Callable[[Loader], Loader]:
-    def deco(fn: Loader) -> Loader:
-        LABELLED[name] = fn
-        return fn
-
-    return deco
+register_labelled = registrar(LABELLED)  # @register_labelled("name"): a labelled (x, y) source for judges
 
 
 def official_split(load: Callable[[Any, str], tuple[np.ndarray, np.ndarray]], n_val: int, pad32: bool) -> Loader:
