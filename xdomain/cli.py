@@ -5,6 +5,7 @@
     eval <checkpoint-name-or-dir> [--json] [--limit N] [--write]
     translate <checkpoint> --input IMG --output IMG [--direction a2b|b2a] [--seed N]
     publish <checkpoint-dir> --repo-id ID [--revision R] [--private]
+    export <run-dir> <checkpoint-dir> [--eval]      a checkpoint from a run's latest training state
 
 Errors a user can fix (unknown names, missing data, bad images, corrupt checkpoints) print one
 line on stderr and exit with status 2 — no traceback.
@@ -57,7 +58,7 @@ def _cmd_train(args: argparse.Namespace) -> int:
     cfg = apply_overrides(cfg, args.set)
     t0 = time.perf_counter()
     folder = train.train(args.method, cfg, out, data_root=args.data_root, device=args.device,
-                         resume=args.resume, evaluate=not args.no_eval)
+                         resume=args.resume, evaluate=not args.no_eval, max_minutes=args.max_minutes)
     if int(os.environ.get("RANK", "0")) == 0:
         print(f"wrote {folder} in {time.perf_counter() - t0:.1f} s")
     return 0
@@ -101,6 +102,14 @@ def _cmd_translate(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_export(args: argparse.Namespace) -> int:
+    from xdomain import train
+
+    folder = train.export_state(args.run_dir, args.checkpoint_dir, evaluate=args.eval, data_root=args.data_root)
+    print(f"wrote {folder}")
+    return 0
+
+
 def _cmd_publish(args: argparse.Namespace) -> int:
     from xdomain import hub
 
@@ -126,6 +135,8 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--device", default="auto", help="auto (CUDA if present), cpu, cuda, cuda:1 ...")
     s.add_argument("--data-root", help="datasets folder (default $XDOMAIN_DATA or ../shared/data)")
     s.add_argument("--no-eval", action="store_true", help="skip the metrics at the end")
+    s.add_argument("--max-minutes", type=float, default=None,
+                   help="wall-clock budget: stop after the step that reaches it and save what was trained")
     s.set_defaults(fn=_cmd_train)
 
     s = sub.add_parser("eval", help="recompute a checkpoint's paper metrics")
@@ -151,6 +162,13 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--revision", default=None)
     s.add_argument("--private", action="store_true")
     s.set_defaults(fn=_cmd_publish)
+
+    s = sub.add_parser("export", help="write a checkpoint from a run's latest training state")
+    s.add_argument("run_dir")
+    s.add_argument("checkpoint_dir")
+    s.add_argument("--eval", action="store_true", help="compute the metrics too")
+    s.add_argument("--data-root")
+    s.set_defaults(fn=_cmd_export)
     return p
 
 
@@ -162,7 +180,7 @@ def main(argv: list[str] | None = None) -> int:
 
     try:
         return args.fn(args)
-    except (CheckpointError, DatasetMissingError, ImageInputError, KeyError, ValueError) as e:
+    except (CheckpointError, DatasetMissingError, ImageInputError, FileNotFoundError, KeyError, ValueError) as e:
         msg = e.args[0] if isinstance(e, KeyError) and e.args else e
         print(f"error: {msg}", file=sys.stderr)
         return 2

@@ -81,11 +81,22 @@ def save_checkpoint(
         "training": training or {},
         "metrics": metrics or {},
     }
-    atomic_save_tensors(folder / WEIGHTS_NAME, model.inference_state_dict(), metadata={"method": model.name})
+    atomic_save_tensors(folder / WEIGHTS_NAME, shipped_state_dict(model), metadata={"method": model.name})
     atomic_write_bytes(folder / CONFIG_NAME, (json.dumps(meta, indent=2, sort_keys=False) + "\n").encode())
     if card is not None:
         atomic_write_bytes(folder / CARD_NAME, card.encode())
     return folder
+
+
+def shipped_state_dict(model: "torch.nn.Module") -> dict[str, torch.Tensor]:
+    """The inference weights as stored: floating tensors cast to ``cfg.ship_dtype`` when a config has one
+    (e.g. float16 generators); loading copies them back into the float32 modules."""
+    sd = model.inference_state_dict()
+    dtype = getattr(model.cfg, "ship_dtype", "float32")
+    if dtype == "float32":
+        return sd
+    dt = getattr(torch, dtype)
+    return {k: v.to(dt) if v.is_floating_point() else v for k, v in sd.items()}
 
 
 def metrics_table(metrics: dict[str, Any]) -> str:

@@ -123,6 +123,12 @@ register_method(MethodSpec(
     "G = g(f(x)) through a frozen encoder f, ternary D: USPS → MNIST digits and faces → emoji",
 ))
 
+register_method(MethodSpec(
+    "discogan", "xdomain.methods.discogan:DiscoGAN",
+    "Kim et al., Learning to Discover Cross-Domain Relations with GANs (DiscoGAN), ICML 2017, §2, §3.2",
+    "image DiscoGAN and its two baselines (GAN, GAN + reconstruction): face attributes, bags ↔ shoes",
+))
+
 # --------------------------------------------------------------------------- checkpoints
 # A checkpoint is listed here once its folder under checkpoints/ has landed (or is on the Hub).
 register_checkpoint(CheckpointSpec(
@@ -167,4 +173,38 @@ register_checkpoint(CheckpointSpec(
     "dtn-faces-emoji", "dtn", "celeba_emoji",
     "DTN faces preset: CelebA face → Twemoji-style head at 64×64 through the frozen CelebA attribute network f",
     tabs=("face",),
+))
+register_checkpoint(CheckpointSpec(
+    "judge-fashion", "classifier", "fashion_gray",
+    "Fashion-MNIST classifier (grey, 32×32 padded), the judge of DiscoGAN's bags ↔ shoes",
+))
+register_checkpoint(CheckpointSpec(
+    "discogan-celeba-male", "discogan", "celeba_Male",
+    "DiscoGAN, CelebA Male ↔ Female at 64×64 (paper Fig. 7b)",
+    tabs=("face",),
+))
+register_checkpoint(CheckpointSpec(
+    "discogan-celeba-male-gan", "discogan", "celeba_Male",
+    "Baseline: standard GAN (G_AB, D_B), CelebA Male → Female (paper Fig. 2a)",
+    tabs=("face-variants",), extra={"baseline_of": "discogan-celeba-male"},
+))
+register_checkpoint(CheckpointSpec(
+    "discogan-celeba-male-gan_recon", "discogan", "celeba_Male",
+    "Baseline: GAN + reconstruction (G_AB, G_BA, D_B), CelebA Male → Female (paper Fig. 2b)",
+    tabs=("face-variants",), extra={"baseline_of": "discogan-celeba-male"},
+))
+register_checkpoint(CheckpointSpec(
+    "discogan-celeba-blond-black", "discogan", "celeba_blond_black",
+    "DiscoGAN, CelebA Blond ↔ Black hair at 64×64 (paper Fig. 7c)",
+    tabs=("face",),
+))
+register_checkpoint(CheckpointSpec(
+    "discogan-celeba-eyeglasses", "discogan", "celeba_Eyeglasses",
+    "DiscoGAN, CelebA Eyeglasses ↔ none at 64×64 (paper Fig. 7d)",
+    tabs=("face",),
+))
+register_checkpoint(CheckpointSpec(
+    "discogan-fashion-bags-shoes", "discogan", "fashion_bags_shoes",
+    "DiscoGAN, Fashion-MNIST bags ↔ shoes at 32×32 (stand-in for the paper's handbags ↔ shoes, Fig. 6)",
+    tabs=("translate",),
 ))

@@ -105,6 +105,26 @@ def load_train_state(out: Path, model: Method) -> tuple[int, float]:
     return int(meta["step"]), float(meta["elapsed_s"])
 
 
+def export_state(run_dir: str | Path, out_dir: str | Path, *, evaluate: bool = False, data_root=None) -> Path:
+    """Write an inference checkpoint from a run's latest ``train_state`` (e.g. while it still trains)."""
+    from xdomain.data import resolve_root
+
+    run = Path(run_dir)
+    if not (run / STATE_META).is_file():
+        raise FileNotFoundError(f"{run} has no {STATE_META}: not a training run folder (or no state saved yet)")
+    meta = json.loads((run / STATE_META).read_text())
+    cls = registry.get_method(meta["method"])
+    model = cls(cls.Config.from_dict(meta["config"]))
+    model.configure_optimizers()
+    step, elapsed = load_train_state(run, model)
+    model.eval()
+    metrics = model.evaluate(resolve_root(data_root), limit=model.cfg.eval_limit) if evaluate else {}
+    training = {"steps": step, "planned_steps": model.cfg.steps, "wall_time_s": round(elapsed, 1), "device": "cpu",
+                "world_size": 1, "torch": torch.__version__, "exported_from_state": True}
+    return hub.save_checkpoint(out_dir, model, metrics=metrics, training=training,
+                               card=default_card(model, metrics, training))
+
+
 # ----------------------------------------------------------------------------- the loop
 def _init_distributed() -> tuple[int, int]:
     if "WORLD_SIZE" in os.environ and int(os.environ["WORLD_SIZE"]) > 1 and not dist.is_initialized():
@@ -133,6 +153,14 @@ def default_card(model: Method, metrics: dict[str, Any], training: dict[str, Any
     )
 
 
+def _out_of_time(spent: float, budget: float, world: int, device: torch.device) -> bool:
+    """Whether the wall-clock budget is used up; under torchrun every rank gets rank 0's answer."""
+    flag = torch.tensor([1.0 if spent >= budget else 0.0], device=device)  # on the device NCCL wants
+    if world > 1:
+        dist.broadcast(flag, 0)
+    return bool(flag.item())
+
+
 def train(
     method: str,
     cfg: BaseConfig,
@@ -144,8 +172,14 @@ def train(
     evaluate: bool = True,
     callback: Callable[[int, Method, dict[str, float]], None] | None = None,
     progress: bool = True,
+    max_minutes: float | None = None,
 ) -> Path:
-    """Train ``method`` with ``cfg``; returns the checkpoint folder ``out_dir``."""
+    """Train ``method`` with ``cfg``; returns the checkpoint folder ``out_dir``.
+
+    ``max_minutes`` is a wall-clock budget for the whole run (resumed time included): training stops
+    after the first step that reaches it, saves its state and writes the checkpoint with the number of
+    steps actually done, so a CPU run can be time-boxed (e.g. "≤ 60 min of training").
+    """
     from xdomain.data import resolve_root
 
     rank, world = _init_distributed()
@@ -172,6 +206,8 @@ def train(
                desc=f"{method}", dynamic_ncols=True)
     t0 = time.perf_counter()
     logs: dict[str, float] = {}
+    done = start
+    budget = max_minutes * 60 if max_minutes else None
     for step in bar:
         batch = step_batch(data, cfg.batch_size, cfg.seed, rank, step)
         batch = {k: v.to(dev, non_blocking=True) for k, v in batch.items()}
@@ -181,8 +217,14 @@ def train(
         if step % cfg.log_every == 0:
             bar.set_postfix({k: f"{v:.3g}" for k, v in list(logs.items())[:6]})
         done = step + 1
-        if rank == 0 and (done % cfg.ckpt_every == 0 or done == cfg.steps):
+        stop = budget is not None and _out_of_time(elapsed + time.perf_counter() - t0, budget, world, dev)
+        if rank == 0 and (done % cfg.ckpt_every == 0 or done == cfg.steps or stop):
             save_train_state(out, model, done, elapsed + time.perf_counter() - t0)
+        if stop:
+            if rank == 0:
+                print(f"time budget of {max_minutes:g} min reached after {done} steps")
+            break
+    bar.close()
     wall = elapsed + time.perf_counter() - t0
 
     if rank == 0:
@@ -190,7 +232,7 @@ def train(
         metrics: dict[str, Any] = {}
         if evaluate:
             metrics = model.evaluate(root, limit=cfg.eval_limit)
-        training = {"steps": cfg.steps, "wall_time_s": round(wall, 1), "device": str(dev), "world_size": world,
+        training = {"steps": done, "planned_steps": cfg.steps, "wall_time_s": round(wall, 1), "device": str(dev), "world_size": world,
                     "torch": torch.__version__, "last_losses": {k: round(float(v), 5) for k, v in logs.items()}}
         hub.save_checkpoint(out, model, metrics=metrics, training=training,
                             card=default_card(model, metrics, training))

@@ -17,8 +17,9 @@ of a GAN's many sub-networks.
 """
 from __future__ import annotations
 
+from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Iterator
 
 import torch
 import torch.distributed as dist
@@ -51,6 +52,19 @@ class Domains:
             for k in keys:
                 out[k] = self.tensors[k][idx]
         return out
+
+
+@contextmanager
+def frozen(*modules: nn.Module) -> Iterator[None]:
+    """Inside the block the modules' weights get no gradient (a G-step routes its loss through D
+    without computing D's weight grads); ``requires_grad`` is restored even if the step fails."""
+    for m in modules:
+        m.requires_grad_(False)
+    try:
+        yield
+    finally:
+        for m in modules:
+            m.requires_grad_(True)
 
 
 def is_distributed() -> bool:

@@ -48,7 +48,7 @@ import torch
 
 from xdomain.config import BaseConfig
 from xdomain.losses import recon_loss
-from xdomain.methods.base import Domains, Method
+from xdomain.methods.base import Domains, Method, frozen
 from xdomain.metrics.toy2d import toy_metrics
 from xdomain.nn.blocks import init_weights, mlp
 from xdomain.variants import discriminator_loss, generator_loss, get_variant
@@ -170,15 +170,9 @@ class Toy2D(Method):
         return logs
 
     def g_step(self, batch: dict[str, torch.Tensor], step: int) -> dict[str, float]:
-        discs = [getattr(self, n) for n in self.spec.discriminators]
-        for d in discs:  # D only routes the gradient here; skip its weight grads
-            d.requires_grad_(False)
-        try:
+        with frozen(*(getattr(self, n) for n in self.spec.discriminators)):  # D only routes the gradient
             loss, logs, _ = generator_loss(self.spec, self.nets, batch["A"], batch["B"], self._recon)
             self.optimize("G", loss)
-        finally:
-            for d in discs:
-                d.requires_grad_(True)
         return logs
 
     @torch.no_grad()

@@ -24,7 +24,8 @@ from typing import TYPE_CHECKING
 import torch
 
 from xdomain import hub
-from xdomain.data import domains, sources
+from xdomain.data import sources
+from xdomain.metrics.attributes import attribute_agreement, judged
 from xdomain.registry import register_metric
 
 if TYPE_CHECKING:
@@ -35,11 +36,6 @@ EMOJI_CLASS = 1  # face-vs-emoji judge: 0 = photo, 1 = emoji
 
 def accuracy(pred: torch.Tensor, labels: torch.Tensor) -> float:
     return (pred.cpu() == labels.cpu()).float().mean().item()
-
-
-def judged(judge, x: torch.Tensor) -> torch.Tensor:
-    """A judge classifier's predictions on images brought to the size it was trained at."""
-    return judge.predict(domains.resize(x, judge.cfg.image_size))
 
 
 @register_metric("dtn_f_constancy")
@@ -53,19 +49,6 @@ def f_constancy(f_x: torch.Tensor, f_gx: torch.Tensor, seed: int = 0) -> dict[st
     other = (f_x - f_gx[perm]).pow(2).mean(1).mean().item()  # f(x_i) vs f(G(x_j)): same domain gap, other face
     return {"f_const_own": own, "f_const_random": rand, "f_const_ratio": own / max(rand, 1e-12),
             "f_const_other_G": other, "f_const_ratio_other_G": own / max(other, 1e-12)}
-
-
-@register_metric("dtn_attribute_agreement")
-def attribute_agreement(pred_x: torch.Tensor, pred_gx: torch.Tensor, names: list[str]) -> dict[str, float]:
-    """Per attribute: fraction where the 0/1 predictions on x and G(x) agree, and the chance level."""
-    out: dict[str, float] = {}
-    for k, name in enumerate(names):
-        a, b = pred_x[:, k].float(), pred_gx[:, k].float()
-        p = a.mean().item()
-        out[f"agree_{name}"] = (a == b).float().mean().item()
-        out[f"agree_chance_{name}"] = p * p + (1 - p) * (1 - p)
-        out[f"rate_x_{name}"], out[f"rate_gx_{name}"] = p, b.mean().item()
-    return out
 
 
 @torch.no_grad()

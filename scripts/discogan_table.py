@@ -1,0 +1,64 @@
+"""Print the README's DiscoGAN tables from the committed checkpoints' stored metrics (computed by
+``python -m xdomain eval <ckpt> --write``; nothing here is typed in).
+
+    python scripts/discogan_table.py
+"""
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from xdomain import hub, registry  # noqa: E402
+from xdomain.metrics.discogan import KEPT_ATTRS, pair_attributes  # noqa: E402
+
+NAMES = [c.name for c in registry.CHECKPOINTS.values() if c.method == "discogan"]
+
+
+def pct(v) -> str:
+    return "—" if v is None else f"{100 * v:.1f}"
+
+
+def num(v, fmt: str = ".3f") -> str:
+    return "—" if v is None else format(v, fmt)
+
+
+def main() -> None:
+    rows = []
+    for name in NAMES:
+        try:
+            meta = hub.read_meta(hub.resolve(name, allow_download=False))
+        except hub.CheckpointError:
+            continue
+        m, c, t = meta["metrics"], meta["config"], meta["training"]
+        rows.append((name, m, c, t))
+    print("| checkpoint | variant | steps | train min | flipped A→B / B→A % | judge on real B / A % "
+          "| kept mean A→B / B→A % | cycle L1 A / B | drift L1 A after 1/2/4 | diversity A→B / B→A |")
+    print("|---|---|---|---|---|---|---|---|---|---|")
+    for name, m, c, t in rows:
+        print(f"| `{name}` | {c['variant']} | {t.get('steps')} | {t.get('wall_time_s', 0) / 60:.1f} "
+              f"| {pct(m.get('flipped_a2b'))} / {pct(m.get('flipped_b2a'))} "
+              f"| {pct(m.get('judge_in_B_real_B'))} / {pct(m.get('judge_in_A_real_A'))} "
+              f"| {pct(m.get('kept_mean_a2b'))} / {pct(m.get('kept_mean_b2a'))} "
+              f"| {num(m.get('cycle_l1_a'))} / {num(m.get('cycle_l1_b'))} "
+              f"| {' / '.join(num(m.get(f'drift_l1_a_{k}')) for k in (1, 2, 4))} "
+              f"| {num(m.get('diversity_a2b'), '.2f')} / {num(m.get('diversity_b2a'), '.2f')} |")
+    print()
+    print("Attributes kept (judge agrees on x and G(x)), % — chance in brackets:")
+    print()
+    print("| checkpoint | direction | " + " | ".join(KEPT_ATTRS) + " |")
+    print("|---|---|" + "---|" * len(KEPT_ATTRS))
+    for name, m, c, _ in rows:
+        if not c["dataset"].startswith("celeba_"):
+            continue
+        for d in ("a2b", "b2a"):
+            if f"kept_mean_{d}" not in m:
+                continue
+            cells = ["(target)" if a in pair_attributes(c["dataset"]) else
+                     f"{pct(m.get(f'kept_{a}_{d}'))} ({pct(m.get(f'kept_chance_{a}_{d}'))})" for a in KEPT_ATTRS]
+            print(f"| `{name}` | {d} | " + " | ".join(cells) + " |")
+
+
+if __name__ == "__main__":
+    main()

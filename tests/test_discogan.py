@@ -1,0 +1,216 @@
+"""DiscoGAN on images (Kim et al., ICML 2017): variant wiring, architecture, float16 shipping, metrics.
+
+The shared battery (tests/test_methods_common.py) already covers shapes, one finite step, save → load
+identity and determinism for the tiny config; these tests cover what is specific to the method.
+"""
+from __future__ import annotations
+
+import json
+import math
+
+import pytest
+import torch
+from safetensors import safe_open
+from torch import nn
+
+from xdomain import hub, registry
+from xdomain.data import sources
+from xdomain.methods.discogan import DiscoGAN, DiscoGANConfig, discriminator, generator
+from xdomain.metrics import discogan as M
+from xdomain.train import export_state, train
+
+VARIANTS = {
+    "gan": ({"G_AB", "D_B"}, {"gan_B", "L_G"}, {"d_B", "L_D"}),
+    "gan_recon": ({"G_AB", "G_BA", "D_B"}, {"gan_B", "const_A", "L_G"}, {"d_B", "L_D"}),
+    "discogan": ({"G_AB", "G_BA", "D_A", "D_B"}, {"gan_B", "const_A", "gan_A", "const_B", "L_G"}, {"d_A", "d_B", "L_D"}),
+}
+
+
+def tiny(variant: str = "discogan", **kw) -> DiscoGANConfig:
+    return DiscoGAN.tiny_config().replace(variant=variant, **kw)
+
+
+def batch(cfg: DiscoGANConfig, n: int = 4) -> dict[str, torch.Tensor]:
+    g = torch.Generator().manual_seed(0)
+    shape = (n, cfg.channels, cfg.image_size, cfg.image_size)
+    return {s: torch.rand(shape, generator=g) * 2 - 1 for s in "AB"}
+
+
+@pytest.mark.parametrize("variant", VARIANTS)
+def test_variant_wiring_matches_the_paper(variant):
+    nets, g_terms, d_terms = VARIANTS[variant]
+    torch.manual_seed(0)
+    m = DiscoGAN(tiny(variant))
+    m.configure_optimizers()
+    assert set(m.nets) == nets
+    assert set(m.inference_modules) == nets & {"G_AB", "G_BA"}, "only generators ship"
+    before = {n: [p.clone() for p in net.parameters()] for n, net in m.nets.items()}
+    b = batch(m.cfg)
+    d_logs = m.d_step(b, 0)
+    g_logs = m.g_step(b, 0)
+    assert set(d_logs) == d_terms and set(g_logs) == g_terms
+    assert all(math.isfinite(v) for v in {**d_logs, **g_logs}.values())
+    for n, net in m.nets.items():  # every net of the variant learns from its losses
+        assert any(not torch.equal(p, q) for p, q in zip(net.parameters(), before[n])), f"{n} did not change"
+    assert m.directions == (("a2b", "b2a") if "G_BA" in nets else ("a2b",))
+
+
+def test_gan_variant_refuses_b2a_clearly():
+    m = DiscoGAN(tiny("gan")).eval()
+    with pytest.raises(ValueError, match="no G_BA"):
+        m.translate(batch(m.cfg)["B"], "b2a")
+
+
+def test_same_seed_gives_the_same_G_AB_and_D_B_in_every_variant():
+    inits = {}
+    for v in VARIANTS:
+        torch.manual_seed(0)
+        m = DiscoGAN(tiny(v))
+        inits[v] = {k: t.clone() for k, t in m.state_dict().items() if k.startswith(("G_AB.", "D_B."))}
+    ref = inits["gan"]
+    for v in ("gan_recon", "discogan"):
+        assert all(torch.equal(ref[k], inits[v][k]) for k in ref), v
+
+
+def test_architecture_is_an_encoder_decoder_without_skips():
+    g = generator(3, (32, 64, 128, 256))
+    convs = [m for m in g.modules() if isinstance(m, (nn.Conv2d, nn.ConvTranspose2d))]
+    assert len(convs) == 8 and all(c.kernel_size == (4, 4) and c.stride == (2, 2) for c in convs)
+    assert isinstance(g, nn.Sequential), "a plain chain of layers: no U-Net skip connections"
+    blocks = list(g)
+    has_bn = [any(isinstance(m, nn.BatchNorm2d) for m in b.modules()) for b in blocks]
+    assert has_bn == [False] + [True] * 6 + [False], "BN on all conv/deconv layers but the first and last"
+    assert isinstance(blocks[0][-1], nn.LeakyReLU) and isinstance(blocks[-1][-1], nn.Tanh)
+    assert all(isinstance(b[-1], nn.ReLU) for b in blocks[4:7])
+    x = torch.randn(2, 3, 64, 64)
+    assert g(x).shape == (2, 3, 64, 64)
+    d = discriminator(3, (32, 64, 128, 256), 64)
+    assert d(x).shape == (2, 1), "one logit per image (the sigmoid is inside the BCE loss)"
+
+
+def test_adam_has_the_papers_settings():
+    m = DiscoGAN(DiscoGANConfig(g_widths=(4, 8), d_widths=(4, 8)))
+    for opt in m.configure_optimizers().values():
+        g = opt.param_groups[0]
+        assert (g["lr"], g["betas"], g["weight_decay"]) == (2e-4, (0.5, 0.999), 1e-4)
+
+
+def test_float16_shipping_halves_the_file_and_loads_back_into_float32(tmp_path):
+    torch.manual_seed(0)
+    m = DiscoGAN(tiny(ship_dtype="float16"))
+    m.configure_optimizers()
+    m.train_step(batch(m.cfg), 0)
+    m.eval()
+    folder = hub.save_checkpoint(tmp_path / "fp16", m)
+    with safe_open(str(folder / "model.safetensors"), "pt") as f:
+        dtypes = {f.get_tensor(k).dtype for k in f.keys()}
+    assert torch.float16 in dtypes and torch.float32 not in dtypes
+    loaded = hub.load_model(folder)
+    assert all(p.dtype == torch.float32 for p in loaded.parameters())
+    x = batch(m.cfg)["A"]
+    assert torch.allclose(m.translate(x), loaded.translate(x), atol=2e-2)
+    again = hub.save_checkpoint(tmp_path / "again", loaded)  # save → load → save is exact
+    with safe_open(str(folder / "model.safetensors"), "pt") as f, safe_open(str(again / "model.safetensors"), "pt") as g:
+        assert all(torch.equal(f.get_tensor(k), g.get_tensor(k)) for k in f.keys())
+
+
+def test_round_trips_alternate_the_two_generators():
+    torch.manual_seed(0)
+    m = DiscoGAN(tiny()).eval()
+    x = batch(m.cfg)["A"]
+    trips = m.round_trips(x, "a2b", 2)
+    assert len(trips) == 5
+    assert torch.equal(trips[1], m.translate(x, "a2b")) and torch.equal(trips[2], m.translate(trips[1], "b2a"))
+
+
+# ------------------------------------------------------------------------------------------- metrics
+def test_diversity_ratio_is_one_for_identity_and_zero_for_collapse():
+    x = torch.randn(20, 1, 8, 8)
+    assert M.diversity_ratio(x, x) == pytest.approx(1.0)
+    assert M.diversity_ratio(x, 3 * x) == pytest.approx(3.0)
+    assert M.diversity_ratio(x, torch.zeros_like(x)) == 0.0
+
+
+def test_l1_is_on_the_zero_one_scale():
+    a = -torch.ones(2, 3, 4, 4)
+    assert M.l1_01(a, -a) == pytest.approx(1.0) and M.l1_01(a, a) == 0.0
+
+
+def test_domain_verdicts():
+    k = {a: sources.CELEBA_ATTRS.index(a) for a in ("Male", "Blond_Hair", "Black_Hair")}
+    pred = torch.zeros(4, len(sources.CELEBA_ATTRS), dtype=torch.long)
+    pred[0, k["Male"]] = 1
+    pred[1, k["Blond_Hair"]] = 1
+    pred[2, k["Black_Hair"]] = 1
+    pred[3, k["Blond_Hair"]] = pred[3, k["Black_Hair"]] = 1  # both: in neither hair domain
+    v = M.domain_verdicts("celeba_Male", pred)
+    assert v["A"].tolist() == [True, False, False, False] and v["B"].tolist() == [False, True, True, True]
+    v = M.domain_verdicts("celeba_blond_black", pred)
+    assert v["A"].tolist() == [False, True, False, False] and v["B"].tolist() == [False, False, True, False]
+    v = M.domain_verdicts("fashion_bags_shoes", torch.tensor([8, 7, 9, 5, 0]))
+    assert v["A"].tolist() == [True, False, False, False, False] and v["B"].tolist() == [False, True, True, True, False]
+    assert M.pair_attributes("celeba_blond_black") == ("Blond_Hair", "Black_Hair")
+    assert M.pair_attributes("celeba_Eyeglasses") == ("Eyeglasses",)
+
+
+def test_evaluate_keys_follow_the_variant(data_root):
+    for variant, has_b2a in (("gan", False), ("discogan", True)):
+        torch.manual_seed(0)
+        m = DiscoGAN(tiny(variant)).eval()
+        try:
+            out = m.evaluate(data_root, limit=16)
+        except hub.CheckpointError as e:
+            pytest.skip(str(e))
+        assert ("diversity_b2a" in out) == has_b2a and ("cycle_l1_b" in out) == has_b2a
+        assert ("drift_l1_a_4" in out) == has_b2a
+        if "flipped_a2b" in out:  # the Fashion-MNIST judge has landed
+            assert 0.0 <= out["flipped_a2b"] <= 1.0
+
+
+# --------------------------------------------------------------------------------- loop helpers
+def test_time_budget_stops_training_and_export_writes_a_checkpoint(tmp_path, data_root):
+    cfg = tiny(steps=10_000, ckpt_every=10_000)
+    out = train("discogan", cfg, tmp_path / "run", data_root=data_root, evaluate=False, progress=False,
+                max_minutes=1e-4)
+    meta = json.loads((out / "config.json").read_text())
+    assert 1 <= meta["training"]["steps"] < 10_000 and meta["training"]["planned_steps"] == 10_000
+    folder = export_state(out, tmp_path / "exported")
+    a, b = hub.load_model(out), hub.load_model(folder)
+    x = batch(cfg)["A"]
+    assert torch.equal(a.translate(x), b.translate(x))
+
+
+def test_export_of_a_folder_without_state_is_a_clear_error(tmp_path):
+    with pytest.raises(FileNotFoundError, match="train_state"):
+        export_state(tmp_path, tmp_path / "x")
+
+
+# ------------------------------------------------------------------------ committed checkpoints
+COMMITTED = [c.name for c in registry.CHECKPOINTS.values() if c.method == "discogan" and c.local_dir.is_dir()]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", COMMITTED[:1] or ["none"])
+def test_committed_metrics_are_computed_not_typed(name, data_root):
+    if name == "none":
+        pytest.skip("no DiscoGAN checkpoint committed")
+    m = hub.load_model(name)
+    stored = hub.read_meta(m.checkpoint_dir)["metrics"]
+    keys = [k for k in ("flipped_a2b", "flipped_b2a", "kept_mean_a2b", "cycle_l1_a", "diversity_a2b") if k in stored]
+    assert keys, "the checkpoint stores no metrics"
+    again = m.evaluate(data_root, limit=m.cfg.eval_limit)
+    for k in keys:
+        assert again[k] == pytest.approx(stored[k], abs=2e-3), k
+
+
+def test_w_const_weights_only_the_reconstruction_terms():
+    logs = {}
+    for w in (1.0, 10.0):
+        torch.manual_seed(0)
+        m = DiscoGAN(tiny(w_const=w))
+        m.configure_optimizers()
+        logs[w] = m.g_step(batch(m.cfg), 0)
+    a, b = logs[1.0], logs[10.0]
+    assert a["const_A"] == pytest.approx(b["const_A"]) and a["gan_B"] == pytest.approx(b["gan_B"])
+    assert b["L_G"] - a["L_G"] == pytest.approx(9 * (a["const_A"] + a["const_B"]), rel=1e-4)
+    assert DiscoGANConfig().w_const == 1.0 and DiscoGANConfig().recon == "l2", "the defaults are the paper's"
