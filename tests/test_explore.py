@@ -67,6 +67,24 @@ def test_exclusive_code_and_bad_arguments(model, images):
         explore.require_codes(torch.nn.Linear(2, 2))
 
 
+def test_directions_round_trips_and_sequences_on_a_tiny_discogan():
+    from xdomain.methods.discogan import DiscoGAN
+
+    torch.manual_seed(0)
+    cfg = DiscoGAN.tiny_config()
+    disco, gan = DiscoGAN(cfg).eval(), DiscoGAN(type(cfg)(**{**cfg.__dict__, "variant": "gan"})).eval()
+    x = torch.rand(2, cfg.channels, cfg.image_size, cfg.image_size) * 2 - 1
+    assert explore.directions(disco) == ("a2b", "b2a") and explore.directions(gan) == ("a2b",)
+    assert explore.direction_label(disco, "b2a") == "Shoes → Bags" and explore.direction_label(gan, "a2b") == "Shoes"
+    xs = explore.round_trips(disco, x, "b2a", 2)
+    assert len(xs) == 5 and torch.equal(xs[0], x)
+    assert torch.allclose(xs[3], disco.G_BA(disco.G_AB(xs[1])))  # each trip restarts from the last image
+    with pytest.raises(ValueError, match="one way"):
+        explore.round_trips(gan, x, "a2b", 1)
+    seq = explore.apply_sequence([(disco, "a2b"), (gan, "a2b")], x)
+    assert torch.allclose(seq[2], gan.G_AB(disco.G_AB(x)))
+
+
 # ----------------------------------------------------------------------------- analogies
 def test_analogy_grid_combines_query_shared_with_reference_exclusive(model, images):
     q, r = images["A"][:3], images["A"][3:5]

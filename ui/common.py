@@ -16,6 +16,7 @@ from typing import Any, Callable
 import gradio as gr
 import numpy as np
 import torch
+import torch.nn.functional as F
 
 from xdomain import hub, registry
 from xdomain.imageio import ImageInputError
@@ -90,8 +91,10 @@ def friendly(fn: Callable) -> Callable:
 
 
 def to_uint8(t: torch.Tensor) -> np.ndarray:
-    """[C,H,W] or [B,C,H,W] in [-1,1] → HWC (or BHWC) uint8 for display."""
+    """[C,H,W] or [B,C,H,W] in [-1,1] → HWC (or BHWC) uint8 for display; grey becomes 3 equal channels."""
     t = ((t.detach().float().cpu().clamp(-1, 1) + 1) * 127.5).round().to(torch.uint8)
+    if t.shape[-3] == 1:  # browsers and PIL want RGB, not [H, W, 1]
+        t = t.expand(*t.shape[:-3], 3, *t.shape[-2:])
     return t.permute(*range(t.ndim - 3), -2, -1, -3).numpy()
 
 
@@ -101,6 +104,30 @@ def grid(images: torch.Tensor, nrow: int, pad: int = 2) -> np.ndarray:
 
     g = make_grid(images.detach().float().cpu().clamp(-1, 1), nrow=nrow, padding=pad, normalize=True, value_range=(-1, 1), pad_value=1.0)
     return (g.mul(255).round().to(torch.uint8).permute(1, 2, 0).numpy())
+
+
+def labelled_strip(images: list[torch.Tensor], labels: list[str], scale: int = 2, pad: int = 4) -> np.ndarray:
+    """Images ``[C,H,W]``/``[1,C,H,W]`` in [-1,1] side by side, enlarged ×``scale`` (nearest), each
+    captioned underneath → one uint8 HWC image (round-trip strips, variants, sequences)."""
+    from PIL import Image, ImageDraw, ImageFont
+
+    tiles = [Image.fromarray(to_uint8(F.interpolate(x.reshape(-1, *x.shape[-3:])[:1].float(), scale_factor=scale)[0]))
+             for x in images]
+    w, h = max(t.width for t in tiles), max(t.height for t in tiles)
+    size = min(16, 5 * scale + 4)
+    try:
+        font = ImageFont.truetype("DejaVuSans.ttf", size=size)  # has "→"; PIL searches the system font folders
+    except OSError:
+        font = ImageFont.load_default(size=size)
+        labels = [label.replace("→", "->") for label in labels]
+    caption = size + 10
+    canvas = Image.new("RGB", (pad + len(tiles) * (w + pad), h + caption + pad), (255, 255, 255))
+    draw = ImageDraw.Draw(canvas)
+    for i, (tile, label) in enumerate(zip(tiles, labels)):
+        left = pad + i * (w + pad)
+        canvas.paste(tile, (left, pad))
+        draw.text((left + w // 2, pad + h + 3), label, fill=(20, 20, 20), font=font, anchor="ma")
+    return np.asarray(canvas)
 
 
 def missing_panel(names: list[str]) -> bool:

@@ -63,8 +63,10 @@ def side_choices(m) -> list[tuple[str, str]]:
 
 
 def direction_choices(m) -> list[tuple[str, str]]:
+    """Only the directions the model has: ``[("Bags → Shoes", "a2b"), ("Shoes → Bags", "b2a")]``."""
     a, b = explore.domain_names(m)
-    return [(f"{a} → {b}", "a2b"), (f"{b} → {a}", "b2a")]
+    names = {"a2b": f"{a} → {b}", "b2a": f"{b} → {a}"}
+    return [(names[d], d) for d in explore.directions(m)]
 
 
 @common.friendly
@@ -75,8 +77,9 @@ def side_labels(model_name: str) -> dict:
 
 @common.friendly
 def direction_labels(model_name: str) -> dict:
-    """Another model picked → the direction radio names its domains."""
-    return gr.update(choices=direction_choices(model(model_name)))
+    """Another model picked → the direction radio names its domains (and offers only its directions)."""
+    choices = direction_choices(model(model_name))
+    return gr.update(choices=choices, value=choices[0][1])
 
 
 def header(tab: str, checkpoints: list[str] | None = None, kind: str = "side",

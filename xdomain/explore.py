@@ -90,6 +90,24 @@ def domain_names(model) -> tuple[str, str]:
     return tuple(getattr(model, "domain_names", ("A", "B")))  # type: ignore[return-value]
 
 
+def directions(model) -> tuple[str, ...]:
+    """Directions a model translates: its own ``directions``; else both for encode/decode models, else a2b."""
+    own = getattr(model, "directions", None)
+    if own:
+        return tuple(own)
+    return tuple(DIRECTIONS) if exclusive_dim(model) > 0 else ("a2b",)
+
+
+def direction_label(model, direction: str) -> str:
+    """``"Male → Female"``; a one-way model is named by its target alone (``"emoji"``)."""
+    src, dst = (domain_names(model)[SIDES.index(s)] for s in direction_sides(direction))
+    return dst if directions(model) == ("a2b",) else f"{src} → {dst}"
+
+
+def can_round_trip(model) -> bool:
+    return hasattr(model, "round_trips") and set(directions(model)) == set(DIRECTIONS)
+
+
 # ----------------------------------------------------------------------------- codes and translation
 def random_codes(n: int, dim: int, seed: int) -> torch.Tensor:
     """``[n, dim]`` samples of N(0, I) from their own generator (the global RNG is untouched)."""
@@ -139,6 +157,25 @@ def translate_diverse(model, x: torch.Tensor, direction: str, n: int, seed: int 
         z = random_codes(n, exclusive_dim(model), seed).to(x.device)  # [n, d]
         return model.decode(s.expand(n, *s.shape[1:]), z, dst).cpu()
     return torch.cat([model.translate(x, direction, seed=seed + i).cpu() for i in range(n)])
+
+
+@torch.no_grad()
+def round_trips(model, x: torch.Tensor, direction: str, n: int = 1) -> list[torch.Tensor]:
+    """``[x, G(x), back(G(x)), ...]`` (``2n + 1`` images ``[B, C, H, W]``); DiscoGAN Fig. 7f's drift."""
+    if not can_round_trip(model):
+        a, b = domain_names(model)
+        raise ValueError(f"{a} → {b} translates one way only, so it has no round trip.")
+    direction_sides(direction)
+    return model.round_trips(_model_input(model, x), direction, int(n))
+
+
+@torch.no_grad()
+def apply_sequence(steps: list[tuple[object, str]], x: torch.Tensor) -> list[torch.Tensor]:
+    """``[x, m1(x), m2(m1(x)), ...]`` for ``(model, direction)`` steps (DiscoGAN Fig. 7e)."""
+    out = [_batch(x).cpu()]
+    for model, direction in steps:
+        out.append(model.translate(_model_input(model, out[-1]), direction).cpu())
+    return out
 
 
 # ----------------------------------------------------------------------------- analogies

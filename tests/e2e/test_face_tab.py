@@ -95,3 +95,129 @@ def test_non_image_file_message(app_url, page, tmp_path):
     page.locator("#face-message").get_by_text("Cannot use this file").wait_for(timeout=60_000)
     assert "not an image" in page.locator("#face-message").inner_text()
     shot(page, "face-tab-bad-file")
+
+
+# ----------------------------------------------------------------------------- DiscoGAN targets
+DG = "discogan-celeba-male"
+
+
+def _need(name: str) -> None:
+    from ui.common import checkpoint_status
+
+    if checkpoint_status(name) is not None:
+        pytest.skip(f"{name} has not landed yet")
+
+
+def _read(p) -> np.ndarray:
+    return np.asarray(Image.open(p if isinstance(p, str) else p["path"]).convert("RGB"), np.float32)
+
+
+def _src_pixels(page, elem: str) -> np.ndarray:
+    """The image an <img> shows, fetched from the app (same origin, loopback only)."""
+    import io
+    from urllib.parse import urljoin
+
+    src = _image_src(page, elem)
+    body = page.request.get(urljoin(page.url, src)).body()
+    return np.asarray(Image.open(io.BytesIO(body)).convert("RGB"), np.float32)
+
+
+def _pick(page, elem: str, label: str) -> None:
+    page.locator(f"#{elem} input").click()
+    page.get_by_role("option", name=label, exact=True).click()
+
+
+def test_discogan_target_shows_crop_translation_and_round_trip(app_url, page, face_photo):
+    _need(DG)
+    _face_tab(page, app_url)
+    _pick(page, "face-target", "Male → Female")
+    _upload(page, face_photo)
+    page.locator("#face-message").get_by_text("Found 1 face").wait_for(timeout=60_000)
+    for elem in ("face-crop", "face-output", "face-roundtrip"):
+        assert _src_pixels(page, elem).std() > 5, f"{elem} is blank"
+    page.locator("#face-roundtrip-note").get_by_text("round trip").wait_for(timeout=60_000)
+    before = _image_src(page, "face-roundtrip")
+    page.locator("#face-trips input[type=range]").focus()
+    page.keyboard.press("End")  # 4 round trips: the drift strip
+    page.wait_for_function("(b) => { const i = document.querySelector('#face-roundtrip img'); return i && i.src !== b; }",
+                           arg=before, timeout=60_000)
+    page.get_by_text("Compare the three variants").click()
+    page.locator("#face-compare input").check()
+    assert _src_pixels(page, "face-variants").std() > 5
+    page.get_by_text("Apply in sequence").click()
+    _pick(page, "face-step-1", "Female → Male")
+    assert _src_pixels(page, "face-sequence").std() > 5
+    assert not [t for t in page.locator(".toast-body").all_inner_texts() if t.strip()]
+    shot(page, "face-tab-discogan")
+
+
+def _api_crop(client, face_photo, target: str) -> tuple[str, np.ndarray]:
+    from gradio_client import handle_file
+
+    photo, crop, out, message = client.predict(target, handle_file(str(face_photo)), False, api_name="/face_run")
+    assert "Found" in message
+    assert _read(out).std() > 5
+    return crop, _read(crop)
+
+
+def test_api_round_trips_strip_grows_with_n(client, face_photo):
+    from gradio_client import handle_file
+
+    _need(DG)
+    crop, _ = _api_crop(client, face_photo, f"{DG}:a2b")
+    one, note1 = client.predict(f"{DG}:a2b", handle_file(crop), 1, api_name="/face_round_trips")
+    four, note4 = client.predict(f"{DG}:a2b", handle_file(crop), 4, api_name="/face_round_trips")
+    a, b = _read(one), _read(four)
+    assert a.std() > 5 and b.std() > 5
+    assert b.shape[1] > 2.5 * a.shape[1]  # 9 tiles against 3
+    assert "Male → Female → Male" in note1 and note4.count("%") == 4
+    none, note = client.predict("dtn-faces-emoji", handle_file(crop), 2, api_name="/face_round_trips")
+    assert none is None and "one way" in note
+
+
+def test_api_variants_side_by_side_and_b2a_message(client, face_photo):
+    from gradio_client import handle_file
+
+    from ui.tabs.face import variants_of
+
+    _need(DG)
+    crop, _ = _api_crop(client, face_photo, f"{DG}:a2b")
+    ready = [v for v in variants_of(DG) if not _status(v)]
+    img, note = client.predict(f"{DG}:a2b", handle_file(crop), True, api_name="/face_variants")
+    strip = _read(img)
+    assert strip.std() > 5
+    assert strip.shape[1] > (len(ready) + 1) * 150  # crop + one 192-px tile per available variant
+    img, note = client.predict(f"{DG}:b2a", handle_file(crop), True, api_name="/face_variants")
+    if f"{DG}-gan" in ready:
+        assert "has no G_BA" in note and img is not None
+    assert client.predict(f"{DG}:a2b", handle_file(crop), False, api_name="/face_variants") == (None, "")
+
+
+def _status(name: str):
+    from ui.common import checkpoint_status
+
+    return checkpoint_status(name)
+
+
+def test_api_sequence_strip(client, face_photo):
+    from gradio_client import handle_file
+
+    _need(DG)
+    crop, _ = _api_crop(client, face_photo, f"{DG}:a2b")
+    img, note = client.predict(f"{DG}:a2b", handle_file(crop), f"{DG}:b2a", "none", f"{DG}:a2b", api_name="/face_sequence")
+    strip = _read(img)
+    one, _ = client.predict(f"{DG}:a2b", handle_file(crop), 1, api_name="/face_round_trips")
+    assert strip.std() > 5 and strip.shape[1] > 1.2 * _read(one).shape[1]  # crop + 3 steps against 3 tiles
+    img, note = client.predict(f"{DG}:a2b", handle_file(crop), "none", "none", "none", api_name="/face_sequence")
+    assert img is None and "Pick" in note
+
+
+def test_api_bad_inputs_give_messages(client, tmp_path, face_photo):
+    from gradio_client import handle_file
+
+    bad = tmp_path / "notes.txt"
+    bad.write_text("definitely not a photo")
+    photo, crop, out, message = client.predict(f"{DG}:a2b", handle_file(str(bad)), False, api_name="/face_run")
+    assert crop is None and out is None and "Cannot use this file" in message
+    with pytest.raises(Exception, match="Unknown target|not in the list of choices"):  # looked up, never a path
+        client.predict("../../checkpoints/x", handle_file(str(face_photo)), False, api_name="/face_run")

@@ -1,14 +1,25 @@
 """Face tab: upload a photo (or use the webcam, or a random CelebA test face) → the face crop the
-models were trained on → the chosen target (an emoji from the DTN of Taigman et al., ICLR 2017;
-later, DiscoGAN attribute models registered for the "face" tab appear in the same dropdown).
+models were trained on → the chosen target: an emoji (the DTN of Taigman et al., ICLR 2017) or either
+direction of a DiscoGAN face-attribute model (Kim et al., ICML 2017): "Male → Female", "Female → Male", …
 
 The pipeline is :func:`xdomain.face.face_crop` (EXIF orientation, bad-file checks, OpenCV Haar
 cascade, CelebA-calibrated square crop, 64×64). The photo is shown with the detected box (green)
 and the square actually cropped (red). No face → a message and a "use the whole image" button.
+The crop is shown ×4 with square pixels, so the displayed crop *is* the model input (the endpoints
+below that take a ``crop`` read it back exactly).
+
+For DiscoGAN targets the tab also shows the round trip A → B → A, repeated 1–4 times (the drift of
+Fig. 7f); GAN / GAN + recon / DiscoGAN side by side when the target has baselines (Fig. 2); and up
+to three more conversions applied in sequence (Fig. 7e).
+
+Target values are looked up in :func:`target_table` (built from the registry), never used as paths.
 
 API endpoints: ``face_run`` (photo file → annotated photo, crop, output, message),
 ``face_webcam`` (webcam frame), ``face_whole`` (re-run the last photo using the whole image),
-``face_random`` (a random CelebA test-identity face pasted into a larger photo; needs the data root).
+``face_random`` (a random CelebA test-identity face pasted into a larger photo; needs the data root),
+``face_target`` (another target), ``face_round_trips`` (target, crop, n → strip, note),
+``face_variants`` (target, crop, compare → labelled variants, note), ``face_sequence``
+(target, crop, step 1–3 → strip, note).
 """
 from __future__ import annotations
 
@@ -19,12 +30,16 @@ import numpy as np
 import torch
 from PIL import Image, ImageDraw
 
-from ui import common
-from xdomain import face, registry
+from ui import common, gallery
+from xdomain import explore, face, registry
 from xdomain.data import domains, resolve_root
 from xdomain.imageio import ImageInputError, open_image
 
 DISPLAY = 256  # the 64×64 crop and output are shown enlarged
+MAX_TRIPS = 4
+MAX_STEPS = 3  # extra conversions in "apply in sequence"
+NONE = "none"
+VARIANT_ORDER = {"gan": (0, "GAN"), "gan_recon": (1, "GAN + recon"), "discogan": (2, "DiscoGAN")}
 
 
 def _celeba_available() -> bool:
@@ -32,6 +47,62 @@ def _celeba_available() -> bool:
     return (root / "celeba" / "faces_64.tar").is_file() and (root / "celeba" / "faces_64.csv").is_file()
 
 
+# ----------------------------------------------------------------------------- targets
+def target_table() -> dict[str, tuple[str, str]]:
+    """Dropdown value → (checkpoint, direction), from the registry alone: ``"name"`` (= a2b) and
+    ``"name:a2b"`` / ``"name:b2a"`` for every face checkpoint."""
+    table: dict[str, tuple[str, str]] = {}
+    for c in registry.checkpoints_for_tab("face"):
+        table[c.name] = (c.name, "a2b")
+        table.update({f"{c.name}:{d}": (c.name, d) for d in explore.DIRECTIONS})
+    return table
+
+
+def _target(value: str | None):
+    """A dropdown value → (model, checkpoint, direction), with plain messages for bad values."""
+    if not value:
+        raise ValueError("Pick a target model first.")
+    table = target_table()
+    if value not in table:
+        raise ValueError(f"Unknown target {value!r}: pick one from the list.")
+    name, direction = table[value]
+    m = common.load_model(name)
+    if direction not in explore.directions(m):
+        raise ValueError(f"{name} only translates {explore.direction_label(m, 'a2b')}.")
+    return m, name, direction
+
+
+def _dst(m, direction: str) -> str:
+    """The target domain's name, e.g. "Female"."""
+    return explore.domain_names(m)[explore.SIDES.index(explore.direction_sides(direction)[1])]
+
+
+def target_choices() -> tuple[list[tuple[str, str, bool]], list[str]]:
+    """((label, value, two-way) per direction of every loadable face checkpoint, messages for the rest)."""
+    choices, problems = [], []
+    for c in registry.checkpoints_for_tab("face"):
+        status = common.checkpoint_status(c.name)
+        if status:
+            problems.append(status)
+            continue
+        try:
+            m = common.load_model(c.name)
+        except Exception as e:  # noqa: BLE001 - a broken checkpoint only drops its own choices
+            problems.append(f"The checkpoint **{c.name}** could not be loaded: {getattr(e, 'message', e)}")
+            continue
+        dirs = explore.directions(m)
+        for d in dirs:
+            value = c.name if dirs == ("a2b",) else f"{c.name}:{d}"
+            choices.append((explore.direction_label(m, d), value, explore.can_round_trip(m)))
+    return choices, problems
+
+
+def variants_of(name: str) -> list[str]:
+    """The checkpoint and those registered as its baselines (``extra["baseline_of"]``)."""
+    return [name] + [c.name for c in registry.CHECKPOINTS.values() if c.extra.get("baseline_of") == name]
+
+
+# ----------------------------------------------------------------------------- photo pipeline
 def example_photo(index: int, root=None) -> np.ndarray:
     """A CelebA *test* face enlarged ×4 and pasted off-centre into a 640×480 grey 'photo'."""
     x, cols = domains.celeba_split(resolve_root(root), "test")
@@ -60,10 +131,15 @@ def _enlarge(img: Image.Image) -> np.ndarray:
     return np.asarray(img.resize((DISPLAY, DISPLAY), Image.BICUBIC))
 
 
+def _pixels(img: Image.Image) -> np.ndarray:
+    """The crop ×4 with square pixels: :func:`xdomain.explore.from_uint8_hwc` reads it back exactly."""
+    return np.asarray(img.resize((DISPLAY, DISPLAY), Image.NEAREST))
+
+
 def _translate(target: str, crop: Image.Image) -> np.ndarray:
-    m = common.load_model(target)
+    m, _, direction = _target(target)
     x = torch.from_numpy(np.array(crop)).permute(2, 0, 1)[None].float() / 127.5 - 1  # [1, 3, 64, 64]
-    y = m.translate(x, "a2b")  # [1, C, S, S] in [-1, 1]
+    y = m.translate(x, direction)  # [1, C, S, S] in [-1, 1]
     return _enlarge(Image.fromarray(common.to_uint8(y[0])))
 
 
@@ -79,7 +155,7 @@ def _process(target: str, photo: Any, whole: bool) -> tuple:
     if crop.image is None:
         return _annotate(img, crop), None, None, f"**{crop.message}**", gr.update(visible=True), photo
     out = _translate(target, crop.image)
-    return _annotate(img, crop), _enlarge(crop.image), out, crop.message, gr.update(visible=False), photo
+    return _annotate(img, crop), _pixels(crop.image), out, crop.message, gr.update(visible=False), photo
 
 
 EMPTY = (None, None, None, "Upload a photo, use the webcam, or pick a random CelebA test face.", gr.update(visible=False), None)
@@ -120,19 +196,87 @@ def face_random(target: str, seed: float) -> tuple:
     return (*_process(target, photo, False), int(seed or 0) + 1)
 
 
+def _crop_input(m, crop: np.ndarray) -> torch.Tensor:
+    return gallery.read(m, crop, "face crop")  # [1, C, 64, 64]
+
+
+@common.friendly
+def face_round_trips(target: str, crop: np.ndarray | None, n: float) -> tuple[np.ndarray | None, str]:
+    """The crop through ``n`` round trips A → B → A (DiscoGAN Fig. 7f) as one strip, and a note."""
+    if crop is None:
+        return None, ""
+    m, _, d = _target(target)
+    if not explore.can_round_trip(m):
+        return None, f"*{explore.direction_label(m, d)} translates one way only, so there is no round trip.*"
+    n = int(np.clip(n or 1, 1, MAX_TRIPS))
+    xs = explore.round_trips(m, _crop_input(m, crop), d, n)  # 2n + 1 images [1, C, S, S]
+    back = "b2a" if d == "a2b" else "a2b"
+    drift = [float((xs[2 * i + 2] - xs[0]).abs().mean()) / 2 for i in range(n)]  # [-1, 1] → [0, 1] scale
+    note = (f"{explore.direction_label(m, d)} → {_dst(m, back)}, {n}×. Mean pixel change from the crop after each "
+            f"round trip: {', '.join(f'{v:.1%}' for v in drift)}.")
+    return common.labelled_strip(xs, ["crop"] + [f"→ {_dst(m, d)}", f"→ {_dst(m, back)}"] * n), note
+
+
+@common.friendly
+def face_variants(target: str, crop: np.ndarray | None, compare: bool) -> tuple[np.ndarray | None, str]:
+    """GAN / GAN + recon / DiscoGAN on the crop side by side, when the target has baselines (Fig. 2)."""
+    if not compare or crop is None:
+        return None, ""
+    m, name, d = _target(target)
+    names = variants_of(name)
+    if len(names) == 1:
+        having = {c.extra["baseline_of"] for c in registry.CHECKPOINTS.values() if "baseline_of" in c.extra}
+        having = [" ↔ ".join(explore.domain_names(common.load_model(h))) for h in sorted(having)
+                  if common.checkpoint_status(h) is None]
+        return None, (f"No baselines were trained for {explore.direction_label(m, d)}; the comparison exists for "
+                      f"{', '.join(having) or 'no available model yet'}.")
+    x, tiles, notes = _crop_input(m, crop), [], []
+    for v in names:
+        status = common.checkpoint_status(v)
+        if status:
+            notes.append(status)
+            continue
+        vm = common.load_model(v)
+        order, label = VARIANT_ORDER.get(getattr(vm.cfg, "variant", ""), (9, v))
+        if d not in explore.directions(vm):
+            notes.append(f"The {label} baseline has no G_BA: it only translates {' → '.join(explore.domain_names(vm))}, "
+                         f"so it is left out for {explore.direction_label(m, d)}.")
+            continue
+        tiles.append((order, label, vm.translate(x, d)))
+    tiles.sort(key=lambda t: t[0])
+    image = common.labelled_strip([x] + [t[2] for t in tiles], ["crop"] + [t[1] for t in tiles], scale=3)
+    return image, "\n\n".join(notes) or f"{explore.direction_label(m, d)} by each variant (same data, same seed)."
+
+
+@common.friendly
+def face_sequence(target: str, crop: np.ndarray | None, *steps: str) -> tuple[np.ndarray | None, str]:
+    """The crop → target → up to three more conversions, as one strip (DiscoGAN Fig. 7e)."""
+    picks = [v for v in steps[:MAX_STEPS] if v and v != NONE]
+    if crop is None:
+        return None, ""
+    if not picks:
+        return None, "Pick up to three more conversions to apply after the target."
+    chain = [_target(v) for v in (target, *picks)]
+    xs = explore.apply_sequence([(m, d) for m, _, d in chain], _crop_input(chain[0][0], crop))
+    return common.labelled_strip(xs, ["crop"] + [f"→ {_dst(m, d)}" for m, _, d in chain]), ""
+
+
 def build() -> None:
     """Create the tab's components (called inside ``gr.Tab`` by app.py)."""
-    names = [c.name for c in registry.checkpoints_for_tab("face")]
-    ready = [n for n in names if common.checkpoint_status(n) is None]
-    if not ready:
-        if not common.missing_panel(names):
-            gr.Markdown("No face model is registered yet.")
+    choices, problems = target_choices()
+    if not choices:
+        gr.Markdown("\n\n".join(problems) or "No face model is registered yet.")
         return
     gr.Markdown("Your photo is cropped like the CelebA training faces (green: detected face, red: the crop used), "
                 "then translated. Photos are processed on this machine and not stored.")
+    if problems:
+        with gr.Accordion("Models not available yet", open=False):
+            gr.Markdown("\n\n".join(problems))
+    two_way = [(label, value) for label, value, both in choices if both]
     with gr.Row(equal_height=False):
         with gr.Column(scale=4):
-            target = gr.Dropdown(choices=ready, value=ready[0], label="Target", elem_id="face-target")
+            target = gr.Dropdown(choices=[(label, value) for label, value, _ in choices], value=choices[0][1],
+                                 label="Target", elem_id="face-target")
             upload = gr.File(label="Upload a photo", file_count="single", type="filepath", elem_id="face-file")
             with gr.Accordion("…or use the webcam", open=False):
                 webcam = gr.Image(sources=["webcam"], type="numpy", label="Webcam", elem_id="face-webcam")
@@ -150,6 +294,21 @@ def build() -> None:
                                 height=DISPLAY)
                 output = gr.Image(label="Output", type="numpy", format="png", interactive=False, elem_id="face-output",
                                   height=DISPLAY, buttons=["download"])
+            trips = gr.Slider(1, MAX_TRIPS, value=1, step=1, label="Round trips (A → B → A, repeated)", elem_id="face-trips")
+            roundtrip = gr.Image(label="Round trip", type="numpy", format="png", interactive=False, elem_id="face-roundtrip",
+                                 buttons=["download"])
+            trip_note = gr.Markdown(elem_id="face-roundtrip-note")
+            with gr.Accordion("Compare the three variants", open=False):
+                compare = gr.Checkbox(False, label="Compare GAN / GAN + recon / DiscoGAN (paper Fig. 2)", elem_id="face-compare")
+                variants = gr.Image(label="Variants", type="numpy", format="png", interactive=False, elem_id="face-variants")
+                variants_note = gr.Markdown(elem_id="face-variants-note")
+            with gr.Accordion("Apply in sequence", open=False):
+                with gr.Row():
+                    steps = [gr.Dropdown(choices=[(NONE, NONE), *two_way], value=NONE, label=f"then step {i + 1}",
+                                         elem_id=f"face-step-{i + 1}") for i in range(MAX_STEPS)]
+                sequence = gr.Image(label="Sequence", type="numpy", format="png", interactive=False, elem_id="face-sequence",
+                                    buttons=["download"])
+                sequence_note = gr.Markdown(elem_id="face-sequence-note")
 
     outs = [photo, crop, output, message, use_whole, last]
     upload.change(face_run, [target, upload, whole], outs, api_name="face_run")
@@ -157,3 +316,9 @@ def build() -> None:
     use_whole.click(face_whole, [target, last], outs, api_name="face_whole")
     random_btn.click(face_random, [target, seed], [*outs, seed], api_name="face_random")
     target.change(face_rerun, [target, last, whole], outs, api_name="face_target")
+    gr.on([crop.change, target.change, trips.change], face_round_trips, [target, crop, trips], [roundtrip, trip_note],
+          api_name="face_round_trips", trigger_mode="always_last")
+    gr.on([crop.change, target.change, compare.change], face_variants, [target, crop, compare], [variants, variants_note],
+          api_name="face_variants", trigger_mode="always_last")
+    gr.on([crop.change, target.change, *[s.change for s in steps]], face_sequence, [target, crop, *steps],
+          [sequence, sequence_note], api_name="face_sequence", trigger_mode="always_last")

@@ -1,13 +1,21 @@
-"""Translate tab: diverse outputs from random z, and eight sliders for the exclusive code.
+"""Translate tab: diverse outputs from random z, and eight sliders for the exclusive code; for plain
+translators (no exclusive code), the one output and its round trip.
 
 Gonzalez-Garcia et al., NeurIPS 2018, §4.1 "Sample diversity": the translation of ``x`` is
 ``G_d(S^X(x), z)``; the shared part ``S`` keeps the digit and the exclusive code ``z`` (8-d, ~N(0, I))
 picks the target-domain colour. Sliders set ``z`` directly; *Randomise* draws it; *Take code from
 reference* sets it to ``E^Y`` of a reference image of the target domain.
 
+Models without an exclusive code (``explore.exclusive_dim(m) == 0``: DiscoGAN bags ↔ shoes, the DTN
+digits) are deterministic, so sliders and "N outputs" would be useless: the tab shows the output and,
+when the model has both directions, the round trip ``x → G_AB(x) → G_BA(G_AB(x))`` (Kim et al. 2017).
+The direction radio offers only the directions the model has.
+
 API endpoints (``api_name``): ``translate_code`` (live output from the sliders),
-``translate_randomise``, ``translate_take_code``, ``translate_diverse``, ``translate_model``, plus
-the pickers' ``translate_input_*`` and ``translate_ref_*`` (see :class:`ui.gallery.ImagePicker`).
+``translate_randomise``, ``translate_take_code``, ``translate_diverse``, ``translate_model``,
+``translate_once`` (plain translators: output, round trip, note), ``translate_layout`` (which
+controls a model gets), plus the pickers' ``translate_input_*`` and ``translate_ref_*`` (see
+:class:`ui.gallery.ImagePicker`).
 """
 from __future__ import annotations
 
@@ -37,6 +45,8 @@ def translate_code(model_name: str, direction: str, image: np.ndarray | None, *c
     if image is None:
         return None
     m = selector.model(model_name)
+    if not explore.exclusive_dim(m):
+        return gr.skip()  # a plain translator: translate_once paints the output
     d = explore.require_codes(m)
     if len(code) != d:
         raise ValueError(f"expected {d} code values, got {len(code)}")
@@ -67,9 +77,52 @@ def translate_diverse(model_name: str, direction: str, image: np.ndarray | None,
     if image is None:
         return None
     m = selector.model(model_name)
+    if not explore.exclusive_dim(m):
+        return gr.skip()  # deterministic: N copies of one output would say nothing
     n = int(np.clip(n or 1, 1, N_MAX))
     out = explore.translate_diverse(m, gallery.read(m, image), direction, n, int(seed or 0))  # [n, C, H, W]
     return gallery.show_grid(out, nrow=min(n, 4))
+
+
+@common.friendly
+def translate_once(model_name: str, direction: str, image: np.ndarray | None) -> tuple:
+    """Plain translators: (output, round trip ``x → G(x) → back`` when both directions exist, note).
+
+    Models with an exclusive code are left to ``translate_code`` (nothing changes)."""
+    if image is None:
+        return None, None, ""
+    m = selector.model(model_name)
+    if explore.exclusive_dim(m):
+        return gr.skip(), gr.skip(), gr.skip()
+    if direction not in explore.directions(m):
+        raise ValueError(f"This model only translates {' → '.join(explore.domain_names(m))}.")
+    x = gallery.read(m, image)  # [1, C, H, W]
+    y = m.translate(x, direction)  # [1, C, H, W]
+    if not explore.can_round_trip(m):
+        return gallery.show(y), None, "This model translates one way only, so there is no round trip."
+    xs = explore.round_trips(m, x, direction, 1)  # [x, G(x), back(G(x))]
+    src, dst = (explore.domain_names(m)[explore.SIDES.index(s)] for s in explore.direction_sides(direction))
+    strip = common.labelled_strip(xs, ["input", f"→ {dst}", f"→ {src}"], scale=gallery.DISPLAY_SCALE)
+    err = float((xs[2] - xs[0]).abs().mean()) / 2  # [-1, 1] → fraction of the pixel range
+    return gallery.show(y), strip, f"Round trip {src} → {dst} → {src}: mean pixel change {err:.1%}."
+
+
+@common.friendly
+def translate_layout(model_name: str) -> tuple:
+    """Another model picked → code sliders and diverse outputs, or the plain output and round trip."""
+    d = explore.exclusive_dim(selector.model(model_name))
+    return gr.update(visible=d > 0), gr.update(visible=d == 0), gr.update(visible=d > 0)
+
+
+def _max_code_dim(names: list[str]) -> int:
+    """The most code sliders any of the tab's models needs (a model that fails to load needs none)."""
+    dims = [0]
+    for name in names:
+        try:
+            dims.append(explore.exclusive_dim(common.load_model(name)))
+        except gr.Error:
+            pass
+    return max(dims)
 
 
 def build(checkpoints: list[str] | None = None) -> None:
@@ -80,41 +133,50 @@ def build(checkpoints: list[str] | None = None) -> None:
     sel, direction, _ = top
     m = sel.model
     d = explore.exclusive_dim(m)
+    n_codes = _max_code_dim([c[1] if isinstance(c, tuple) else c for c in sel.dropdown.choices])
     with gr.Row(equal_height=False):
         with gr.Column(scale=4):
             picker = gallery.ImagePicker("translate_input", "Input (source domain)", sel, direction, role="source", index=0)
         with gr.Column(scale=5):
-            gr.Markdown("#### Exclusive code → output\nThe digit comes from the input's shared part; "
-                        "the sliders set the 8-d exclusive code (the colour).")
             first = picker.initial  # first paint: the first test image with code 0, and eight samples
-            output = gr.Image(value=translate_code(sel.name, "a2b", first, *[0.0] * d) if d else None, label="Output (target domain)", type="numpy", format="png", interactive=False, height=200,
+            once = translate_once(sel.name, "a2b", first) if first is not None and not d else (None, None, "")
+            output = gr.Image(value=translate_code(sel.name, "a2b", first, *[0.0] * d) if d else once[0],
+                              label="Output (target domain)", type="numpy", format="png", interactive=False, height=200,
                               elem_id="translate-output", buttons=["download"])
-            sliders: list[gr.Slider] = []
-            with gr.Row():
-                for half in (range(0, (d + 1) // 2), range((d + 1) // 2, d)):
-                    with gr.Column(min_width=200):
-                        sliders += [gr.Slider(-CODE_RANGE, CODE_RANGE, value=0.0, step=CODE_STEP, label=f"code {i}",
-                                              elem_id=f"code-{i}") for i in half]
-            if d:
+            with gr.Column(visible=d > 0) as codes_col:
+                gr.Markdown("#### Exclusive code → output\nThe digit comes from the input's shared part; "
+                            "the sliders set the 8-d exclusive code (the colour).")
+                sliders: list[gr.Slider] = []
                 with gr.Row():
-                    code_seed = gr.Number(value=0, precision=0, label="Random seed", elem_id="translate-code-seed", scale=1)
-                    randomise = gr.Button("Randomise", elem_id="translate-randomise", scale=1)
-                with gr.Accordion("Take the code from a reference", open=False):
-                    ref = gallery.ImagePicker("translate_ref", "Reference (target domain)", sel, direction,
-                                              role="target", index=1)
-                    take = gr.Button("Take code from reference", elem_id="translate-take-code", variant="primary")
-            else:
-                gr.Markdown("This model has no exclusive code; use the diverse outputs on the right.")
-        with gr.Column(scale=4):
+                    for half in (range(0, (n_codes + 1) // 2), range((n_codes + 1) // 2, n_codes)):
+                        with gr.Column(min_width=200):
+                            sliders += [gr.Slider(-CODE_RANGE, CODE_RANGE, value=0.0, step=CODE_STEP, label=f"code {i}",
+                                                  elem_id=f"code-{i}") for i in half]
+                if n_codes:
+                    with gr.Row():
+                        code_seed = gr.Number(value=0, precision=0, label="Random seed", elem_id="translate-code-seed", scale=1)
+                        randomise = gr.Button("Randomise", elem_id="translate-randomise", scale=1)
+                    with gr.Accordion("Take the code from a reference", open=False):
+                        ref = gallery.ImagePicker("translate_ref", "Reference (target domain)", sel, direction,
+                                                  role="target", index=1)
+                        take = gr.Button("Take code from reference", elem_id="translate-take-code", variant="primary")
+            with gr.Column(visible=d == 0) as plain_col:
+                gr.Markdown("This model has no exclusive code: each input has one output. With both directions, "
+                            "the round trip below shows how much of the input survives A → B → A.")
+                roundtrip = gr.Image(value=once[1], label="Round trip", type="numpy", format="png", interactive=False,
+                                     elem_id="translate-roundtrip", buttons=["download"])
+                trip_note = gr.Markdown(once[2], elem_id="translate-roundtrip-note")
+        with gr.Column(scale=4, visible=d > 0) as diverse_col:
             gr.Markdown("#### Diverse outputs from random z")
             with gr.Row():
                 n = gr.Slider(1, N_MAX, value=8, step=1, label="N outputs", elem_id="translate-n")
                 seed = gr.Number(value=0, precision=0, label="Seed", elem_id="translate-seed")
             run = gr.Button("Sample N outputs", elem_id="translate-diverse-btn", variant="primary")
-            diverse = gr.Image(value=translate_diverse(sel.name, "a2b", first, 8, 0), label="Outputs", type="numpy", format="png", interactive=False,
-                               elem_id="translate-diverse", buttons=["download"])
+            diverse = gr.Image(value=translate_diverse(sel.name, "a2b", first, 8, 0) if d else None, label="Outputs",
+                               type="numpy", format="png", interactive=False, elem_id="translate-diverse", buttons=["download"])
 
-    if d:
+    sel.dropdown.change(translate_layout, sel.dropdown, [codes_col, plain_col, diverse_col], api_name="translate_layout")
+    if n_codes:
         gr.on([s.change for s in sliders] + [picker.image.change, direction.change], translate_code,
               [sel.dropdown, direction, picker.image, *sliders], output, api_name="translate_code",
               trigger_mode="always_last", show_progress="hidden", queue=False)
@@ -123,3 +185,5 @@ def build(checkpoints: list[str] | None = None) -> None:
     gr.on([run.click, picker.image.change, direction.change], translate_diverse,
           [sel.dropdown, direction, picker.image, n, seed], diverse, api_name="translate_diverse",
           trigger_mode="always_last")
+    gr.on([picker.image.change, direction.change], translate_once, [sel.dropdown, direction, picker.image],
+          [output, roundtrip, trip_note], api_name="translate_once", trigger_mode="always_last")
