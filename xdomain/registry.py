@@ -194,6 +194,11 @@ register_checkpoint(CheckpointSpec(
     tabs=("face-variants",), extra={"baseline_of": "discogan-celeba-male"},
 ))
 register_checkpoint(CheckpointSpec(
+    "discogan-celeba-male-2000", "discogan", "celeba_Male",
+    "DiscoGAN Male ↔ Female at 2,000 steps (a snapshot of the same run): the baselines' equal-steps reference",
+    extra={"equal_steps_reference_for": "discogan-celeba-male"},
+))
+register_checkpoint(CheckpointSpec(
     "discogan-celeba-blond-black", "discogan", "celeba_blond_black",
     "DiscoGAN, CelebA Blond ↔ Black hair at 64×64 (paper Fig. 7c)",
     tabs=("face",),
