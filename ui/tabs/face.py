@@ -31,7 +31,7 @@ import torch
 from PIL import Image, ImageDraw
 
 from ui import common, gallery
-from xdomain import explore, face, registry
+from xdomain import explore, face, hub, registry
 from xdomain.data import domains, resolve_root
 from xdomain.imageio import ImageInputError, open_image
 
@@ -242,10 +242,12 @@ def face_variants(target: str, crop: np.ndarray | None, compare: bool) -> tuple[
             notes.append(f"The {label} baseline has no G_BA: it only translates {' → '.join(explore.domain_names(vm))}, "
                          f"so it is left out for {explore.direction_label(m, d)}.")
             continue
-        tiles.append((order, label, vm.translate(x, d)))
+        steps = hub.read_meta(vm.checkpoint_dir).get("training", {}).get("steps")
+        tiles.append((order, f"{label}, {steps} steps" if steps else label, vm.translate(x, d)))
     tiles.sort(key=lambda t: t[0])
     image = common.labelled_strip([x] + [t[2] for t in tiles], ["crop"] + [t[1] for t in tiles], scale=3)
-    return image, "\n\n".join(notes) or f"{explore.direction_label(m, d)} by each variant (same data, same seed)."
+    return image, "\n\n".join(notes) or (f"{explore.direction_label(m, d)} by each variant (same data and seed; the DiscoGAN ran longer — "
+        "the README compares all three at equal steps).")
 
 
 @common.friendly
