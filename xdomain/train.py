@@ -105,6 +105,12 @@ def load_train_state(out: Path, model: Method) -> tuple[int, float]:
     return int(meta["step"]), float(meta["elapsed_s"])
 
 
+def training_record(model: Method, steps: int, wall_s: float, device: str, world: int, **extra: Any) -> dict[str, Any]:
+    """The ``training`` block of a checkpoint's config.json (steps done vs planned, wall time, where)."""
+    return {"steps": steps, "planned_steps": model.cfg.steps, "wall_time_s": round(wall_s, 1), "device": device,
+            "world_size": world, "torch": torch.__version__, **extra}
+
+
 def export_state(run_dir: str | Path, out_dir: str | Path, *, evaluate: bool = False, data_root=None) -> Path:
     """Write an inference checkpoint from a run's latest ``train_state`` (e.g. while it still trains)."""
     from xdomain.data import resolve_root
@@ -119,8 +125,7 @@ def export_state(run_dir: str | Path, out_dir: str | Path, *, evaluate: bool = F
     step, elapsed = load_train_state(run, model)
     model.eval()
     metrics = model.evaluate(resolve_root(data_root), limit=model.cfg.eval_limit) if evaluate else {}
-    training = {"steps": step, "planned_steps": model.cfg.steps, "wall_time_s": round(elapsed, 1), "device": "cpu",
-                "world_size": 1, "torch": torch.__version__, "exported_from_state": True}
+    training = training_record(model, step, elapsed, "cpu", 1, exported_from_state=True)
     return hub.save_checkpoint(out_dir, model, metrics=metrics, training=training,
                                card=default_card(model, metrics, training))
 
@@ -232,8 +237,8 @@ def train(
         metrics: dict[str, Any] = {}
         if evaluate:
             metrics = model.evaluate(root, limit=cfg.eval_limit)
-        training = {"steps": done, "planned_steps": cfg.steps, "wall_time_s": round(wall, 1), "device": str(dev), "world_size": world,
-                    "torch": torch.__version__, "last_losses": {k: round(float(v), 5) for k, v in logs.items()}}
+        training = training_record(model, done, wall, str(dev), world,
+                                   last_losses={k: round(float(v), 5) for k, v in logs.items()})
         hub.save_checkpoint(out, model, metrics=metrics, training=training,
                             card=default_card(model, metrics, training))
     if dist.is_initialized():

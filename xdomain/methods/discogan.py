@@ -87,10 +87,15 @@ class DiscoGANConfig(BaseConfig):
     ship_dtype: str = "float16"  # dtype of the shipped generator weights
 
 
+def encoder(c: int, widths: tuple[int, ...]) -> list[nn.Module]:
+    """4×4 stride-2 convs with leaky ReLU; BN on all but the first (shared by G and D, as in §2.2)."""
+    return [conv_block(c if i == 0 else widths[i - 1], w, norm="none" if i == 0 else "batch", act="lrelu")
+            for i, w in enumerate(widths)]
+
+
 def generator(c: int, widths: tuple[int, ...]) -> nn.Sequential:
     """Encoder (4×4 conv, stride 2, leaky ReLU) then decoder (4×4 deconv, ReLU); BN but first/last."""
-    enc = [conv_block(c if i == 0 else widths[i - 1], w, norm="none" if i == 0 else "batch", act="lrelu")
-           for i, w in enumerate(widths)]
+    enc = encoder(c, widths)
     ups = list(reversed(widths))
     dec = [deconv_block(a, b, norm="batch", act="relu") for a, b in zip(ups[:-1], ups[1:])]
     dec.append(deconv_block(ups[-1], c, norm="none", act="tanh"))
@@ -99,8 +104,7 @@ def generator(c: int, widths: tuple[int, ...]) -> nn.Sequential:
 
 def discriminator(c: int, widths: tuple[int, ...], image_size: int) -> nn.Sequential:
     """The encoder plus one 4×4 convolution to a logit ([B, 1, 1, 1] for 64×64 inputs)."""
-    enc = [conv_block(c if i == 0 else widths[i - 1], w, norm="none" if i == 0 else "batch", act="lrelu")
-           for i, w in enumerate(widths)]
+    enc = encoder(c, widths)
     k = min(4, image_size // 2 ** len(widths))  # 4 at 64×64; the remaining map size below that
     return init_weights(nn.Sequential(*enc, nn.Conv2d(widths[-1], 1, k, 1, 0), nn.Flatten()))
 
