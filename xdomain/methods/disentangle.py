@@ -7,7 +7,7 @@ its domain shows: the colour of the digit in MNIST-CD, of the background in MNIS
 Paper symbols → code (side "A" = X = MNIST-CD, side "B" = Y = MNIST-CB):
 
 ============================  ==========================================================
-G_e, F_e  (encoders)          ``enc["A"]``, ``enc["B"]`` → (S [B,32,4,4], E [B,8])
+G_e, F_e  (encoders)          ``enc["A"]``, ``enc["B"]`` → (S [B,32,8,8], E [B,8])
 G_d (→Y), F_d (→X)            ``dec["B"]``, ``dec["A"]``: (S, tiled 8-d code) → image
 G_d^X, F_d^Y (exclusive dec.) ``exdec["B"]`` (E^X → Y), ``exdec["A"]`` (E^Y → X), GRL at input
 D_Y, D_X  (WGAN-GP critics)   ``critic["B"]``, ``critic["A"]``, conditioned on the input image
@@ -33,10 +33,14 @@ Ablation flags (paper Table 3), named in :data:`ABLATIONS`: ``cross_auto=False``
 ``normal_auto=True`` (x' = F_d(S^X, E^X)), ``grl=False`` (the GRL removed: plain gradient),
 ``noise=False``, ``l_s=False``, ``l_recon=False``.
 
-Scaled for CPU: 32×32 images instead of 256×256, three stride-2 convs (32-64-128) instead of
-five (64…512) before the heads, S = 4×4×32 instead of 8×8×512, 2-deconv-plus-output decoders
-(96-48), narrow exclusive decoders/critics, and the gradient penalty applied lazily (every
-``gp_every`` critic steps, scaled by ``gp_every``). E stays 8-d, as in the paper.
+Scaled for CPU: 32×32 images instead of 256×256, two stride-2 convs (32-64) instead of five
+(64…512) before the heads, S = 8×8×32 instead of 8×8×512, one-deconv-plus-output decoders (96),
+narrow exclusive decoders/critics, and the gradient penalty applied lazily (every ``gp_every``
+critic steps, scaled by ``gp_every``). E stays 8-d, as in the paper. S keeps the paper's 8×8 grid:
+the paper widened S from 1×1 to 8×8 "to reduce the architectural bottleneck" (§3), and here too a
+4×4×32 S (three convs) was the bottleneck — the cross-domain autoencoder itself, given the true E,
+reproduced only ~90% of the digits an MNIST judge can read, and after 58 min of training random-z
+translations kept the digit in 94.2 / 92.3% of cases; the 8×8 S learns about twice as fast per step.
 """
 from __future__ import annotations
 
@@ -72,10 +76,10 @@ class DisentangleConfig(BaseConfig):
     image_size: int = 32
     channels: int = 3
     exclusive_dim: int = 8
-    enc_widths: tuple[int, ...] = (32, 64, 128)  # stride-2 convs: 32 → 4
+    enc_widths: tuple[int, ...] = (32, 64)  # stride-2 convs: 32 → 8 (S on the paper's 8×8 grid)
     shared_channels: int = 32
-    dec_widths: tuple[int, ...] = (96, 48)  # + one output deconv: 4 → 32
-    exdec_widths: tuple[int, ...] = (64, 32)
+    dec_widths: tuple[int, ...] = (96,)  # + one output deconv: 8 → 32
+    exdec_widths: tuple[int, ...] = (32,)
     critic_widths: tuple[int, ...] = (32, 64, 128)
     excritic_widths: tuple[int, ...] = (16, 32, 64)
     dz_hidden: int = 64
@@ -102,7 +106,7 @@ class DisentangleConfig(BaseConfig):
 
 
 class Encoder(nn.Module):
-    """x [B,3,32,32] → S [B,Cs,4,4] (conv head) and E [B,8] (fully connected head)."""
+    """x [B,3,32,32] → S [B,Cs,g,g] (conv head, g = 32 / 2^len(widths)) and E [B,8] (fully connected head)."""
 
     def __init__(self, cin: int, widths: tuple[int, ...], shared_ch: int, code_dim: int, image_size: int):
         super().__init__()
@@ -116,8 +120,8 @@ class Encoder(nn.Module):
         self.exclusive = nn.Linear(c * grid * grid, code_dim)
 
     def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        h = self.trunk(x)  # [B, 128, 4, 4]
-        return self.shared(h), self.exclusive(h.flatten(1))  # [B, 32, 4, 4], [B, 8]
+        h = self.trunk(x)  # [B, widths[-1], g, g]
+        return self.shared(h), self.exclusive(h.flatten(1))  # [B, Cs, g, g], [B, 8]
 
 
 class Decoder(nn.Module):
@@ -142,9 +146,9 @@ class Decoder(nn.Module):
     def forward(self, shared: torch.Tensor | None, code: torch.Tensor) -> torch.Tensor:
         code = self.reverse(code)
         if shared is None:
-            h = code[:, :, None, None].expand(-1, -1, self.grid, self.grid)  # [B, 8, 4, 4]
+            h = code[:, :, None, None].expand(-1, -1, self.grid, self.grid)  # [B, 8, g, g]
         else:
-            h = torch.cat([shared, self.tile(code, shared)], 1)  # [B, 32 + 8, 4, 4]
+            h = torch.cat([shared, self.tile(code, shared)], 1)  # [B, Cs + 8, g, g]
         return self.net(h)
 
 
@@ -235,7 +239,7 @@ class Disentangle(Method):
 
     # -------------------------------------------------------------- inference API (used by the app tabs)
     def encode(self, x: torch.Tensor, side: str) -> tuple[torch.Tensor, torch.Tensor]:
-        """(S [B,32,4,4], E [B,8]) of a side-``side`` batch in [-1, 1]; noisy only in training mode."""
+        """(S [B,32,8,8], E [B,8]) of a side-``side`` batch in [-1, 1]; noisy only in training mode."""
         s, e = self.enc[side](x)
         if self.training and self.cfg.noise:
             s = s + self.cfg.noise_std * torch.randn_like(s)
