@@ -33,19 +33,24 @@ def main() -> None:
             continue
         m, c, t = meta["metrics"], meta["config"], meta["training"]
         rows.append((name, m, c, t))
-    print("| checkpoint | variant | steps | train min | flipped A→B / B→A % | judge on real B / A % "
-          "| kept mean A→B / B→A % | cycle L1 A / B | drift L1 A after 1/2/4 | diversity A→B / B→A |")
-    print("|---|---|---|---|---|---|---|---|---|---|")
+    print("| checkpoint | variant | balanced | steps | train min | flipped A→B / B→A % | judge on real B / A % "
+          "| kept mean A→B / B→A % | first judge: flipped / kept mean % | cycle L1 A / B | drift L1 A after 1/2/4 "
+          "| diversity A→B / B→A |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|")
     for name, m, c, t in rows:
-        print(f"| `{name}` | {c['variant']} | {t.get('steps')} | {t.get('wall_time_s', 0) / 60:.1f} "
+        first = (f"{pct(m.get('plain_judge_flipped_a2b'))} / {pct(m.get('plain_judge_flipped_b2a'))} ; "
+                 f"{pct(m.get('plain_judge_kept_mean_a2b'))} / {pct(m.get('plain_judge_kept_mean_b2a'))}"
+                 if "plain_judge_flipped_a2b" in m else "—")
+        print(f"| `{name}` | {c['variant']} | {'yes' if c.get('balance') else 'no'} | {t.get('steps')} "
+              f"| {t.get('wall_time_s', 0) / 60:.1f} "
               f"| {pct(m.get('flipped_a2b'))} / {pct(m.get('flipped_b2a'))} "
               f"| {pct(m.get('judge_in_B_real_B'))} / {pct(m.get('judge_in_A_real_A'))} "
-              f"| {pct(m.get('kept_mean_a2b'))} / {pct(m.get('kept_mean_b2a'))} "
+              f"| {pct(m.get('kept_mean_a2b'))} / {pct(m.get('kept_mean_b2a'))} | {first} "
               f"| {num(m.get('cycle_l1_a'))} / {num(m.get('cycle_l1_b'))} "
               f"| {' / '.join(num(m.get(f'drift_l1_a_{k}')) for k in (1, 2, 4))} "
               f"| {num(m.get('diversity_a2b'), '.2f')} / {num(m.get('diversity_b2a'), '.2f')} |")
     print()
-    print("Attributes kept (judge agrees on x and G(x)), % — chance in brackets:")
+    print("Attributes kept (the robust judge agrees on x and G(x)), % — chance in brackets:")
     print()
     print("| checkpoint | direction | " + " | ".join(KEPT_ATTRS) + " |")
     print("|---|---|" + "---|" * len(KEPT_ATTRS))

@@ -28,3 +28,15 @@ def test_lr_decays_linearly_to_zero_when_asked(decay_from, last_lr):
     assert m.optimizers["net"].param_groups[0]["lr"] == pytest.approx(1e-3)
     m.g_step(batch, 10)
     assert m.optimizers["net"].param_groups[0]["lr"] == pytest.approx(last_lr)
+
+
+def test_degrade_touches_only_the_requested_share_and_stays_in_range():
+    from xdomain.methods.classifier import degrade
+
+    x = torch.rand(200, 3, 16, 16) * 2 - 1
+    y = degrade(x, 0.5, 0.15, torch.Generator().manual_seed(0))
+    changed = (y - x).abs().flatten(1).amax(1) > 1e-6
+    assert 0.35 < changed.float().mean().item() < 0.65
+    assert y.min() >= -1 and y.max() <= 1
+    assert torch.equal(degrade(x, 0.0, 0.15, torch.Generator().manual_seed(0)), x)
+    assert torch.equal(y, degrade(x, 0.5, 0.15, torch.Generator().manual_seed(0)))  # seeded

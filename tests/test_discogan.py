@@ -214,3 +214,29 @@ def test_w_const_weights_only_the_reconstruction_terms():
     assert a["const_A"] == pytest.approx(b["const_A"]) and a["gan_B"] == pytest.approx(b["gan_B"])
     assert b["L_G"] - a["L_G"] == pytest.approx(9 * (a["const_A"] + a["const_B"]), rel=1e-4)
     assert DiscoGANConfig().w_const == 1.0 and DiscoGANConfig().recon == "l2", "the defaults are the paper's"
+
+
+def test_balancing_weights_give_both_domains_the_same_attribute_mix():
+    from xdomain.data.domains import balancing_weights
+
+    g = torch.Generator().manual_seed(0)
+    a = torch.rand(4000, 2, generator=g) < torch.tensor([0.8, 0.3])  # domain A: mostly "young", few "glasses"
+    b = torch.rand(6000, 2, generator=g) < torch.tensor([0.4, 0.1])
+    wa, wb = balancing_weights(a, b)
+    assert wa.sum().item() == pytest.approx(1) and wb.sum().item() == pytest.approx(1)
+    ma, mb = (wa[:, None] * a.float()).sum(0), (wb[:, None] * b.float()).sum(0)
+    assert torch.allclose(ma, mb, atol=1e-4)  # the same marginals after weighting ...
+    assert not torch.allclose(a.float().mean(0), b.float().mean(0), atol=0.05)  # ... which differed before
+    # a combination present in only one domain gets no weight there
+    only_a = torch.tensor([[True, True]] * 3 + [[False, False]] * 7)
+    wa, _ = balancing_weights(only_a, torch.tensor([[False, False]] * 5))
+    assert wa[:3].sum().item() == 0
+
+
+def test_balance_reweights_only_the_training_draws(data_root):
+    from xdomain.methods.base import Domains
+
+    d = Domains({"A": torch.arange(4.0)}, groups={"A": ["A"]}, weights={"A": torch.tensor([0.0, 0.0, 1.0, 0.0])})
+    assert d.sample(16, torch.Generator().manual_seed(0))["A"].eq(2).all()
+    with pytest.raises(ValueError, match="CelebA"):
+        DiscoGAN.load_data(tiny(balance=("Young",)), data_root, "train")

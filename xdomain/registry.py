@@ -149,6 +149,16 @@ register_checkpoint(CheckpointSpec(
     tabs=("translate", "analogies", "interpolate", "retrieve"),
 ))
 register_checkpoint(CheckpointSpec(
+    "disentangle-mnist-cdcb-1600", "disentangle", "mnist_cd_cb",
+    "The full model at 1,600 steps (a snapshot of the same run): the ablation's equal-steps reference",
+    extra={"equal_steps_reference_for": "disentangle-mnist-cdcb"},
+))
+register_checkpoint(CheckpointSpec(
+    "disentangle-mnist-cdcb-no_auto", "disentangle", "mnist_cd_cb",
+    "Ablation (paper Table 3, 'no auto.'): no cross-domain autoencoder, 1,600 steps",
+    extra={"ablation_of": "disentangle-mnist-cdcb", "ablation": "no_auto"},
+))
+register_checkpoint(CheckpointSpec(
     "judge-mnist", "classifier", "mnist_gray",
     "MNIST digit classifier (grey, 32×32 padded), the judge of 'digit kept' metrics",
 ))
@@ -159,6 +169,10 @@ register_checkpoint(CheckpointSpec(
 register_checkpoint(CheckpointSpec(
     "judge-celeba-attrs", "classifier", "celeba_attrs",
     "CelebA 40-attribute network (64×64, 256-d pooled feature): DTN's face context encoder f and attribute judge",
+))
+register_checkpoint(CheckpointSpec(
+    "judge-celeba-robust", "classifier", "celeba_attrs",
+    "CelebA 40-attribute judge trained with half its images noised or blurred: DiscoGAN's attribute judge",
 ))
 register_checkpoint(CheckpointSpec(
     "judge-face-emoji", "classifier", "face_vs_emoji",
@@ -184,6 +198,11 @@ register_checkpoint(CheckpointSpec(
     tabs=("face",),
 ))
 register_checkpoint(CheckpointSpec(
+    "discogan-celeba-male-unbalanced", "discogan", "celeba_Male",
+    "DiscoGAN Male ↔ Female sampled as the paper does (no attribute balancing), 5,731 steps: what balancing changes",
+    extra={"balanced_version": "discogan-celeba-male"},
+))
+register_checkpoint(CheckpointSpec(
     "discogan-celeba-male-gan", "discogan", "celeba_Male",
     "Baseline: standard GAN (G_AB, D_B), CelebA Male → Female (paper Fig. 2a)",
     tabs=("face-variants",), extra={"baseline_of": "discogan-celeba-male"},
@@ -195,8 +214,8 @@ register_checkpoint(CheckpointSpec(
 ))
 register_checkpoint(CheckpointSpec(
     "discogan-celeba-male-2000", "discogan", "celeba_Male",
-    "DiscoGAN Male ↔ Female at 2,000 steps (a snapshot of the same run): the baselines' equal-steps reference",
-    extra={"equal_steps_reference_for": "discogan-celeba-male"},
+    "DiscoGAN Male ↔ Female at 2,000 steps (a snapshot of the unbalanced run): the baselines' equal-steps reference",
+    extra={"equal_steps_reference_for": "discogan-celeba-male-unbalanced"},
 ))
 register_checkpoint(CheckpointSpec(
     "discogan-celeba-blond-black", "discogan", "celeba_blond_black",

@@ -191,3 +191,29 @@ def celeba_attribute(root, split: str, attr: str, size: int = 64, negative: str 
 @register_dataset("celeba_blond_black")
 def celeba_blond_black(root, split: str = "train", seed: int = 0, size: int = 64) -> dict:
     return celeba_attribute(root, split, "Blond_Hair", size, negative="Black_Hair")
+
+
+def balancing_weights(attrs_a: torch.Tensor, attrs_b: torch.Tensor, max_ratio: float = 10.0
+                      ) -> tuple[torch.Tensor, torch.Tensor]:
+    """Per-row sampling weights that give two unpaired domains the same joint distribution of some
+    binary attributes ([N_A, k] and [N_B, k] bool → [N_A], [N_B]).
+
+    Each of the 2^k attribute combinations c has shares p_A(c), p_B(c); both domains are re-weighted
+    to their geometric mean q(c) ∝ √(p_A(c)·p_B(c)) (a combination absent from one domain gets weight
+    0 in the other: it has nothing to correspond to), so a row of combination c in domain s weighs
+    q(c)/p_s(c), clipped to ``max_ratio`` times the domain's mean. A discriminator of domain B then sees
+    e.g. as many young faces as G_AB receives, so changing age no longer helps fool it.
+    """
+    k = attrs_a.shape[1]
+    pw = 2 ** torch.arange(k)
+    ca, cb = (attrs_a.long() * pw).sum(1), (attrs_b.long() * pw).sum(1)
+    pa = torch.bincount(ca, minlength=2 ** k).double() / len(ca)
+    pb = torch.bincount(cb, minlength=2 ** k).double() / len(cb)
+    q = (pa * pb).sqrt()
+    q = q / q.sum()
+    out = []
+    for c, p in ((ca, pa), (cb, pb)):
+        w = (q[c] / p[c]).float()
+        w = w.clamp(max=max_ratio * w.mean().item())
+        out.append(w / w.sum())
+    return out[0], out[1]

@@ -34,21 +34,26 @@ class Domains:
 
     ``tensors`` maps keys such as ``"A"``, ``"B"``, ``"label_A"`` to tensors. ``groups`` says
     which keys are sampled with the same indices (paired data): e.g. ``{"A": ["A", "label_A"]}``.
-    Keys not in any group form their own group.
+    Keys not in any group form their own group. ``weights`` optionally maps a group's name to
+    per-row sampling weights (drawn with replacement, proportionally); other groups draw uniformly.
     """
 
     tensors: dict[str, torch.Tensor]
     groups: dict[str, list[str]] = field(default_factory=dict)
+    weights: dict[str, torch.Tensor] = field(default_factory=dict)
 
-    def _groups(self) -> list[list[str]]:
+    def _groups(self) -> dict[str, list[str]]:
         seen = {k for g in self.groups.values() for k in g}
-        return list(self.groups.values()) + [[k] for k in self.tensors if k not in seen]
+        return dict(self.groups) | {k: [k] for k in self.tensors if k not in seen}
 
     def sample(self, batch_size: int, gen: torch.Generator) -> dict[str, torch.Tensor]:
         out: dict[str, torch.Tensor] = {}
-        for keys in self._groups():
+        for name, keys in self._groups().items():
             n = self.tensors[keys[0]].shape[0]
-            idx = torch.randint(0, n, (batch_size,), generator=gen)
+            if name in self.weights:
+                idx = torch.multinomial(self.weights[name], batch_size, replacement=True, generator=gen)
+            else:
+                idx = torch.randint(0, n, (batch_size,), generator=gen)
             for k in keys:
                 out[k] = self.tensors[k][idx]
         return out

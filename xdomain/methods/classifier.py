@@ -91,6 +91,23 @@ def face_vs_emoji(root, split: str) -> tuple[np.ndarray, np.ndarray]:
     return np.concatenate([faces, emoji]), np.r_[np.zeros(len(faces), np.int64), np.ones(len(emoji), np.int64)]
 
 
+def degrade(x: torch.Tensor, share: float, max_noise: float, gen: torch.Generator) -> torch.Tensor:
+    """Degrade a ``share`` of the images [B, C, H, W] in [-1, 1] the way generator outputs are:
+    half of those get pixel noise N(0, σ²) with σ ~ U(0, ``max_noise``), half a blur (bilinear down to
+    H/2 … H/1.33 and back up). A judge trained with it reads attributes, not texture: the plain CelebA
+    judge calls 91% of test women young but only 56% once noise of σ = 0.1 is added."""
+    b, _, h, w = x.shape
+    u = torch.rand(b, 3, generator=gen)
+    pick, noisy = (u[:, 0] < share), (u[:, 1] < 0.5)
+    sigma = (u[:, 2] * max_noise)[:, None, None, None]
+    noise = torch.randn(x.shape, generator=gen) * sigma
+    side = int(h / (1.33 + 0.67 * torch.rand(1, generator=gen).item()))
+    blurred = F.interpolate(F.interpolate(x, size=(side, side), mode="bilinear", antialias=True), size=(h, w),
+                            mode="bilinear", align_corners=False)
+    out = torch.where(noisy[:, None, None, None].to(x.device), (x + noise.to(x.device)).clamp(-1, 1), blurred)
+    return torch.where(pick[:, None, None, None].to(x.device), out, x)
+
+
 @dataclass
 class ClassifierConfig(BaseConfig):
     dataset: str = "mnist_gray"
@@ -103,6 +120,8 @@ class ClassifierConfig(BaseConfig):
     global_pool: bool = False  # average the last feature map: features() is widths[-1]-d
     multilabel: bool = False  # y is [N, n_classes] in {0, 1}; sigmoid/BCE instead of softmax/CE
     flip: bool = False  # random horizontal flips as augmentation (faces)
+    degrade: float = 0.0  # share of training images degraded like generator outputs (see degrade())
+    degrade_noise: float = 0.15  # max std of the added Gaussian noise ([-1, 1] units)
     decay_from: float = 1.0  # fraction of `steps` after which lr decays linearly to 0 (1.0: constant lr)
     steps: int = 2000
     lr: float = 1e-3
@@ -169,6 +188,8 @@ class Classifier(Method):
         if self.cfg.flip:
             flip = torch.rand(len(x), generator=torch.Generator().manual_seed(step)) < 0.5
             x = torch.where(flip[:, None, None, None].to(x.device), x.flip(3), x)
+        if self.cfg.degrade:
+            x = degrade(x, self.cfg.degrade, self.cfg.degrade_noise, torch.Generator().manual_seed(step + 1))
         logits = self.net(x)
         if self.cfg.multilabel:
             loss = F.binary_cross_entropy_with_logits(logits, y)

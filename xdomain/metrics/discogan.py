@@ -4,9 +4,13 @@ The paper shows CelebA results only as pictures (Figure 7); these numbers make i
 All images are in [-1, 1]; "L1" below is the mean absolute pixel difference on the [0, 1] scale
 (``|a − b| / 2`` averaged over pixels and channels).
 
-CelebA pairs (judge = ``judge-celeba-attrs``: a 40-attribute classifier trained by this project on
-CelebA *train* identities; its per-attribute accuracy on *test* identities is copied next to the
-numbers as ``judge_test_acc_<attr>``). With ``in_A`` / ``in_B`` the judge's verdict that an image
+CelebA pairs (judge = ``cfg.judge``, by default ``judge-celeba-robust``: a 40-attribute classifier
+trained by this project on CelebA *train* identities, with half of its training images degraded by
+pixel noise or blur so that it reads attributes rather than texture; its per-attribute accuracy on
+*test* identities is copied next to the numbers as ``judge_test_acc_<attr>``). The same figures from
+the plain judge ``judge-celeba-attrs`` (no degradation; also DTN's f) are stored with the prefix
+``plain_judge_``: that judge calls 91% of clean test women young but 56% after adding N(0, 0.1²)
+noise, so generator artifacts alone move its "Young" and "Smiling" verdicts. With ``in_A`` / ``in_B`` the judge's verdict that an image
 belongs to domain A / B (e.g. Male / not Male; Blond_Hair ∧ ¬Black_Hair / Black_Hair ∧ ¬Blond_Hair):
 
 * ``flipped_a2b`` = mean in_B(G_AB(x_A)) over test x_A (``flipped_b2a`` likewise); beside it
@@ -42,6 +46,7 @@ from xdomain.registry import register_metric
 if TYPE_CHECKING:
     from xdomain.methods.discogan import DiscoGAN
 
+PLAIN_CELEBA_JUDGE = "judge-celeba-attrs"  # also DTN's f; reads pixel noise as age (see judge-celeba-robust)
 KEPT_ATTRS = ("Male", "Blond_Hair", "Black_Hair", "Eyeglasses", "Smiling", "Young")
 FASHION_SHOES = (5, 7, 9)  # Sandal, Sneaker, Ankle boot
 FASHION_BAG = 8
@@ -109,29 +114,40 @@ def evaluate_discogan(model: "DiscoGAN", root, limit: int | None = None, *, n_di
     if "b2a" in model.directions:
         out["cycle_l1_b"] = l1_01(model.translate_batched(fake["b2a"], "a2b"), x["B"])
 
-    judge = _judge(cfg.judge)
+    out |= _judged_metrics(cfg.dataset, cfg.judge, x, fake, model.directions)
+    if cfg.dataset.startswith("celeba_") and cfg.judge != PLAIN_CELEBA_JUDGE:
+        plain = _judged_metrics(cfg.dataset, PLAIN_CELEBA_JUDGE, x, fake, model.directions)
+        out |= {f"plain_judge_{k}": v for k, v in plain.items()}
+    return out
+
+
+def _judged_metrics(dataset: str, judge_name: str, x: dict, fake: dict, directions) -> dict[str, float]:
+    """flipped / kept / the judge's own accuracy, as read by one judge (empty if it is not available)."""
+    out: dict[str, float] = {}
+    judge = _judge(judge_name)
     if judge is None:
         return out
     pred = lambda t: judged(judge, t)  # noqa: E731
     real = {s: pred(x[s]) for s in "AB"}
     for s in "AB":
-        v = domain_verdicts(cfg.dataset, real[s])
+        v = domain_verdicts(dataset, real[s])
         for t in "AB":
             out[f"judge_in_{t}_real_{s}"] = v[t].float().mean().item()
-    for d in model.directions:
-        src, dst = d[0].upper(), d[-1].upper()
+    for d in directions:
+        dst = d[-1].upper()
+        src = d[0].upper()
         p = pred(fake[d])
-        out[f"flipped_{d}"] = domain_verdicts(cfg.dataset, p)[dst].float().mean().item()
-        if cfg.dataset.startswith("celeba_"):
-            keep = [a for a in KEPT_ATTRS if a not in pair_attributes(cfg.dataset)]
+        out[f"flipped_{d}"] = domain_verdicts(dataset, p)[dst].float().mean().item()
+        if dataset.startswith("celeba_"):
+            keep = [a for a in KEPT_ATTRS if a not in pair_attributes(dataset)]
             idx = [sources.CELEBA_ATTRS.index(a) for a in keep]
             agree = attribute_agreement(real[src][:, idx], p[:, idx], keep)
             for a in keep:
                 out[f"kept_{a}_{d}"] = agree[f"agree_{a}"]
                 out[f"kept_chance_{a}_{d}"] = agree[f"agree_chance_{a}"]
             out[f"kept_mean_{d}"] = sum(out[f"kept_{a}_{d}"] for a in keep) / len(keep)
-    jm = _judge_metrics(cfg.judge)
-    for a in (KEPT_ATTRS if cfg.dataset.startswith("celeba_") else ()):
+    jm = _judge_metrics(judge_name)
+    for a in (KEPT_ATTRS if dataset.startswith("celeba_") else ()):
         if f"acc_{a}" in jm:
             out[f"judge_test_acc_{a}"] = jm[f"acc_{a}"]
     if "test_accuracy" in jm:

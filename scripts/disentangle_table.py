@@ -1,0 +1,62 @@
+"""Print the README's disentanglement tables from the committed checkpoints' stored metrics
+(computed by ``python -m xdomain eval <ckpt> --write``; only the paper's column is typed in, from
+Table 1 and Table 3 of the paper).
+
+    python scripts/disentangle_table.py [main|ablation]
+"""
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from xdomain import hub  # noqa: E402
+
+MAIN, REF, ABL = "disentangle-mnist-cdcb", "disentangle-mnist-cdcb-1600", "disentangle-mnist-cdcb-no_auto"
+ROWS = [  # (label, key pair, scale, paper)
+    ("shared Recall@1 (same digit), CD→CB / CB→CD", ("recall1_label_shared_cd2cb", "recall1_label_shared_cb2cd"), 100, "99.99 / 99.95"),
+    ("exclusive Recall@1", ("recall1_label_exclusive_cd2cb", "recall1_label_exclusive_cb2cd"), 100, "9.93 / 9.80"),
+    ("pixels Recall@1", ("recall1_label_pixels_cd2cb", "recall1_label_pixels_cb2cd"), 100, "30.45 / 40.02"),
+    ("shared Recall@1, exact pair (stricter)", ("recall1_exact_shared_cd2cb", "recall1_exact_shared_cb2cd"), 100, "—"),
+    ("union: share of 10-NN from the other domain, shared / pixels", ("union_other_share_shared", "union_other_share_pixels"), 100, "46 / ≈0"),
+    ("analogy RMS error ×10⁻², CD / CB", ("analogy_dist_CD", "analogy_dist_CB"), 1, "10.2 / 13.0"),
+    ("digit kept over 16 random z (MNIST judge), CD→CB / CB→CD", ("digit_kept_cd2cb", "digit_kept_cb2cd"), 100, "—"),
+    ("colour std over z (uniform colours: 0.289), CD→CB / CB→CD", ("colour_std_cd2cb", "colour_std_cb2cd"), 1, "—"),
+]
+PAPER_ABLATION = {"analogy_dist_CB": "13.0 → 35.1 (Table 3)"}
+
+
+def fmt(m: dict, keys: tuple[str, str], scale: float) -> str:
+    if not all(k in m for k in keys):
+        return "—"
+    return " / ".join(f"{scale * m[k]:.2f}" if scale == 100 else f"{m[k]:.3g}" for k in keys)
+
+
+def meta(name: str) -> dict | None:
+    try:
+        return hub.read_meta(hub.resolve(name, allow_download=False))
+    except hub.CheckpointError:
+        return None
+
+
+def main(part: str = "all") -> None:
+    m = meta(MAIN)
+    if m and part in ("all", "main"):
+        t = m["training"]
+        print(f"`{MAIN}`: {t['steps']} steps in {t['wall_time_s'] / 60:.1f} min, {int(m['metrics']['n_test'])} test pairs; "
+              f"the judge reads {100 * m['metrics'].get('judge_acc_gt_CD', float('nan')):.2f}% of the real test digits.\n")
+        print("| metric | ours | paper |\n|---|---|---|")
+        for label, keys, scale, paper in ROWS:
+            print(f"| {label} | {fmt(m['metrics'], keys, scale)} | {paper} |")
+    r, a = meta(REF), meta(ABL)
+    if r and a and part in ("all", "ablation"):
+        print(f"Ablation at equal steps ({r['training']['steps']} / {a['training']['steps']}), "
+              f"{int(r['metrics']['n_test'])} test pairs:\n")
+        print("| metric | full model | no cross-domain autoencoder |\n|---|---|---|")
+        for label, keys, scale, _ in ROWS:
+            print(f"| {label} | {fmt(r['metrics'], keys, scale)} | {fmt(a['metrics'], keys, scale)} |")
+
+
+if __name__ == "__main__":
+    main(*sys.argv[1:2])
