@@ -10,8 +10,10 @@ pixel noise or blur so that it reads attributes rather than texture; its per-att
 *test* identities is copied next to the numbers as ``judge_test_acc_<attr>``). The same figures from
 the plain judge ``judge-celeba-attrs`` (no degradation; also DTN's f) are stored with the prefix
 ``plain_judge_``: that judge calls 91% of clean test women young but 56% after adding N(0, 0.1²)
-noise, so generator artifacts alone move its "Young" and "Smiling" verdicts. With ``in_A`` / ``in_B`` the judge's verdict that an image
-belongs to domain A / B (e.g. Male / not Male; Blond_Hair ∧ ¬Black_Hair / Black_Hair ∧ ¬Blond_Hair):
+noise, so generator artifacts alone move its "Young" and "Smiling" verdicts.
+
+With ``in_A`` / ``in_B`` the judge's verdict that an image belongs to domain A / B (e.g. Male /
+not Male; Blond_Hair ∧ ¬Black_Hair / Black_Hair ∧ ¬Blond_Hair):
 
 * ``flipped_a2b`` = mean in_B(G_AB(x_A)) over test x_A (``flipped_b2a`` likewise); beside it
   ``judge_in_B_real_B`` (the judge on real B: the ceiling) and ``judge_in_B_real_A`` (the floor).
@@ -134,8 +136,7 @@ def _judged_metrics(dataset: str, judge_name: str, x: dict, fake: dict, directio
         for t in "AB":
             out[f"judge_in_{t}_real_{s}"] = v[t].float().mean().item()
     for d in directions:
-        dst = d[-1].upper()
-        src = d[0].upper()
+        src, dst = d[0].upper(), d[-1].upper()
         p = pred(fake[d])
         out[f"flipped_{d}"] = domain_verdicts(dataset, p)[dst].float().mean().item()
         if dataset.startswith("celeba_"):
