@@ -159,6 +159,11 @@ register_checkpoint(CheckpointSpec(
     extra={"ablation_of": "disentangle-mnist-cdcb", "ablation": "no_auto"},
 ))
 register_checkpoint(CheckpointSpec(
+    "disentangle-mnist-cdcb-no_grl", "disentangle", "mnist_cd_cb",
+    "Ablation (paper Table 3, 'no GRL'): exclusive decoders without the gradient reversal layer, 1,600 steps",
+    extra={"ablation_of": "disentangle-mnist-cdcb", "ablation": "no_grl"},
+))
+register_checkpoint(CheckpointSpec(
     "judge-mnist", "classifier", "mnist_gray",
     "MNIST digit classifier (grey, 32×32 padded), the judge of 'digit kept' metrics",
 ))
