@@ -172,10 +172,17 @@ def celeba_split(root, split: str) -> tuple[np.ndarray, dict[str, np.ndarray]]:
     return x, {k: v[keep] for k, v in cols.items()} | {"index": np.nonzero(keep)[0]}
 
 
+def celeba_columns(attrs) -> list[int]:
+    """Column indices of CelebA attribute names; a KeyError naming the first unknown one."""
+    for a in attrs:
+        if a not in sources.CELEBA_ATTRS:
+            raise KeyError(f"unknown CelebA attribute {a!r}; known: {', '.join(sources.CELEBA_ATTRS)}")
+    return [sources.CELEBA_ATTRS.index(a) for a in attrs]
+
+
 def celeba_attribute(root, split: str, attr: str, size: int = 64, negative: str | None = None) -> dict:
     """A = faces with ``attr``, B = faces without (or with ``negative``), identity-disjoint split."""
-    if attr not in sources.CELEBA_ATTRS:
-        raise KeyError(f"unknown CelebA attribute {attr!r}; known: {', '.join(sources.CELEBA_ATTRS)}")
+    celeba_columns([attr])
     x, cols = celeba_split(root, split)
     pos = cols[attr].copy()
     neg = ~cols[attr] if negative is None else cols[negative] & ~cols[attr]

@@ -171,12 +171,7 @@ class DiscoGAN(Method):
         if cfg.balance and split == "train":
             if "attrs_A" not in d:
                 raise ValueError(f"balance={cfg.balance!r} needs a CelebA dataset, not {cfg.dataset!r}")
-            from xdomain.data.sources import CELEBA_ATTRS
-
-            unknown = [a for a in cfg.balance if a not in CELEBA_ATTRS]
-            if unknown:
-                raise KeyError(f"unknown CelebA attribute(s) {unknown}; known: {', '.join(CELEBA_ATTRS)}")
-            cols = [CELEBA_ATTRS.index(a) for a in cfg.balance]
+            cols = domains.celeba_columns(cfg.balance)
             weights = dict(zip("AB", domains.balancing_weights(d["attrs_A"][:, cols], d["attrs_B"][:, cols])))
         return Domains(tensors, groups={s: [s] + [k for k in extra if k.endswith("_" + s)] for s in "AB"},
                        weights=weights)
