@@ -33,15 +33,17 @@ def main() -> None:
             continue
         m, c, t = meta["metrics"], meta["config"], meta["training"]
         rows.append((name, m, c, t))
-    print("| checkpoint | variant | balanced | steps | train min | flipped A→B / B→A % | judge on real B / A % "
+    print("| checkpoint | variant | balanced | L_CONST | steps | train min | flipped A→B / B→A % | judge on real B / A % "
           "| kept mean A→B / B→A % | first judge: flipped / kept mean % | cycle L1 A / B | drift L1 A after 1/2/4 "
           "| diversity A→B / B→A |")
-    print("|---|---|---|---|---|---|---|---|---|---|---|---|")
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|---|")
     for name, m, c, t in rows:
+        const = "—" if c["variant"] == "gan" else f"{c['w_const']:g} × {c['recon'].upper()}"
         first = (f"{pct(m.get('plain_judge_flipped_a2b'))} / {pct(m.get('plain_judge_flipped_b2a'))} ; "
                  f"{pct(m.get('plain_judge_kept_mean_a2b'))} / {pct(m.get('plain_judge_kept_mean_b2a'))}"
                  if "plain_judge_flipped_a2b" in m else "—")
-        print(f"| `{name}` | {c['variant']} | {'yes' if c.get('balance') else 'no'} | {t.get('steps')} "
+        print(f"| `{name}` | {c['variant']} | {'yes' if c.get('balance') else 'no'} "
+              f"| {const} | {t.get('steps')} "
               f"| {t.get('wall_time_s', 0) / 60:.1f} "
               f"| {pct(m.get('flipped_a2b'))} / {pct(m.get('flipped_b2a'))} "
               f"| {pct(m.get('judge_in_B_real_B'))} / {pct(m.get('judge_in_A_real_A'))} "

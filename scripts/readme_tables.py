@@ -15,6 +15,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "scripts"))
 
+import discogan_sweep  # noqa: E402
 import discogan_table  # noqa: E402
 import disentangle_table  # noqa: E402
 import judge_robustness  # noqa: E402
@@ -23,6 +24,7 @@ TABLES = {
     "disentangle-table": lambda: disentangle_table.main("main"),
     "disentangle-ablation": lambda: disentangle_table.main("ablation"),
     "discogan-table": discogan_table.main,
+    "discogan-sweep": discogan_sweep.table,
     "judge-robustness": lambda: judge_robustness.main([]),
 }
 

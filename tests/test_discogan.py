@@ -240,3 +240,20 @@ def test_balance_reweights_only_the_training_draws(data_root):
     assert d.sample(16, torch.Generator().manual_seed(0))["A"].eq(2).all()
     with pytest.raises(ValueError, match="CelebA"):
         DiscoGAN.load_data(tiny(balance=("Young",)), data_root, "train")
+
+
+def test_sweep_table_prints_every_stored_row(capsys):
+    """scripts/discogan_sweep.py --table renders docs/discogan_sweep.json (the README's L_CONST sweep)."""
+    import importlib.util
+    import json
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1]
+    spec = importlib.util.spec_from_file_location("discogan_sweep", root / "scripts" / "discogan_sweep.py")
+    sweep = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(sweep)
+    rows = json.loads(sweep.OUT.read_text())
+    assert rows and all(0 <= r["kept_mean_a2b"] <= 1 and 0 <= r["flipped_b2a"] <= 1 for r in rows)
+    sweep.main(["--table"])
+    lines = [ln for ln in capsys.readouterr().out.splitlines() if ln.startswith("| ") and "× L1" in ln]
+    assert len(lines) == len(rows)

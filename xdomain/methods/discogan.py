@@ -32,6 +32,8 @@ scale), no better than at step 400, and its outputs did not follow their inputs.
 and bags ↔ shoes checkpoints therefore use L1 × 10 (``recon="l1", w_const=10``, CycleGAN's setting);
 the same run then reached cycle error 0.12 by step 800. The authors' public code also re-weights
 these terms (a schedule between the GAN/feature-matching losses and reconstruction).
+Heavier weights (20 and 30 × L1, balanced, ≈ 8,000 steps) flipped as well but kept fewer
+attributes on average (``scripts/discogan_sweep.py``, ``docs/discogan_sweep.json``).
 
 **Attribute-balanced sampling** (``balance``, empty by default = the paper's uniform sampling). In
 CelebA the two sides of a pair differ in more than the target: 87% of the training women are

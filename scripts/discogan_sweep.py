@@ -1,0 +1,77 @@
+"""How the L_CONST weight and the training length move DiscoGAN's flip / keep trade-off.
+
+Evaluates training snapshots (run folders holding a ``train_state``, e.g. copies taken every 2,000
+steps while ``python -m xdomain train`` runs) with the same metrics as ``python -m xdomain eval``,
+and stores the figures in ``docs/discogan_sweep.json``; ``--table`` prints the README table from
+that file (``scripts/readme_tables.py`` calls it). Nothing is typed in.
+
+    python scripts/discogan_sweep.py runs/dg-male-w20-2000 runs/dg-male-w20-4000 ...   # evaluate, store
+    python scripts/discogan_sweep.py --table                                              # print
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import tempfile
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+OUT = ROOT / "docs" / "discogan_sweep.json"
+KEYS = ("flipped_", "kept_", "cycle_l1_", "diversity_")  # stored metric prefixes (all but plain_judge_*)
+
+
+def evaluate(run_dirs: list[str], data_root: str | None) -> None:
+    from xdomain import hub
+    from xdomain.train import export_state
+
+    new = []
+    for run in run_dirs:
+        with tempfile.TemporaryDirectory() as tmp:
+            folder = export_state(run, Path(tmp) / "ckpt", evaluate=True, data_root=data_root)
+            meta = hub.read_meta(folder)
+        c, t, m = meta["config"], meta["training"], meta["metrics"]
+        row = {"run": Path(run).name, "dataset": c["dataset"], "balance": bool(c.get("balance")),
+               "w_const": c["w_const"], "recon": c["recon"], "step": t["steps"],
+               "minutes": round(t.get("wall_time_s", 0) / 60, 1), "n_eval": c.get("eval_limit")}
+        row |= {k: v for k, v in m.items() if k.startswith(KEYS) and not k.startswith("kept_chance")}
+        new.append(row)
+        print(json.dumps(row), flush=True)
+    done = {r["run"] for r in new}  # read only now: another sweep may have written meanwhile
+    rows = [r for r in (json.loads(OUT.read_text()) if OUT.is_file() else []) if r["run"] not in done] + new
+    rows.sort(key=lambda r: (r["dataset"], r["w_const"], r["step"]))
+    OUT.write_text(json.dumps(rows, indent=1) + "\n")
+    print(f"wrote {OUT.relative_to(ROOT)} ({len(rows)} rows)")
+
+
+def table() -> None:
+    rows = json.loads(OUT.read_text())
+    pct = lambda v: f"{100 * v:.1f}"  # noqa: E731
+    print("| L_CONST | balanced | step | train min | flipped M→F / F→M % | kept mean M→F / F→M % "
+          "| Young kept M→F / F→M % | cycle L1 A / B | diversity A→B / B→A |")
+    print("|---|---|---|---|---|---|---|---|---|")
+    for r in rows:
+        print(f"| {r['w_const']:g} × {r['recon'].upper()} | {'yes' if r['balance'] else 'no'} | {r['step']} "
+              f"| {r['minutes']:.0f} | {pct(r['flipped_a2b'])} / {pct(r['flipped_b2a'])} "
+              f"| {pct(r['kept_mean_a2b'])} / {pct(r['kept_mean_b2a'])} "
+              f"| {pct(r['kept_Young_a2b'])} / {pct(r['kept_Young_b2a'])} "
+              f"| {r['cycle_l1_a']:.3f} / {r['cycle_l1_b']:.3f} "
+              f"| {r['diversity_a2b']:.2f} / {r['diversity_b2a']:.2f} |")
+
+
+def main(argv: list[str] | None = None) -> None:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("runs", nargs="*", help="run folders with a train_state to evaluate")
+    p.add_argument("--table", action="store_true", help="print the stored figures as a markdown table")
+    p.add_argument("--data-root")
+    a = p.parse_args(argv)
+    if a.runs:
+        evaluate(a.runs, a.data_root)
+    if a.table or not a.runs:
+        table()
+
+
+if __name__ == "__main__":
+    main()
