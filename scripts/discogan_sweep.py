@@ -18,6 +18,9 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "scripts"))
+
+from discogan_table import num, pct  # noqa: E402
 
 OUT = ROOT / "docs" / "discogan_sweep.json"
 KEYS = ("flipped_", "kept_", "cycle_l1_", "diversity_")  # stored metric prefixes (all but plain_judge_*)
@@ -48,7 +51,6 @@ def evaluate(run_dirs: list[str], data_root: str | None) -> None:
 
 def table() -> None:
     rows = json.loads(OUT.read_text())
-    pct = lambda v: f"{100 * v:.1f}"  # noqa: E731
     print("| L_CONST | balanced | step | train min | flipped M→F / F→M % | kept mean M→F / F→M % "
           "| Young kept M→F / F→M % | cycle L1 A / B | diversity A→B / B→A |")
     print("|---|---|---|---|---|---|---|---|---|")
@@ -57,8 +59,8 @@ def table() -> None:
               f"| {r['minutes']:.0f} | {pct(r['flipped_a2b'])} / {pct(r['flipped_b2a'])} "
               f"| {pct(r['kept_mean_a2b'])} / {pct(r['kept_mean_b2a'])} "
               f"| {pct(r['kept_Young_a2b'])} / {pct(r['kept_Young_b2a'])} "
-              f"| {r['cycle_l1_a']:.3f} / {r['cycle_l1_b']:.3f} "
-              f"| {r['diversity_a2b']:.2f} / {r['diversity_b2a']:.2f} |")
+              f"| {num(r['cycle_l1_a'])} / {num(r['cycle_l1_b'])} "
+              f"| {num(r['diversity_a2b'], '.2f')} / {num(r['diversity_b2a'], '.2f')} |")
 
 
 def main(argv: list[str] | None = None) -> None:
