@@ -21,7 +21,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from xdomain import hub  # noqa: E402
 from xdomain.data import resolve_root, sources  # noqa: E402
-from xdomain.data.domains import celeba_split, resize, to_tensor  # noqa: E402
+from xdomain.data.domains import celeba_columns, celeba_split, resize, to_tensor  # noqa: E402
 from xdomain.metrics.attributes import judged  # noqa: E402
 from xdomain.metrics.discogan import KEPT_ATTRS  # noqa: E402
 
@@ -40,8 +40,8 @@ def main(argv: list[str] | None = None) -> None:
     labels = torch.from_numpy(np.stack([cols[a][: args.limit] for a in sources.CELEBA_ATTRS], 1))
     noisy = (faces + 0.1 * torch.randn(faces.shape, generator=torch.Generator().manual_seed(0))).clamp(-1, 1)
     blurred = F.interpolate(F.interpolate(faces, size=32, mode="bilinear", antialias=True), size=64, mode="bilinear")
-    ai = [sources.CELEBA_ATTRS.index(a) for a in KEPT_ATTRS]
-    yi, mi = sources.CELEBA_ATTRS.index("Young"), sources.CELEBA_ATTRS.index("Male")
+    ai = celeba_columns(KEPT_ATTRS)
+    yi, mi = celeba_columns(("Young", "Male"))
     print(f"Accuracy on {len(faces)} test-identity faces, clean / noise σ=0.1 / blurred (%):\n")
     print("| judge | " + " | ".join(KEPT_ATTRS) + " | Young called, women clean / noisy | Young called, men clean / noisy |")
     print("|---|" + "---|" * (len(KEPT_ATTRS) + 2))

@@ -42,6 +42,7 @@ import torch
 
 from xdomain import hub
 from xdomain.data import sources
+from xdomain.data.domains import celeba_columns
 from xdomain.metrics.attributes import attribute_agreement, judged
 from xdomain.registry import register_metric
 
@@ -141,7 +142,7 @@ def _judged_metrics(dataset: str, judge_name: str, x: dict, fake: dict, directio
         out[f"flipped_{d}"] = domain_verdicts(dataset, p)[dst].float().mean().item()
         if dataset.startswith("celeba_"):
             keep = [a for a in KEPT_ATTRS if a not in pair_attributes(dataset)]
-            idx = [sources.CELEBA_ATTRS.index(a) for a in keep]
+            idx = celeba_columns(keep)
             agree = attribute_agreement(real[src][:, idx], p[:, idx], keep)
             for a in keep:
                 out[f"kept_{a}_{d}"] = agree[f"agree_{a}"]

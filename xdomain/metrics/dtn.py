@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING
 import torch
 
 from xdomain import hub
-from xdomain.data import sources
+from xdomain.data.domains import celeba_columns
 from xdomain.metrics.attributes import attribute_agreement, judged
 from xdomain.registry import register_metric
 
@@ -70,8 +70,8 @@ def face_metrics(model: "DTN", data: dict[str, torch.Tensor], root, limit: int |
     gx = model.translate_batched(x)
     ctx = lambda t: torch.cat([model.context(t[i:i + 500].to(model.device)).cpu() for i in range(0, len(t), 500)])  # noqa: E731
     out = f_constancy(ctx(x), ctx(gx))
-    idx = [sources.CELEBA_ATTRS.index(a) for a in ("Male", "Blond_Hair", "Black_Hair", "Eyeglasses", "Smiling")]
-    names = [sources.CELEBA_ATTRS[i] for i in idx]
+    names = ["Male", "Blond_Hair", "Black_Hair", "Eyeglasses", "Smiling"]
+    idx = celeba_columns(names)
     out |= attribute_agreement(model.f.predict(x)[:, idx], model.f.predict(gx)[:, idx], names)
     out["agree_mean"] = sum(out[f"agree_{n}"] for n in names) / len(names)
     try:
