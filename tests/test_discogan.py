@@ -123,6 +123,31 @@ def test_round_trips_alternate_the_two_generators():
     assert torch.equal(trips[1], m.translate(x, "a2b")) and torch.equal(trips[2], m.translate(trips[1], "b2a"))
 
 
+def test_ema_averages_the_generators_and_ships_the_average(tmp_path):
+    torch.manual_seed(0)
+    m = DiscoGAN(tiny(ema=0.5, ship_dtype="float32"))
+    m.configure_optimizers()
+    live0 = {k: v.clone() for k, v in m.G_AB.state_dict().items()}
+    m.train_step(batch(m.cfg), 0)
+    live1 = m.G_AB.state_dict()
+    for k, v in m.ema_G_AB.named_parameters():  # one update with decay ½: the midpoint of before and after
+        assert torch.allclose(v, 0.5 * live0[k] + 0.5 * live1[k], atol=1e-6)
+    assert not any(p.requires_grad for p in m.ema_G_AB.parameters())
+    assert all(p not in {q for g in m.optimizers["G"].param_groups for q in g["params"]} for p in m.ema_G_BA.parameters())
+    m.eval()
+    x = batch(m.cfg)["A"]
+    assert torch.equal(m.translate(x), m.ema_G_AB(x)) and not torch.equal(m.translate(x), m.G_AB(x))
+    sd = m.inference_state_dict()
+    assert set(sd) == {f"{n}.{k}" for n in ("G_AB", "G_BA") for k in m.G_AB.state_dict()}  # same keys as without EMA
+    loaded = hub.load_model(hub.save_checkpoint(tmp_path / "ema", m))
+    assert torch.equal(loaded.translate(x), m.translate(x))
+
+
+def test_ema_must_be_a_decay():
+    with pytest.raises(ValueError, match="decay"):
+        DiscoGAN(tiny(ema=1.0))
+
+
 # ------------------------------------------------------------------------------------------- metrics
 def test_diversity_ratio_is_one_for_identity_and_zero_for_collapse():
     x = torch.randn(20, 1, 8, 8)
@@ -242,18 +267,38 @@ def test_balance_reweights_only_the_training_draws(data_root):
         DiscoGAN.load_data(tiny(balance=("Young",)), data_root, "train")
 
 
-def test_sweep_table_prints_every_stored_row(capsys):
-    """scripts/discogan_sweep.py --table renders docs/discogan_sweep.json (the README's L_CONST sweep)."""
+def load_sweep_script():
     import importlib.util
-    import json
     from pathlib import Path
 
     root = Path(__file__).resolve().parents[1]
     spec = importlib.util.spec_from_file_location("discogan_sweep", root / "scripts" / "discogan_sweep.py")
     sweep = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(sweep)
+    return sweep
+
+
+def test_sweep_table_prints_every_stored_row(capsys):
+    """scripts/discogan_sweep.py --table renders docs/discogan_sweep.json (the README's L_CONST sweep)."""
+    sweep = load_sweep_script()
     rows = json.loads(sweep.OUT.read_text())
     assert rows and all(0 <= r["kept_mean_a2b"] <= 1 and 0 <= r["flipped_b2a"] <= 1 for r in rows)
     sweep.main(["--table"])
     lines = [ln for ln in capsys.readouterr().out.splitlines() if ln.startswith("| ") and "× L1" in ln]
     assert len(lines) == len(rows)
+
+
+def test_sweep_live_export_drops_the_weight_average(tmp_path):
+    """``--live`` evaluates a weight-averaged run's trained generators, not their average."""
+    from xdomain.train import save_train_state
+
+    torch.manual_seed(0)
+    m = DiscoGAN(tiny(ema=0.5, ship_dtype="float32"))
+    m.configure_optimizers()
+    m.train_step(batch(m.cfg), 0)
+    save_train_state(tmp_path, m, 1, 1.0)
+    live = hub.load_model(export_state(load_sweep_script().without_average(tmp_path, tmp_path / "live"), tmp_path / "c"))
+    assert live.cfg.ema == 0 and not hasattr(live, "ema_G_AB")
+    m.eval()
+    x = batch(m.cfg)["A"]
+    assert torch.equal(live.translate(x), m.G_AB(x)) and not torch.equal(live.translate(x), m.translate(x))
