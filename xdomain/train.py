@@ -111,10 +111,8 @@ def training_record(model: Method, steps: int, wall_s: float, device: str, world
             "world_size": world, "torch": torch.__version__, **extra}
 
 
-def export_state(run_dir: str | Path, out_dir: str | Path, *, evaluate: bool = False, data_root=None) -> Path:
-    """Write an inference checkpoint from a run's latest ``train_state`` (e.g. while it still trains)."""
-    from xdomain.data import resolve_root
-
+def load_run(run_dir: str | Path) -> tuple[Method, int, float]:
+    """The model of a run's latest ``train_state`` (float32, eval mode), its step and elapsed seconds."""
     run = Path(run_dir)
     if not (run / STATE_META).is_file():
         raise FileNotFoundError(f"{run} has no {STATE_META}: not a training run folder (or no state saved yet)")
@@ -123,7 +121,14 @@ def export_state(run_dir: str | Path, out_dir: str | Path, *, evaluate: bool = F
     model = cls(cls.Config.from_dict(meta["config"]))
     model.configure_optimizers()
     step, elapsed = load_train_state(run, model)
-    model.eval()
+    return model.eval(), step, elapsed
+
+
+def export_state(run_dir: str | Path, out_dir: str | Path, *, evaluate: bool = False, data_root=None) -> Path:
+    """Write an inference checkpoint from a run's latest ``train_state`` (e.g. while it still trains)."""
+    from xdomain.data import resolve_root
+
+    model, step, elapsed = load_run(run_dir)
     metrics = model.evaluate(resolve_root(data_root), limit=model.cfg.eval_limit) if evaluate else {}
     training = training_record(model, step, elapsed, "cpu", 1, exported_from_state=True)
     return hub.save_checkpoint(out_dir, model, metrics=metrics, training=training,

@@ -282,10 +282,10 @@ class DiscoGAN(Method):
 
     # ------------------------------------------------------------------ metrics / card
     @torch.no_grad()
-    def evaluate(self, root, limit: int | None = None) -> dict[str, float]:
+    def evaluate(self, root, limit: int | None = None, split: str = "test") -> dict[str, float]:
         from xdomain.metrics.discogan import evaluate_discogan
 
-        return evaluate_discogan(self, root, limit)
+        return evaluate_discogan(self, root, limit, split=split)
 
     def model_card(self) -> str:
         c = self.cfg

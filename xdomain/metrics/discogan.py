@@ -96,9 +96,12 @@ def _judge(name: str):
 
 
 @torch.no_grad()
-def evaluate_discogan(model: "DiscoGAN", root, limit: int | None = None, *, n_div: int = 500) -> dict[str, float]:
+def evaluate_discogan(model: "DiscoGAN", root, limit: int | None = None, *, n_div: int = 500,
+                      split: str = "test") -> dict[str, float]:
+    """All metrics on ``split``: "test" for reported figures, "val" (CelebA's official validation
+    identities, never trained on) to choose between candidate models without looking at test."""
     cfg = model.cfg
-    data = model.load_data(cfg, root, "test").tensors
+    data = model.load_data(cfg, root, split).tensors
     n = {s: min(limit or len(data[s]), len(data[s])) for s in "AB"}
     x = {s: data[s][:n[s]] for s in "AB"}
     out: dict[str, float] = {"n_test_A": float(n["A"]), "n_test_B": float(n["B"])}
