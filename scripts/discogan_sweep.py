@@ -65,11 +65,11 @@ def average(row: dict) -> str:
 
 def table(split: str = "test") -> None:
     rows = [r for r in json.loads(OUT.read_text()) if r.get("split", "test") == split]
-    print("| L_CONST | balanced | G average | step | train min | flipped M→F / F→M % | kept mean M→F / F→M % "
+    print("| run | L_CONST | balanced | G average | step | train min | flipped M→F / F→M % | kept mean M→F / F→M % "
           "| Young kept M→F / F→M % | cycle L1 A / B | diversity A→B / B→A |")
-    print("|---|---|---|---|---|---|---|---|---|---|")
+    print("|---|---|---|---|---|---|---|---|---|---|---|")
     for r in rows:
-        print(f"| {r['w_const']:g} × {r['recon'].upper()} | {'yes' if r['balance'] else 'no'} "
+        print(f"| {r['run']} | {r['w_const']:g} × {r['recon'].upper()} | {'yes' if r['balance'] else 'no'} "
               f"| {average(r)} | {r['step']} "
               f"| {r['minutes']:.0f} | {pct(r['flipped_a2b'])} / {pct(r['flipped_b2a'])} "
               f"| {pct(r['kept_mean_a2b'])} / {pct(r['kept_mean_b2a'])} "

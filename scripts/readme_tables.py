@@ -25,6 +25,7 @@ TABLES = {
     "disentangle-ablation": lambda: disentangle_table.main("ablation"),
     "discogan-table": discogan_table.main,
     "discogan-sweep": discogan_sweep.table,
+    "discogan-select": lambda: discogan_sweep.table("val"),
     "judge-robustness": lambda: judge_robustness.main([]),
 }
 

@@ -203,6 +203,11 @@ register_checkpoint(CheckpointSpec(
     tabs=("face",),
 ))
 register_checkpoint(CheckpointSpec(
+    "discogan-celeba-male-12k", "discogan", "celeba_Male",
+    "DiscoGAN Male ↔ Female, balanced, 12,078 steps without generator averaging: the previous default",
+    extra={"replaced_by": "discogan-celeba-male"},
+))
+register_checkpoint(CheckpointSpec(
     "discogan-celeba-male-unbalanced", "discogan", "celeba_Male",
     "DiscoGAN Male ↔ Female sampled as the paper does (no attribute balancing), 5,731 steps: what balancing changes",
     extra={"balanced_version": "discogan-celeba-male"},
