@@ -145,10 +145,14 @@ class Method(nn.Module):
                         p.grad /= world
         opt.step()
 
+    def inference_net(self, name: str) -> nn.Module:
+        """The module that ships and runs inference under ``name`` (a method may substitute e.g. an average)."""
+        return getattr(self, name)
+
     def inference_state_dict(self) -> dict[str, torch.Tensor]:
         sd: dict[str, torch.Tensor] = {}
         for m in self.inference_modules:
-            for k, v in getattr(self, m).state_dict().items():
+            for k, v in self.inference_net(m).state_dict().items():
                 sd[f"{m}.{k}"] = v.detach().cpu().contiguous()
         return sd
 

@@ -244,11 +244,6 @@ class DiscoGAN(Method):
         """The generator used for inference: the weight average when ``ema`` is on, else G itself."""
         return getattr(self, f"ema_{n}") if self.cfg.ema else getattr(self, n)
 
-    def inference_state_dict(self) -> dict[str, torch.Tensor]:
-        """Generators' weights keyed ``G_AB.*`` — the averaged copies when ``ema`` is on."""
-        return {f"{n}.{k}": v.detach().cpu().contiguous()
-                for n in self.spec.generators for k, v in self.inference_net(n).state_dict().items()}
-
     def load_inference_state_dict(self, sd: dict[str, torch.Tensor]) -> None:
         super().load_inference_state_dict(sd)
         if self.cfg.ema:
