@@ -53,18 +53,18 @@ def evaluate(run_dirs: list[str], data_root: str | None, live: bool = False, spl
         print(json.dumps(row), flush=True)
     done = {(r["run"], split) for r in new}  # read only now: another sweep may have written meanwhile
     rows = [r for r in (json.loads(OUT.read_text()) if OUT.is_file() else [])
-            if (r["run"], r.get("split", "test")) not in done] + new
-    rows.sort(key=lambda r: (r["dataset"], r.get("split", "test"), r["w_const"], r.get("ema", 0.0), r["step"]))
+            if (r["run"], r["split"]) not in done] + new
+    rows.sort(key=lambda r: (r["dataset"], r["split"], r["w_const"], r["ema"], r["step"]))
     OUT.write_text(json.dumps(rows, indent=1) + "\n")
     print(f"wrote {OUT.relative_to(ROOT)} ({len(rows)} rows)")
 
 
 def average(row: dict) -> str:
-    return f"EMA {row['ema']:g}" if row.get("ema") else "no"
+    return f"EMA {row['ema']:g}" if row["ema"] else "no"
 
 
 def table(split: str = "test") -> None:
-    rows = [r for r in json.loads(OUT.read_text()) if r.get("split", "test") == split]
+    rows = [r for r in json.loads(OUT.read_text()) if r["split"] == split]
     print("| run | L_CONST | balanced | G average | step | train min | flipped M→F / F→M % | kept mean M→F / F→M % "
           "| Young kept M→F / F→M % | cycle L1 A / B | diversity A→B / B→A |")
     print("|---|---|---|---|---|---|---|---|---|---|---|")

@@ -285,7 +285,7 @@ def test_sweep_table_prints_every_stored_row(capsys):
     assert rows and all(0 <= r["kept_mean_a2b"] <= 1 and 0 <= r["flipped_b2a"] <= 1 for r in rows)
     sweep.main(["--table"])
     lines = [ln for ln in capsys.readouterr().out.splitlines() if ln.startswith("| ") and "× L1" in ln]
-    assert len(lines) == sum(r.get("split", "test") == "test" for r in rows)
+    assert len(lines) == sum(r["split"] == "test" for r in rows)
 
 
 def test_sweep_live_candidate_translates_with_the_trained_generators(tmp_path):

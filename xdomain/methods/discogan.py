@@ -64,7 +64,6 @@ the Fashion-MNIST judge for bags ↔ shoes).
 from __future__ import annotations
 
 import copy
-
 from dataclasses import dataclass
 from typing import Any
 
