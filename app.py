@@ -18,7 +18,7 @@ os.environ.setdefault("HF_HUB_DISABLE_TELEMETRY", "1")
 
 import gradio as gr  # noqa: E402
 
-from xdomain import __version__  # noqa: E402
+from xdomain import __version__, registry  # noqa: E402
 
 TITLE = "xdomain — explore unsupervised cross-domain image translation"
 MAX_UPLOAD = "20mb"
@@ -31,9 +31,14 @@ TABS: list[tuple[str, str, str]] = [
     ("toy2d", "Toy 2D mode collapse", "DiscoGAN's toy experiment: GAN vs GAN+reconstruction vs DiscoGAN, trained live."),
     ("face", "Face → emoji / attribute", "Upload your face and get an emoji or another attribute."),
 ]
-INTRO = f"""# xdomain <small>v{__version__}</small>
-Re-implementations of **DiscoGAN**, **CoGAN**, **UNIT**, **DTN** and **cross-domain disentanglement**,
-trained on CPU with real datasets. Pick a tab; every model runs on this machine."""
+
+
+def intro() -> str:
+    """The header names only the papers that have a model in the app (from the registry)."""
+    titles = [t for t in registry.served_titles() if not t.endswith(" toy")]
+    named = ", ".join(f"**{t}**" for t in titles[:-1]) + (f" and **{titles[-1]}**" if len(titles) > 1 else f"**{titles[0]}**")
+    return (f"# xdomain <small>v{__version__}</small>\nRe-implementations of {named}, trained on CPU with real datasets. "
+            "Pick a tab; every model runs on this machine.")
 
 log = logging.getLogger("xdomain.app")
 
@@ -63,7 +68,7 @@ def _build_tab(module: str, blurb: str) -> None:
 
 def build_demo() -> gr.Blocks:
     with gr.Blocks(title=TITLE, analytics_enabled=False) as demo:
-        gr.Markdown(INTRO)
+        gr.Markdown(intro())
         with gr.Tabs():
             for module, label, blurb in TABS:
                 with gr.Tab(label, id=module, elem_id=f"tab-{module}"):

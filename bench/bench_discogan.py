@@ -10,9 +10,7 @@ config when it has not landed) on CelebA test faces.
 """
 from __future__ import annotations
 
-import argparse
 import json
-import statistics
 import sys
 import time
 from pathlib import Path
@@ -21,7 +19,7 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from common import pct  # noqa: E402  (bench/common.py)
+from common import parse, parser, pct, time_train_steps  # noqa: E402  (bench/common.py)
 
 from xdomain import hub  # noqa: E402
 from xdomain.data import domains, resolve_root  # noqa: E402
@@ -45,19 +43,9 @@ def config(preset: str) -> DiscoGANConfig:
 
 
 def bench_steps(cfg: DiscoGANConfig, variant: str, steps: int) -> dict[str, float]:
-    m = DiscoGAN(cfg.replace(variant=variant))
-    m.configure_optimizers()
-    m.train()
     shape = (cfg.batch_size, cfg.channels, cfg.image_size, cfg.image_size)
     b = {s: torch.rand(shape) * 2 - 1 for s in "AB"}
-    m.train_step(b, 0)  # warm-up
-    times = []
-    for s in range(steps):
-        t = time.perf_counter()
-        m.train_step(b, s + 1)
-        times.append(time.perf_counter() - t)
-    med = statistics.median(times)
-    return {"batch": cfg.batch_size, "step_s_median": med, "steps_per_s": 1 / med}
+    return {"batch": cfg.batch_size, **time_train_steps(DiscoGAN(cfg.replace(variant=variant)), b, steps)}
 
 
 def bench_latency(repeats: int) -> dict[str, float | str]:
@@ -80,13 +68,7 @@ def bench_latency(repeats: int) -> dict[str, float | str]:
 
 
 def main() -> None:
-    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    p.add_argument("--threads", type=int, default=1)
-    p.add_argument("--steps", type=int, default=8)
-    p.add_argument("--repeats", type=int, default=50)
-    p.add_argument("--json", action="store_true")
-    a = p.parse_args()
-    torch.set_num_threads(a.threads)
+    a = parse(parser(__doc__, steps=8, repeats=50))
     res: dict[str, object] = {"threads": a.threads}
     for preset in PRESETS:
         cfg = config(preset)

@@ -13,7 +13,6 @@ evaluation, and the latency of one exclusive-code slider move (p50/p95).
 """
 from __future__ import annotations
 
-import argparse
 import json
 import os
 import socket
@@ -28,7 +27,7 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from common import pct  # noqa: E402  (bench/common.py)
+from common import parse, parser, pct  # noqa: E402  (bench/common.py)
 
 from xdomain import hub  # noqa: E402
 from xdomain.data import resolve_root  # noqa: E402
@@ -115,15 +114,10 @@ def bench_api_move(m: Disentangle, moves: int) -> dict[str, float]:
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--threads", type=int, default=1)
-    ap.add_argument("--reps", type=int, default=15)
-    ap.add_argument("--moves", type=int, default=40)
+    ap = parser(__doc__, reps=15, moves=40)
     ap.add_argument("--no-eval", action="store_true")
     ap.add_argument("--no-app", action="store_true")
-    ap.add_argument("--json", action="store_true")
-    a = ap.parse_args()
-    torch.set_num_threads(a.threads)
+    a = parse(ap)
     torch.manual_seed(0)
     out: dict[str, float | int | bool] = {"threads": a.threads}
 

@@ -11,10 +11,8 @@ checkpoint (or an untrained faces-preset model when it has not landed).
 """
 from __future__ import annotations
 
-import argparse
 import io
 import json
-import statistics
 import sys
 import time
 from pathlib import Path
@@ -25,7 +23,7 @@ from PIL import Image
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from common import pct  # noqa: E402  (bench/common.py)
+from common import parse, parser, pct, time_train_steps  # noqa: E402  (bench/common.py)
 
 from xdomain import face, hub  # noqa: E402
 from xdomain.data import domains, resolve_root  # noqa: E402
@@ -40,7 +38,7 @@ DIGIT_ENCODER = ClassifierConfig(dataset="usps_gray", global_pool=True)
 def build(preset: str) -> DTN:
     cfg = DTN.preset(preset)
     try:
-        hub.resolve(cfg.encoder, allow_download=False)
+        cfg = DTN.resolve_config(cfg)
     except hub.CheckpointError:
         cfg = cfg.replace(encoder_config=(FACE_ENCODER if preset == "faces" else DIGIT_ENCODER).to_dict())
     return DTN(cfg)
@@ -49,20 +47,11 @@ def build(preset: str) -> DTN:
 
 def bench_steps(preset: str, steps: int, batch_size: int) -> dict[str, float]:
     m = build(preset)
-    m.configure_optimizers()
-    m.train()
     c = m.cfg
     bs = batch_size or c.batch_size
     shape = (c.channels, c.image_size, c.image_size)
     b = {"A": torch.rand(bs, *shape) * 2 - 1, "B": torch.rand(max(bs, c.target_batch), *shape) * 2 - 1}
-    m.train_step(b, 0)  # warm-up
-    times = []
-    for s in range(steps):
-        t = time.perf_counter()
-        m.train_step(b, s + 1)
-        times.append(time.perf_counter() - t)
-    med = statistics.median(times)
-    return {"batch_source": bs, "batch_target": c.target_batch or bs, "step_s_median": med, "steps_per_s": 1 / med}
+    return {"batch_source": bs, "batch_target": c.target_batch or bs, **time_train_steps(m, b, steps)}
 
 
 def bench_latency(repeats: int) -> dict[str, float]:
@@ -98,13 +87,7 @@ def bench_latency(repeats: int) -> dict[str, float]:
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--threads", type=int, default=1)
-    ap.add_argument("--steps", type=int, default=10)
-    ap.add_argument("--repeats", type=int, default=40)
-    ap.add_argument("--json", action="store_true")
-    args = ap.parse_args()
-    torch.set_num_threads(args.threads)
+    args = parse(parser(__doc__, steps=10, repeats=40))
     res = {"threads": args.threads, "torch": torch.__version__}
     res["digits"] = bench_steps("digits", args.steps, 32)
     res["faces"] = bench_steps("faces", args.steps, 0)

@@ -47,21 +47,12 @@ def _x(batch: dict[str, torch.Tensor]) -> torch.Tensor:
     return batch["A"] if "A" in batch else batch["x"]
 
 
-def _translate_or_none(model: Method, x: torch.Tensor, direction: str = "a2b", seed: int = 0):
-    try:
-        return model.translate(x, direction=direction, seed=seed)
-    except NotImplementedError:  # e.g. a judge classifier: not a translator
-        return None
-
-
 def _outputs(model: Method, batch) -> torch.Tensor:
-    """What a user gets from the model: its translation, else its prediction."""
+    """What a user gets from the model: a translator's translation, a judge's prediction."""
     with torch.no_grad():
-        y = _translate_or_none(model, _x(batch)[:4], seed=1)
-        if y is None:
-            y = model.predict(_x(batch)[:4]) if hasattr(model, "predict") else None
-    assert y is not None, f"{type(model).__name__} neither translates nor predicts"
-    return y
+        if model.kind == "translator":
+            return model.translate(_x(batch)[:4], "a2b", seed=1)
+        return model.predict(_x(batch)[:4])
 
 
 def _all_finite(model: Method) -> bool:
@@ -85,9 +76,9 @@ def test_translate_shapes(setup):
     cls, cfg, batch = setup
     model = _build(cls, cfg).eval()
     x = _x(batch)[:3]
-    y = _translate_or_none(model, x)
-    if y is None:
-        pytest.skip(f"{cls.name} is not a translator")
+    if cls.kind != "translator":
+        pytest.skip(f"{cls.name} is a {cls.kind}, not a translator")
+    y = model.translate(x, "a2b", seed=0)
     assert y.shape[0] == 3 and torch.isfinite(y).all()
     if "B" in batch:
         assert y.shape[1:] == batch["B"].shape[1:], "a2b must produce domain-B samples"
@@ -108,13 +99,13 @@ def test_one_finite_d_step_and_g_step(setup):
     cls, cfg, batch = setup
     model = _build(cls, cfg).train()
     before = {k: v.clone() for k, v in model.state_dict().items()}
-    logs = {**model.d_step(batch, 0), **model.g_step(batch, 0)}
+    logs = {**(model.d_step(batch, 0) if cfg.d_steps else {}), **model.g_step(batch, 0)}
     assert logs, "steps must report their losses"
     for k, v in logs.items():
         assert isinstance(v, float) and math.isfinite(v), (k, v)
     assert _all_finite(model)
     changed = [k for k, v in model.state_dict().items() if v.dtype.is_floating_point and not torch.equal(v, before[k])]
-    assert changed, "one D-step and one G-step changed no weight"
+    assert changed, "one D-step (if any) and one G-step changed no weight"
     inf = {f"{m}." for m in model.inference_modules}
     assert any(any(k.startswith(p) for p in inf) for k in changed), "the inference networks did not learn"
 

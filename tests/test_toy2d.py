@@ -222,7 +222,7 @@ def test_figures_render(tmp_path):
 def test_committed_runs_and_checkpoints_are_computed_not_typed():
     runs = toylab.load_runs()
     if not runs:
-        pytest.skip("checkpoints/toy2d-runs not generated yet (scripts/make_toy2d_runs.py)")
+        pytest.skip("checkpoints/toy2d-runs not generated yet (python -m experiments.make_toy2d_runs)")
     assert [r.cfg.seed for r in runs] == [0, 1, 2, 3, 4]
     preset = Toy2DConfig()
     for r in runs:

@@ -46,7 +46,7 @@ def read(m, image: np.ndarray | None, what: str = "input image") -> torch.Tensor
     """A displayed (or API-given) image → the model's ``[1, C, H, W]`` input in ``[-1, 1]``."""
     if image is None:
         raise ValueError(f"No {what} yet: pick a test image, upload one or draw a digit.")
-    return explore.from_uint8_hwc(image, getattr(m, "image_size", 32), getattr(m, "channels", 3))
+    return explore.from_uint8_hwc(image, m.image_size, m.channels)
 
 
 def resolve_side(value: str, role: str = "source") -> str:
@@ -81,7 +81,7 @@ def gallery_items(m, side: str, n: int = GALLERY_SIZE) -> tuple[list[tuple[np.nd
         fetch = " Or press *Download* to fetch it with torchvision." if getattr(e, "name", None) in sources.FETCHERS else ""
         return [], f"**Test images unavailable** — {str(e).strip(chr(39))}. Upload an image or draw a digit instead.{fetch}"
     x, labels = data[side][:n], data.get(f"label_{side}")
-    name = explore.domain_names(m)["AB".index(side)]
+    name = m.domain_names["AB".index(side)]
     items = [(show(x[i]), f"#{i}" + (f" · {int(labels[i])}" if labels is not None else "")) for i in range(len(x))]
     return items, f"First {len(x)} of {len(data[side]):,} {name} test images: click one, or type any index and press *Load*."
 

@@ -45,8 +45,14 @@ def model_selector(tab: str, checkpoints: list[str] | None = None) -> Selected |
             gr.Markdown(f"No checkpoint is registered for this tab yet ({', '.join(names) or 'none'}).")
         return None
     name = ready[0]
-    dd = gr.Dropdown(choices=ready, value=name, label="Model", elem_id=f"{tab}-model", scale=2)
+    dd = gr.Dropdown(choices=[(display_name(n), n) for n in ready], value=name, label="Model", elem_id=f"{tab}-model",
+                     scale=2)
     return Selected(dd, name, common.load_model(name))
+
+
+def display_name(name: str) -> str:
+    """What a person reads for a checkpoint: its registry label; a folder outside the registry by its name."""
+    return registry.CHECKPOINTS[name].display if name in registry.CHECKPOINTS else name
 
 
 def model(name: str):
@@ -58,15 +64,15 @@ def model(name: str):
 
 def side_choices(m) -> list[tuple[str, str]]:
     """Radio choices (label, value) for a domain: ``[("MNIST-CD", "A"), ("MNIST-CB", "B")]``."""
-    a, b = explore.domain_names(m)
+    a, b = m.domain_names
     return [(a, "A"), (b, "B")]
 
 
 def direction_choices(m) -> list[tuple[str, str]]:
     """Only the directions the model has: ``[("Bags → Shoes", "a2b"), ("Shoes → Bags", "b2a")]``."""
-    a, b = explore.domain_names(m)
+    a, b = m.domain_names
     names = {"a2b": f"{a} → {b}", "b2a": f"{b} → {a}"}
-    return [(names[d], d) for d in explore.directions(m)]
+    return [(names[d], d) for d in m.directions]
 
 
 @common.friendly
@@ -100,7 +106,5 @@ def header(tab: str, checkpoints: list[str] | None = None, kind: str = "side",
 
 def dataset_of(m) -> tuple[str, int, int]:
     """(dataset, data seed, image size) of the model's training data; its test split feeds galleries
-    and retrieval. The data seed (``data_seed``, else ``seed``) fixes e.g. MNIST-CD/CB's colours."""
-    cfg = getattr(m, "cfg", None)
-    seed = getattr(cfg, "data_seed", getattr(cfg, "seed", 0))
-    return getattr(cfg, "dataset", ""), int(seed), int(getattr(m, "image_size", 32))
+    and retrieval (the data seed fixes e.g. MNIST-CD/CB's colours)."""
+    return m.cfg.dataset, m.data_seed, m.image_size

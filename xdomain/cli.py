@@ -1,6 +1,6 @@
 """``python -m xdomain`` — the command-line contract other tools and checks rely on.
 
-    list [--json]                                   methods and checkpoints
+    list [--all] [--json]                           methods and the models the app offers (--all: every checkpoint)
     train <method> [--config F] [--set k=v ...] [--out DIR] [--resume] [--device auto] [--data-root D]
     eval <checkpoint-name-or-dir> [--json] [--limit N] [--write]
     translate <checkpoint> --input IMG --output IMG [--direction a2b|b2a] [--seed N]
@@ -25,19 +25,19 @@ os.environ.setdefault("HF_HUB_DISABLE_TELEMETRY", "1")
 def _cmd_list(args: argparse.Namespace) -> int:
     from xdomain import hub, registry
 
-    methods = [{"name": m.name, "paper": m.paper, "summary": m.summary} for m in registry.METHODS.values()]
-    ckpts = [hub.describe(n) for n in registry.CHECKPOINTS]
+    methods = [{"name": m.name, "kind": m.kind, "paper": m.paper, "summary": m.summary} for m in registry.METHODS.values()]
+    ckpts = [hub.describe(n) for n, c in registry.CHECKPOINTS.items() if args.all or c.offered]
     if args.json:
         print(json.dumps({"methods": methods, "checkpoints": ckpts}))
         return 0
     print("methods:")
     for m in methods:
-        print(f"  {m['name']:<14} {m['summary']}")
-    print("checkpoints:")
+        print(f"  {m['name']:<14} {m['kind']:<10} {m['summary']}")
+    print("checkpoints:" if args.all else "models offered in the app (list --all adds baselines, ablations and judges):")
     for c in ckpts:
         where = c["path"] if c["source"] == "local" else f"hub:{c['repo_id']}@{c['revision']}"
         metrics = ", ".join(f"{k}={v:.4g}" for k, v in list(c["metrics"].items())[:4] if isinstance(v, (int, float)))
-        print(f"  {c['name']:<28} {c['method']:<12} {c['dataset']:<20} {where}")
+        print(f"  {c['name']:<32} {c['label'] or c['method']:<52} {where}")
         if metrics:
             print(f"  {'':<28} {metrics}")
     return 0
@@ -47,7 +47,7 @@ def _cmd_train(args: argparse.Namespace) -> int:
     from xdomain import registry, train
     from xdomain.config import apply_overrides, load_config_file
 
-    cls = registry.get_method(args.method)
+    cls = registry.get_method(args.method)  # resolved once; train() receives the class
     out = Path(args.out or f"runs/{args.method}")
     if args.config:
         cfg = load_config_file(cls.Config, args.config)
@@ -57,7 +57,7 @@ def _cmd_train(args: argparse.Namespace) -> int:
         cfg = cls.Config()
     cfg = apply_overrides(cfg, args.set)
     t0 = time.perf_counter()
-    folder = train.train(args.method, cfg, out, data_root=args.data_root, device=args.device,
+    folder = train.train(cls, cfg, out, data_root=args.data_root, device=args.device,
                          resume=args.resume, evaluate=not args.no_eval, max_minutes=args.max_minutes)
     if int(os.environ.get("RANK", "0")) == 0:
         print(f"wrote {folder} in {time.perf_counter() - t0:.1f} s")
@@ -91,10 +91,9 @@ def _cmd_translate(args: argparse.Namespace) -> int:
     from xdomain import hub, imageio
 
     model = hub.load_model(args.checkpoint)
-    if not hasattr(model, "image_size"):  # e.g. the toy 2-D method translates points, not pictures
+    if model.kind != "translator" or model.input_kind != "image":  # a judge; the toy lab translates points
         raise ValueError(f"checkpoint {args.checkpoint} ({model.name}) does not translate images")
-    size, channels = model.image_size, getattr(model, "channels", 3)
-    x = imageio.load_tensor(args.input, size, channels)
+    x = imageio.load_tensor(args.input, model.image_size, model.channels)
     with torch.no_grad():
         y = model.translate(x, direction=args.direction, seed=args.seed)
     imageio.save_png(y, args.output)
@@ -122,8 +121,9 @@ def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="python -m xdomain", description="Unsupervised cross-domain image translation.")
     sub = p.add_subparsers(dest="cmd", required=True)
 
-    s = sub.add_parser("list", help="methods and checkpoints")
-    s.add_argument("--json", action="store_true")
+    s = sub.add_parser("list", help="methods and the models the app offers")
+    s.add_argument("--all", action="store_true", help="every checkpoint: also baselines, ablations, snapshots, judges")
+    s.add_argument("--json", action="store_true", help="one JSON object instead of a table")
     s.set_defaults(fn=_cmd_list)
 
     s = sub.add_parser("train", help="train a method; writes a checkpoint folder")

@@ -21,7 +21,9 @@ class BaseConfig:
     """Training budget and bookkeeping common to every method."""
 
     dataset: str = ""
-    steps: int = 1000  # generator updates (one "iteration" = D-step(s) + G-step)
+    steps: int = 1000  # iterations; one iteration = d_steps D-updates then g_steps G-updates on one batch
+    d_steps: int = 1  # discriminator updates per iteration (0: none, e.g. a classifier)
+    g_steps: int = 1  # generator updates per iteration
     batch_size: int = 64
     lr: float = 2e-4
     beta1: float = 0.5

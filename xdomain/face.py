@@ -5,7 +5,7 @@ odd modes → :class:`~xdomain.imageio.ImageInputError`; EXIF orientation applie
 bundled Haar cascade (``haarcascade_frontalface_default.xml``) → a square crop placed relative to
 the detected box → 64×64 (bicubic, as the staged CelebA crops were made).
 
-The crop square is *calibrated*, not guessed: ``scripts/calibrate_face_crop.py`` runs this same
+The crop square is *calibrated*, not guessed: ``python -m experiments.calibrate_face_crop`` runs this same
 detector on upscaled CelebA training crops pasted into larger canvases and measures the known
 crop in units of the detected box width w:
 
@@ -25,7 +25,7 @@ from PIL import Image
 
 from xdomain.imageio import open_image
 
-# Measured by scripts/calibrate_face_crop.py --n 300 (268 detected; IQR scale 1.33..1.50, dy -0.105..-0.079).
+# Measured by python -m experiments.calibrate_face_crop --n 300 (268 detected; IQR scale 1.33..1.50, dy -0.105..-0.079).
 CROP_SCALE = 1.4222
 CROP_DX = 0.0
 CROP_DY = -0.0913

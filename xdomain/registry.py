@@ -1,8 +1,13 @@
-"""The one registry: methods, named checkpoints and metrics.
+"""The one registry: methods (translators and judges), named checkpoints and metrics.
 
 The CLI, the app and the tests all enumerate these tables, so a method added here shows up
 everywhere. Methods are referenced as ``"module:Class"`` strings and imported lazily, so
 importing the registry stays cheap and one broken method cannot break the others.
+
+A method's ``kind`` is ``"translator"`` (served by the app's tabs) or ``"judge"`` (a classifier that
+metrics read). A checkpoint is *offered* to users when it names the app areas that use it (``tabs``)
+and carries a ``label`` a person understands; checkpoints kept only as evidence for a table (baselines,
+ablations, snapshots, judges) have no tabs: ``python -m xdomain list --all`` shows them, dropdowns do not.
 """
 from __future__ import annotations
 
@@ -25,6 +30,8 @@ class MethodSpec:
     target: str  # "package.module:Class"
     paper: str
     summary: str
+    kind: str = "translator"  # "translator" | "judge"
+    title: str = ""  # the paper's short name for people ("DiscoGAN"); empty for judges
 
     def load(self) -> type["Method"]:
         module, _, attr = self.target.partition(":")
@@ -37,10 +44,19 @@ class CheckpointSpec:
     method: str
     dataset: str
     summary: str
-    tabs: tuple[str, ...] = ()  # app areas that use it
+    tabs: tuple[str, ...] = ()  # app areas that offer it (empty: evidence for a table, or a judge)
+    label: str = ""  # what a person picks in a dropdown, e.g. "Male ↔ Female (DiscoGAN)"
     repo_id: str = ""  # Hub repo; defaults to xdomain/<name>
     revision: str = "main"
     extra: dict = field(default_factory=dict, hash=False, compare=False)
+
+    @property
+    def offered(self) -> bool:
+        return bool(self.tabs)
+
+    @property
+    def display(self) -> str:
+        return self.label or self.name
 
     @property
     def local_dir(self) -> Path:
@@ -64,6 +80,8 @@ def register_method(spec: MethodSpec) -> MethodSpec:
 def register_checkpoint(spec: CheckpointSpec) -> CheckpointSpec:
     if spec.method not in METHODS:
         raise KeyError(f"checkpoint {spec.name!r} names unknown method {spec.method!r}")
+    if spec.tabs and not spec.label:
+        raise ValueError(f"checkpoint {spec.name!r} is offered in {spec.tabs} but has no label for people")
     CHECKPOINTS[spec.name] = spec
     return spec
 
@@ -84,10 +102,20 @@ def registrar(table: dict[str, Callable]) -> Callable[[str], Callable[[Callable]
 register_metric = registrar(METRICS)  # @register_metric("recall_at_1") makes a metric function listable
 
 
-def get_method(name: str) -> type["Method"]:
+def get_method_spec(name: str) -> MethodSpec:
     if name not in METHODS:
         raise KeyError(f"unknown method {name!r}; known methods: {', '.join(sorted(METHODS))}")
-    return METHODS[name].load()
+    return METHODS[name]
+
+
+def get_method(name: str) -> type["Method"]:
+    return get_method_spec(name).load()
+
+
+def served_titles() -> list[str]:
+    """Papers with at least one offered checkpoint, in registry order (the app's header names only these)."""
+    return list(dict.fromkeys(METHODS[c.method].title for c in CHECKPOINTS.values()
+                              if c.offered and METHODS[c.method].title))
 
 
 def get_checkpoint(name: str) -> CheckpointSpec:
@@ -105,28 +133,33 @@ register_method(MethodSpec(
     "toy2d", "xdomain.methods.toy2d:Toy2D",
     "Kim et al., Learning to Discover Cross-Domain Relations with GANs (DiscoGAN), ICML 2017, §3.1",
     "2-D Gaussian mixtures: standard GAN vs GAN+reconstruction vs DiscoGAN (mode collapse lab)",
+    title="DiscoGAN toy",
 ))
 register_method(MethodSpec(
     "disentangle", "xdomain.methods.disentangle:Disentangle",
     "Gonzalez-Garcia, van de Weijer & Bengio, Image-to-image translation for cross-domain "
     "disentanglement, NeurIPS 2018",
     "shared / exclusive representations; diverse translation, analogies, retrieval",
+    title="Cross-domain disentanglement",
 ))
 register_method(MethodSpec(
     "classifier", "xdomain.methods.classifier:Classifier",
     "Taigman, Polyak & Wolf, Unsupervised Cross-Domain Image Generation (DTN), ICLR 2017, §5.1 (judge network)",
     "a digit/attribute classifier that other methods' metrics use as a judge",
+    kind="judge",
 ))
 register_method(MethodSpec(
     "dtn", "xdomain.methods.dtn:DTN",
     "Taigman, Polyak & Wolf, Unsupervised Cross-Domain Image Generation (DTN), ICLR 2017",
     "G = g(f(x)) through a frozen encoder f, ternary D: USPS → MNIST digits and faces → emoji",
+    title="DTN",
 ))
 
 register_method(MethodSpec(
     "discogan", "xdomain.methods.discogan:DiscoGAN",
     "Kim et al., Learning to Discover Cross-Domain Relations with GANs (DiscoGAN), ICML 2017, §2, §3.2",
     "image DiscoGAN and its two baselines (GAN, GAN + reconstruction): face attributes, bags ↔ shoes",
+    title="DiscoGAN",
 ))
 
 # --------------------------------------------------------------------------- checkpoints
@@ -134,19 +167,23 @@ register_method(MethodSpec(
 register_checkpoint(CheckpointSpec(
     "toy2d-discogan", "toy2d", "toy2d", "DiscoGAN on the paper's 5→10 mode toy (seed 0)",
     tabs=("toy2d",),
+    label="DiscoGAN",
 ))
 register_checkpoint(CheckpointSpec(
     "toy2d-gan", "toy2d", "toy2d", "standard GAN (G_AB, D_B) on the paper's 5→10 mode toy (seed 0)",
     tabs=("toy2d",),
+    label="Standard GAN",
 ))
 register_checkpoint(CheckpointSpec(
     "toy2d-gan_recon", "toy2d", "toy2d", "GAN + reconstruction (G_AB, G_BA, D_B) on the paper's 5→10 mode toy (seed 0)",
     tabs=("toy2d",),
+    label="GAN + reconstruction",
 ))
 register_checkpoint(CheckpointSpec(
     "disentangle-mnist-cdcb", "disentangle", "mnist_cd_cb",
     "Cross-domain disentanglement, MNIST-CD ↔ MNIST-CB, 32×32",
     tabs=("translate", "analogies", "interpolate", "retrieve"),
+    label="Coloured digit ↔ coloured background (disentanglement)",
 ))
 register_checkpoint(CheckpointSpec(
     "disentangle-mnist-cdcb-1600", "disentangle", "mnist_cd_cb",
@@ -187,11 +224,13 @@ register_checkpoint(CheckpointSpec(
     "dtn-usps-mnist", "dtn", "usps20_mnist",
     "DTN digits preset: USPS → MNIST at 32×32 through the frozen USPS classifier f",
     tabs=("translate",),
+    label="USPS → MNIST digits (DTN)",
 ))
 register_checkpoint(CheckpointSpec(
     "dtn-faces-emoji", "dtn", "celeba_emoji",
     "DTN faces preset: CelebA face → Twemoji-style head at 64×64 through the frozen CelebA attribute network f",
     tabs=("face",),
+    label="emoji (DTN)",
 ))
 register_checkpoint(CheckpointSpec(
     "judge-fashion", "classifier", "fashion_gray",
@@ -201,6 +240,7 @@ register_checkpoint(CheckpointSpec(
     "discogan-celeba-male", "discogan", "celeba_Male",
     "DiscoGAN, CelebA Male ↔ Female at 64×64 (paper Fig. 7b)",
     tabs=("face",),
+    label="Male ↔ Female (DiscoGAN)",
 ))
 register_checkpoint(CheckpointSpec(
     "discogan-celeba-male-12k", "discogan", "celeba_Male",
@@ -216,11 +256,13 @@ register_checkpoint(CheckpointSpec(
     "discogan-celeba-male-gan", "discogan", "celeba_Male",
     "Baseline: standard GAN (G_AB, D_B), CelebA Male → Female (paper Fig. 2a)",
     tabs=("face-variants",), extra={"baseline_of": "discogan-celeba-male"},
+    label="Male → Female, standard GAN baseline",
 ))
 register_checkpoint(CheckpointSpec(
     "discogan-celeba-male-gan_recon", "discogan", "celeba_Male",
     "Baseline: GAN + reconstruction (G_AB, G_BA, D_B), CelebA Male → Female (paper Fig. 2b)",
     tabs=("face-variants",), extra={"baseline_of": "discogan-celeba-male"},
+    label="Male ↔ Female, GAN + reconstruction baseline",
 ))
 register_checkpoint(CheckpointSpec(
     "discogan-celeba-male-2000", "discogan", "celeba_Male",
@@ -231,14 +273,17 @@ register_checkpoint(CheckpointSpec(
     "discogan-celeba-blond-black", "discogan", "celeba_blond_black",
     "DiscoGAN, CelebA Blond ↔ Black hair at 64×64 (paper Fig. 7c)",
     tabs=("face",),
+    label="Blond ↔ Black hair (DiscoGAN)",
 ))
 register_checkpoint(CheckpointSpec(
     "discogan-celeba-eyeglasses", "discogan", "celeba_Eyeglasses",
     "DiscoGAN, CelebA Eyeglasses ↔ none at 64×64 (paper Fig. 7d)",
     tabs=("face",),
+    label="Eyeglasses ↔ none (DiscoGAN)",
 ))
 register_checkpoint(CheckpointSpec(
     "discogan-fashion-bags-shoes", "discogan", "fashion_bags_shoes",
     "DiscoGAN, Fashion-MNIST bags ↔ shoes at 32×32 (stand-in for the paper's handbags ↔ shoes, Fig. 6)",
     tabs=("translate",),
+    label="Bags ↔ shoes (DiscoGAN)",
 ))

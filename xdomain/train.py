@@ -146,7 +146,7 @@ def _init_distributed() -> tuple[int, int]:
 
 
 def default_card(model: Method, metrics: dict[str, Any], training: dict[str, Any]) -> str:
-    spec = registry.METHODS[model.name]
+    spec = registry.get_method_spec(model.name)
     cfg = json.dumps(model.cfg.to_dict(), indent=2)
     return (
         f"---\nlibrary_name: xdomain\ntags: [image-to-image, gan, {model.name}]\n---\n\n"
@@ -172,7 +172,7 @@ def _out_of_time(spent: float, budget: float, world: int, device: torch.device) 
 
 
 def train(
-    method: str,
+    method: str | type[Method],
     cfg: BaseConfig,
     out_dir: str | Path,
     *,
@@ -184,7 +184,8 @@ def train(
     progress: bool = True,
     max_minutes: float | None = None,
 ) -> Path:
-    """Train ``method`` with ``cfg``; returns the checkpoint folder ``out_dir``.
+    """Train ``method`` (a registered name or the class itself, resolved once) with ``cfg``; returns the
+    checkpoint folder ``out_dir``.
 
     ``max_minutes`` is a wall-clock budget for the whole run (resumed time included): training stops
     after the first step that reaches it, saves its state and writes the checkpoint with the number of
@@ -200,8 +201,11 @@ def train(
     if cfg.threads:
         torch.set_num_threads(cfg.threads)
     seed_everything(cfg.seed)  # same init on every rank; ranks differ only in the batches they draw
-    cls = registry.get_method(method)
-    model = cls(cfg).to(dev)
+    cls = registry.get_method(method) if isinstance(method, str) else method
+    cfg = cls.resolve_config(cfg)
+    model = cls(cfg)
+    model.load_pretrained()
+    model = model.to(dev)
     model.configure_optimizers()
     root = resolve_root(data_root)
     data = cls.load_data(cfg, root, "train")
@@ -213,7 +217,7 @@ def train(
             print(f"resumed {out} at step {start}")
     model.train()
     bar = tqdm(range(start, cfg.steps), initial=start, total=cfg.steps, disable=not progress or rank != 0,
-               desc=f"{method}", dynamic_ncols=True)
+               desc=cls.name, dynamic_ncols=True)
     t0 = time.perf_counter()
     logs: dict[str, float] = {}
     done = start

@@ -146,3 +146,51 @@ def discriminator_loss(spec: VariantSpec, nets: Mapping[str, Net], x_a: torch.Te
     logs = {k: float(v.detach()) for k, v in terms.items()}
     logs["L_D"] = float(loss.detach())
     return loss, logs
+
+
+class VariantGAN:
+    """Mixin for a :class:`~xdomain.methods.base.TwoDomainGAN` trained with one of :data:`VARIANTS`
+    (DiscoGAN on images, the 2-D toy lab): the steps are written once, here; a method builds the nets
+    named by ``self.spec.nets`` and may override :meth:`augment`, :meth:`loss_weights`, :meth:`recon`
+    and :meth:`after_g_step`."""
+
+    spec: VariantSpec
+
+    def use_variant(self, name: str) -> VariantSpec:
+        """Pick the variant; sets the generator / discriminator names and the directions it translates."""
+        self.spec = get_variant(name)
+        self.generator_names, self.discriminator_names = self.spec.generators, self.spec.discriminators
+        self.directions = ("a2b", "b2a") if "G_BA" in self.spec.nets else ("a2b",)
+        return self.spec
+
+    @property
+    def nets(self) -> dict[str, torch.nn.Module]:
+        return {n: getattr(self, n) for n in self.spec.nets}
+
+    def augment(self, batch: dict[str, torch.Tensor], step: int) -> dict[str, torch.Tensor]:
+        return batch
+
+    def loss_weights(self) -> dict[str, float]:
+        return {}
+
+    def recon(self, x: torch.Tensor, x_hat: torch.Tensor) -> torch.Tensor:
+        from xdomain.losses import recon_loss
+
+        return recon_loss(x, x_hat, self.cfg.recon)
+
+    def after_g_step(self) -> None:
+        """Called after every G update (e.g. DiscoGAN's weight averaging)."""
+
+    def d_step(self, batch: dict[str, torch.Tensor], step: int) -> dict[str, float]:
+        b = self.augment(batch, step)
+        loss, logs = discriminator_loss(self.spec, self.nets, b["A"], b["B"])
+        self.optimize("D", loss)
+        return logs
+
+    def g_step(self, batch: dict[str, torch.Tensor], step: int) -> dict[str, float]:
+        b = self.augment(batch, step)
+        with self.d_frozen():  # D only routes the gradient
+            loss, logs, _ = generator_loss(self.spec, self.nets, b["A"], b["B"], self.recon, weights=self.loss_weights())
+            self.optimize("G", loss)
+        self.after_g_step()
+        return logs

@@ -31,20 +31,14 @@ import torch
 from PIL import Image, ImageDraw
 
 from ui import common, gallery
-from xdomain import explore, face, hub, registry
-from xdomain.data import domains, resolve_root
+from xdomain import explore, face, registry
+from xdomain.explore import faces
 from xdomain.imageio import ImageInputError, open_image
 
 DISPLAY = 256  # the 64×64 crop and output are shown enlarged
 MAX_TRIPS = 4
 MAX_STEPS = 3  # extra conversions in "apply in sequence"
 NONE = "none"
-VARIANT_ORDER = {"gan": (0, "GAN"), "gan_recon": (1, "GAN + recon"), "discogan": (2, "DiscoGAN")}
-
-
-def _celeba_available() -> bool:
-    root = resolve_root()
-    return (root / "celeba" / "faces_64.tar").is_file() and (root / "celeba" / "faces_64.csv").is_file()
 
 
 # ----------------------------------------------------------------------------- targets
@@ -67,14 +61,14 @@ def _target(value: str | None):
         raise ValueError(f"Unknown target {value!r}: pick one from the list.")
     name, direction = table[value]
     m = common.load_model(name)
-    if direction not in explore.directions(m):
-        raise ValueError(f"{name} only translates {explore.direction_label(m, 'a2b')}.")
+    if direction not in m.directions:
+        raise ValueError(f"{name} only translates {m.direction_label('a2b')}.")
     return m, name, direction
 
 
 def _dst(m, direction: str) -> str:
     """The target domain's name, e.g. "Female"."""
-    return explore.domain_names(m)[explore.SIDES.index(explore.direction_sides(direction)[1])]
+    return m.domain_names[explore.SIDES.index(explore.direction_sides(direction)[1])]
 
 
 def target_choices() -> tuple[list[tuple[str, str, bool]], list[str]]:
@@ -90,29 +84,14 @@ def target_choices() -> tuple[list[tuple[str, str, bool]], list[str]]:
         except Exception as e:  # noqa: BLE001 - a broken checkpoint only drops its own choices
             problems.append(f"The checkpoint **{c.name}** could not be loaded: {getattr(e, 'message', e)}")
             continue
-        dirs = explore.directions(m)
+        dirs = m.directions
         for d in dirs:
             value = c.name if dirs == ("a2b",) else f"{c.name}:{d}"
-            choices.append((explore.direction_label(m, d), value, explore.can_round_trip(m)))
+            choices.append((m.direction_label(d), value, m.two_way))
     return choices, problems
 
 
-def variants_of(name: str) -> list[str]:
-    """The checkpoint and those registered as its baselines (``extra["baseline_of"]``)."""
-    return [name] + [c.name for c in registry.CHECKPOINTS.values() if c.extra.get("baseline_of") == name]
-
-
 # ----------------------------------------------------------------------------- photo pipeline
-def example_photo(index: int, root=None) -> np.ndarray:
-    """A CelebA *test* face enlarged ×4 and pasted off-centre into a 640×480 grey 'photo'."""
-    x, cols = domains.celeba_split(resolve_root(root), "test")
-    idx = cols["index"][index % len(cols["index"])]
-    big = Image.fromarray(np.asarray(x[idx])).resize((256, 256), Image.BICUBIC)
-    canvas = Image.new("RGB", (640, 480), (128, 128, 128))
-    canvas.paste(big, (300, 120))
-    return np.asarray(canvas)
-
-
 def _annotate(photo: Image.Image, crop: face.FaceCrop) -> np.ndarray:
     img = photo.copy()
     draw = ImageDraw.Draw(img)
@@ -190,9 +169,9 @@ def face_whole(target: str, photo: Any) -> tuple:
 @common.friendly
 def face_random(target: str, seed: float) -> tuple:
     """A random CelebA test-identity face pasted into a larger photo, run through the pipeline."""
-    if not _celeba_available():
+    if not faces.celeba_available():
         raise ValueError("The CelebA data root is not available on this machine.")
-    photo = example_photo(int(np.random.default_rng(int(seed or 0)).integers(1 << 30)))
+    photo = faces.example_photo(int(np.random.default_rng(int(seed or 0)).integers(1 << 30)))
     return (*_process(target, photo, False), int(seed or 0) + 1)
 
 
@@ -206,13 +185,13 @@ def face_round_trips(target: str, crop: np.ndarray | None, n: float) -> tuple[np
     if crop is None:
         return None, ""
     m, _, d = _target(target)
-    if not explore.can_round_trip(m):
-        return None, f"*{explore.direction_label(m, d)} translates one way only, so there is no round trip.*"
+    if not m.two_way:
+        return None, f"*{m.direction_label(d)} translates one way only, so there is no round trip.*"
     n = int(np.clip(n or 1, 1, MAX_TRIPS))
     xs = explore.round_trips(m, _crop_input(m, crop), d, n)  # 2n + 1 images [1, C, S, S]
     back = "b2a" if d == "a2b" else "a2b"
-    drift = [float((xs[2 * i + 2] - xs[0]).abs().mean()) / 2 for i in range(n)]  # [-1, 1] → [0, 1] scale
-    note = (f"{explore.direction_label(m, d)} → {_dst(m, back)}, {n}×. Mean pixel change from the crop after each "
+    drift = explore.round_trip_drift(xs)
+    note = (f"{m.direction_label(d)} → {_dst(m, back)}, {n}×. Mean pixel change from the crop after each "
             f"round trip: {', '.join(f'{v:.1%}' for v in drift)}.")
     return common.labelled_strip(xs, ["crop"] + [f"→ {_dst(m, d)}", f"→ {_dst(m, back)}"] * n), note
 
@@ -223,12 +202,12 @@ def face_variants(target: str, crop: np.ndarray | None, compare: bool) -> tuple[
     if not compare or crop is None:
         return None, ""
     m, name, d = _target(target)
-    names = variants_of(name)
+    names = faces.variants_of(name)
     if len(names) == 1:
         having = {c.extra["baseline_of"] for c in registry.CHECKPOINTS.values() if "baseline_of" in c.extra}
-        having = [" ↔ ".join(explore.domain_names(common.load_model(h))) for h in sorted(having)
+        having = [" ↔ ".join(common.load_model(h).domain_names) for h in sorted(having)
                   if common.checkpoint_status(h) is None]
-        return None, (f"No baselines were trained for {explore.direction_label(m, d)}; the comparison exists for "
+        return None, (f"No baselines were trained for {m.direction_label(d)}; the comparison exists for "
                       f"{', '.join(having) or 'no available model yet'}.")
     x, tiles, notes = _crop_input(m, crop), [], []
     for v in names:
@@ -237,17 +216,17 @@ def face_variants(target: str, crop: np.ndarray | None, compare: bool) -> tuple[
             notes.append(status)
             continue
         vm = common.load_model(v)
-        order, label = VARIANT_ORDER.get(getattr(vm.cfg, "variant", ""), (9, v))
-        if d not in explore.directions(vm):
-            notes.append(f"The {label} baseline has no G_BA: it only translates {' → '.join(explore.domain_names(vm))}, "
-                         f"so it is left out for {explore.direction_label(m, d)}.")
+        order, label = faces.variant_label(vm)
+        if d not in vm.directions:
+            notes.append(f"The {label} baseline has no G_BA: it only translates {' → '.join(vm.domain_names)}, "
+                         f"so it is left out for {m.direction_label(d)}.")
             continue
-        steps = hub.read_meta(vm.checkpoint_dir).get("training", {}).get("steps")
+        steps = vm.checkpoint_meta.get("training", {}).get("steps")
         tiles.append((order, f"{label}, {steps} steps" if steps else label, vm.translate(x, d)))
     tiles.sort(key=lambda t: t[0])
     image = common.labelled_strip([x] + [t[2] for t in tiles], ["crop"] + [t[1] for t in tiles], scale=3)
-    return image, "\n\n".join(notes) or (f"{explore.direction_label(m, d)} by each variant (same data and seed; the DiscoGAN ran longer — "
-        "the README compares all three at equal steps).")
+    return image, "\n\n".join(notes) or (f"{m.direction_label(d)} by each variant (same data and seed; the DiscoGAN ran longer — "
+        "docs/discogan.md compares all three at equal steps).")
 
 
 @common.friendly
@@ -285,7 +264,7 @@ def build() -> None:
             whole = gr.Checkbox(False, label="If no face is found, use the whole image", elem_id="face-whole")
             with gr.Row():
                 seed = gr.Number(0, precision=0, visible=False)
-                random_btn = gr.Button("Random CelebA test face", elem_id="face-random", visible=_celeba_available())
+                random_btn = gr.Button("Random CelebA test face", elem_id="face-random", visible=faces.celeba_available())
             last = gr.State(None)  # the last photo (path or array), for "use the whole image"
         with gr.Column(scale=6):
             message = gr.Markdown("Upload a photo to start.", elem_id="face-message")

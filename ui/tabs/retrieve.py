@@ -58,7 +58,7 @@ def recall_markdown(m) -> str:
     one column per (direction, level); ``union_other_share_<features>`` a second table. Other
     metric names containing "recall" are listed as they are.
     """
-    metrics = (getattr(m, "checkpoint_meta", None) or {}).get("metrics", {}) or {}
+    metrics = m.checkpoint_meta.get("metrics", {}) or {}
     table: dict[str, dict[tuple[str, str], Any]] = {}
     union: dict[str, Any] = {}
     other: dict[str, Any] = {}
@@ -109,7 +109,7 @@ def retrieve_run(model_name: str, side: str, query: np.ndarray | None, target: s
     x = gallery.read(m, query, "query image")
     index = retrieval_index(m)
     hits = index.search(m, x, side, target, k=K)
-    names = dict(zip(explore.SIDES, explore.domain_names(m)))
+    names = dict(zip(explore.SIDES, m.domain_names))
     out = []
     for kind in explore.FEATURES:  # caption: "[domain] label · distance"; the domain only when searching both
         out.append([(gallery.show(index.image(h)),

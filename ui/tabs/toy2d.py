@@ -153,7 +153,7 @@ def show_seed(seed) -> tuple:
     """Load the committed paper-preset run of ``seed`` (figure, table, status, slider, run)."""
     runs = {r.cfg.seed: r for r in precomputed()}
     if not runs:
-        raise FileNotFoundError(f"no precomputed runs in {toylab.RUNS_DIR}; run scripts/make_toy2d_runs.py")
+        raise FileNotFoundError(f"no precomputed runs in {toylab.RUNS_DIR}; run python -m experiments.make_toy2d_runs")
     if int(seed) not in runs:
         raise ValueError(f"no precomputed run for seed {seed}; available: {', '.join(map(str, sorted(runs)))}")
     run = runs[int(seed)]
@@ -210,7 +210,7 @@ def build() -> None:
         preset_btn = gr.Button("Paper preset", elem_id="toy2d-preset")
         train_btn = gr.Button("Train", variant="primary", elem_id="toy2d-train")
     status = gr.Markdown(_status(runs[0], "Precomputed", " · paper preset") if runs else
-                         "No precomputed runs found (`scripts/make_toy2d_runs.py` makes them); press **Train**.",
+                         "No precomputed runs found (`python -m experiments.make_toy2d_runs` makes them); press **Train**.",
                          elem_id="toy2d-status")
     figure = gr.Image(render(runs[0]) if runs else None, format="png", label="Figure 4: B plane per variant",
                       interactive=False, elem_id="toy2d-figure")

@@ -94,14 +94,14 @@ def translate_once(model_name: str, direction: str, image: np.ndarray | None) ->
     m = selector.model(model_name)
     if explore.exclusive_dim(m):
         return gr.skip(), gr.skip(), gr.skip()
-    if direction not in explore.directions(m):
-        raise ValueError(f"This model only translates {' → '.join(explore.domain_names(m))}.")
+    if direction not in m.directions:
+        raise ValueError(f"This model only translates {' → '.join(m.domain_names)}.")
     x = gallery.read(m, image)  # [1, C, H, W]
     y = m.translate(x, direction)  # [1, C, H, W]
-    if not explore.can_round_trip(m):
+    if not m.two_way:
         return gallery.show(y), None, "This model translates one way only, so there is no round trip."
     xs = explore.round_trips(m, x, direction, 1)  # [x, G(x), back(G(x))]
-    src, dst = (explore.domain_names(m)[explore.SIDES.index(s)] for s in explore.direction_sides(direction))
+    src, dst = (m.domain_names[explore.SIDES.index(s)] for s in explore.direction_sides(direction))
     strip = common.labelled_strip(xs, ["input", f"→ {dst}", f"→ {src}"], scale=gallery.DISPLAY_SCALE)
     err = float((xs[2] - xs[0]).abs().mean()) / 2  # [-1, 1] → fraction of the pixel range
     return gallery.show(y), strip, f"Round trip {src} → {dst} → {src}: mean pixel change {err:.1%}."

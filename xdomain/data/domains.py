@@ -21,6 +21,7 @@ identity-disjoint partition.
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Callable
 
 import numpy as np
@@ -35,6 +36,45 @@ DATASETS: dict[str, Builder] = {}
 
 
 register_dataset = registrar(DATASETS)  # @register_dataset("name") makes a derived domain loadable by name
+
+
+@dataclass(frozen=True)
+class DatasetInfo:
+    """What the app and the metrics need to know about a pair of domains, without loading it."""
+
+    name: str
+    domain_names: tuple[str, str]  # human names of A and B
+    channels: int
+    size: int  # native side length the models use
+    judge: str = ""  # the judge checkpoint that reads its images (metrics only; never used in training)
+    about: str = ""  # one line for newcomers
+
+
+_INFO = {
+    "mnist_cd_cb": DatasetInfo("mnist_cd_cb", ("MNIST-CD", "MNIST-CB"), 3, 32, "judge-mnist",
+                               "MNIST-CD: a digit drawn in a random colour on black; MNIST-CB: a white digit on a "
+                               "random-colour background (the disentanglement paper's pair)"),
+    "mnist_edge": DatasetInfo("mnist_edge", ("Digit", "Digit edges"), 1, 32, "judge-mnist"),
+    "mnist_negative": DatasetInfo("mnist_negative", ("Digit", "Negative digit"), 1, 32, "judge-mnist"),
+    "usps_mnist": DatasetInfo("usps_mnist", ("USPS", "MNIST"), 1, 32, "judge-mnist"),
+    "usps20_mnist": DatasetInfo("usps20_mnist", ("USPS", "MNIST"), 1, 32, "judge-mnist",
+                                "USPS postal digits → MNIST handwritten digits"),
+    "fashion_bags_shoes": DatasetInfo("fashion_bags_shoes", ("Bags", "Shoes"), 1, 32, "judge-fashion"),
+    "celeba_Male": DatasetInfo("celeba_Male", ("Male", "Female"), 3, 64, "judge-celeba-robust"),
+    "celeba_blond_black": DatasetInfo("celeba_blond_black", ("Blond hair", "Black hair"), 3, 64, "judge-celeba-robust"),
+    "celeba_Eyeglasses": DatasetInfo("celeba_Eyeglasses", ("Eyeglasses", "No eyeglasses"), 3, 64, "judge-celeba-robust"),
+    "celeba_emoji": DatasetInfo("celeba_emoji", ("face photo", "emoji"), 3, 64, "judge-face-emoji"),
+}
+
+
+def dataset_info(name: str) -> DatasetInfo:
+    """The description of a dataset name; any ``celeba_<Attr>`` is ("Attr", "not Attr")."""
+    if name in _INFO:
+        return _INFO[name]
+    if name.startswith("celeba_"):
+        attr = name[len("celeba_"):]
+        return DatasetInfo(name, (attr.replace("_", " "), f"not {attr.replace('_', ' ')}"), 3, 64, "judge-celeba-robust")
+    return DatasetInfo(name, ("A", "B"), 3, 32)
 
 
 def get_domains(name: str, root, split: str = "train", seed: int = 0, size: int | None = None) -> dict:

@@ -1,15 +1,37 @@
-"""The contract every method implements, so one generic loop (:mod:`xdomain.train`) trains them all.
+"""The contracts every method implements, so one generic loop trains them all and one app serves them.
 
-A method is an ``nn.Module`` built from its typed config. It declares
+Two layers, each declared here and nowhere else:
 
-* ``Config``                 its dataclass (subclass of :class:`xdomain.config.BaseConfig`);
-* ``inference_modules``      the sub-modules whose weights ship in ``model.safetensors``
-                             (generators/encoders; discriminators stay in the training state);
-* ``load_data(root, split)`` a :class:`Domains` of in-memory tensors;
-* ``configure_optimizers()`` a dict of named optimizers;
-* ``d_step(batch, step)`` / ``g_step(batch, step)`` one update each, returning ``{name: float}``;
-* ``evaluate(root, limit)``  the paper's metrics as ``{name: float}``;
-* ``translate(x, direction, seed)`` single-batch inference in ``[-1, 1]``.
+**Trainable** (:class:`Method`), what :mod:`xdomain.train` needs: an ``nn.Module`` built from its typed
+config (``Config``, a :class:`xdomain.config.BaseConfig`), declaring
+
+* ``inference_modules``           the sub-modules whose weights ship in ``model.safetensors``;
+* ``load_data(cfg, root, split)`` a :class:`Domains` of in-memory tensors;
+* ``configure_optimizers()``      a dict of named optimizers;
+* ``d_step(batch, step)`` / ``g_step(batch, step)``  one update each, returning ``{name: float}``;
+  one iteration is ``cfg.d_steps`` D-steps then ``cfg.g_steps`` G-steps on the same batch
+  (:meth:`Method.train_step`); nothing is cached between them;
+* ``judge_names()``               role → judge checkpoint its metrics read (loaded at the edge and passed in);
+* ``compute_metrics(data, judges, limit)`` the paper's metrics as ``{name: float}``.
+
+**Translator** (:class:`Translator`), what every app tab and CLI verb reads — nothing else:
+
+* ``domain_names`` ("Male", "Female"), ``directions`` (``("a2b", "b2a")`` or one-way ``("a2b",)``),
+  ``image_size`` and ``channels`` of its inputs (``input_kind`` "image" or "points");
+* ``code_dim``: size of the random code an output depends on (noise z, UNIT's ε, an exclusive code);
+  0 = deterministic; ``latent``: "none", "shared" (``encode``/``decode`` through one shared code, UNIT,
+  CoGAN) or "shared+exclusive" (``encode`` → (S, E), ``decode(S, E, side)``: disentanglement);
+* ``translate(x, direction, *, seed=None, code=None)``: a batch ``[N, C, H, W]`` in ``[-1, 1]`` → the other
+  domain, on the model's device, without gradient; ``seed`` draws the code, ``code`` sets it;
+* generic, written once here: :meth:`Translator.translate_batched`, :meth:`Translator.round_trips`,
+  :meth:`Translator.direction_label`.
+
+Judges (the classifiers other methods' metrics ask) are trainable but not translators: their own kind
+(:class:`xdomain.methods.classifier.Classifier`, registry kind ``"judge"``).
+
+:class:`TwoDomainGAN` adds what DiscoGAN, DTN, the toy lab, UNIT and CoGAN share: named generator and
+discriminator sub-modules, one Adam per side over their *unique* parameters (a module handed to two
+networks — weight tying — is optimised once), and the discriminators frozen during the G-step.
 
 Updates go through :meth:`Method.optimize`, which averages gradients across processes when
 running under ``torchrun`` (gloo on CPU) — functionally what DDP does, without wrapping each
@@ -77,21 +99,35 @@ def is_distributed() -> bool:
 
 
 class Method(nn.Module):
+    """The trainable contract (see the module docstring)."""
+
     Config: ClassVar[type[BaseConfig]] = BaseConfig
     name: ClassVar[str] = ""
+    kind: ClassVar[str] = "translator"  # registry kind: "translator" or "judge"
     inference_modules: ClassVar[tuple[str, ...]] = ()
-    d_steps_per_g: ClassVar[int] = 1
+    fused_adam: ClassVar[bool] = False
 
     def __init__(self, cfg: BaseConfig):
         super().__init__()
         self.cfg = cfg
         self.optimizers: dict[str, torch.optim.Optimizer] = {}
+        self.checkpoint_dir: Any = None  # set by xdomain.hub.load_model: the folder it came from
+        self.checkpoint_meta: dict[str, Any] = {}  # … and its config.json (metrics, training record)
 
     # ------------------------------------------------------------------ to implement
     @classmethod
     def tiny_config(cls) -> BaseConfig:
         """A config small enough for the shared unit-test battery (seconds on CPU)."""
         raise NotImplementedError
+
+    @classmethod
+    def resolve_config(cls, cfg: BaseConfig) -> BaseConfig:
+        """Fill what a config names but does not hold (e.g. DTN's encoder architecture) before building:
+        the one place a method may do I/O, called by the training loop, never by ``__init__``."""
+        return cfg
+
+    def load_pretrained(self) -> None:
+        """Load pretrained parts named by the config (e.g. DTN's frozen f) before training starts."""
 
     @classmethod
     def load_data(cls, cfg: BaseConfig, root: Any, split: str) -> Domains:
@@ -106,12 +142,14 @@ class Method(nn.Module):
     def g_step(self, batch: dict[str, torch.Tensor], step: int) -> dict[str, float]:
         raise NotImplementedError
 
-    @torch.no_grad()
-    def evaluate(self, root: Any, limit: int | None = None) -> dict[str, float]:
-        raise NotImplementedError
+    def judge_names(self) -> dict[str, str]:
+        """Role → judge checkpoint the metrics read (e.g. ``{"attributes": "judge-celeba-robust"}``)."""
+        return {}
 
     @torch.no_grad()
-    def translate(self, x: torch.Tensor, direction: str = "a2b", seed: int | None = None) -> torch.Tensor:
+    def compute_metrics(self, data: dict[str, torch.Tensor], judges: dict[str, Any], limit: int | None = None,
+                        ) -> dict[str, float]:
+        """The paper's metrics on one split's tensors, read by the given judge objects (``None`` = missing)."""
         raise NotImplementedError
 
     def model_card(self) -> str:
@@ -124,12 +162,40 @@ class Method(nn.Module):
         p = next(self.parameters(), None)
         return p.device if p is not None else torch.device("cpu")
 
+    @torch.no_grad()
+    def evaluate(self, root: Any = None, limit: int | None = None, *, split: str = "test",
+                 judges: dict[str, Any] | None = None) -> dict[str, float]:
+        """Metrics on ``split`` ("test" to report, "val" to choose between models) of the data under
+        ``root`` (default: the resolved data root). Judges are loaded here from :meth:`judge_names` unless
+        given: metric code itself never loads a checkpoint."""
+        from xdomain.data import resolve_root
+        from xdomain.judges import load_judges
+
+        root = resolve_root(root) if root is None else root
+        if judges is None:
+            judges = load_judges(self.judge_names())
+        was = self.training
+        self.eval()
+        try:
+            return self.compute_metrics(self.load_data(self.cfg, root, split).tensors, judges, limit)
+        finally:
+            self.train(was)
+
     def train_step(self, batch: dict[str, torch.Tensor], step: int) -> dict[str, float]:
+        """One iteration: ``cfg.d_steps`` D-steps, then ``cfg.g_steps`` G-steps, on the same batch."""
         logs: dict[str, float] = {}
-        for _ in range(self.d_steps_per_g):
+        for _ in range(self.cfg.d_steps):
             logs.update(self.d_step(batch, step))
-        logs.update(self.g_step(batch, step))
+        for _ in range(self.cfg.g_steps):
+            logs.update(self.g_step(batch, step))
         return logs
+
+    def adam(self, *modules: nn.Module, weight_decay: float = 0.0) -> torch.optim.Adam:
+        """Adam over the *unique* parameters of ``modules`` (a tied module counts once), with the config's
+        lr and betas."""
+        c = self.cfg
+        return torch.optim.Adam(unique_parameters(*modules), lr=c.lr, betas=(c.beta1, c.beta2),
+                                weight_decay=weight_decay, **({"fused": True} if self.fused_adam else {}))
 
     def optimize(self, opt_name: str, loss: torch.Tensor) -> None:
         """zero_grad → backward → (all-reduce mean across ranks) → step."""
@@ -150,9 +216,14 @@ class Method(nn.Module):
         return getattr(self, name)
 
     def inference_state_dict(self) -> dict[str, torch.Tensor]:
+        """Shipped weights; a tensor tied into several modules is stored once, under its first name."""
         sd: dict[str, torch.Tensor] = {}
+        seen: set[int] = set()
         for m in self.inference_modules:
-            for k, v in self.inference_net(m).state_dict().items():
+            for k, v in self.inference_net(m).state_dict(keep_vars=True).items():
+                if id(v) in seen:
+                    continue
+                seen.add(id(v))
                 sd[f"{m}.{k}"] = v.detach().cpu().contiguous()
         return sd
 
@@ -166,4 +237,128 @@ class Method(nn.Module):
             )
         for m in self.inference_modules:
             prefix = m + "."
-            getattr(self, m).load_state_dict({k[len(prefix):]: v for k, v in sd.items() if k.startswith(prefix)})
+            getattr(self, m).load_state_dict({k[len(prefix):]: v for k, v in sd.items() if k.startswith(prefix)},
+                                             strict=False)
+
+
+DIRECTIONS: dict[str, tuple[str, str]] = {"a2b": ("A", "B"), "b2a": ("B", "A")}
+LATENTS = ("none", "shared", "shared+exclusive")
+
+
+class Translator(Method):
+    """The contract every app tab and CLI verb reads (see the module docstring)."""
+
+    kind = "translator"
+    directions: tuple[str, ...] = ("a2b", "b2a")
+    input_kind: str = "image"  # "image" or "points" (the toy lab)
+    code_dim: int = 0  # size of the random code an output depends on; 0 = deterministic
+    latent: str = "none"  # "none" | "shared" | "shared+exclusive"
+
+    @property
+    def domain_names(self) -> tuple[str, str]:
+        """Human names of domain A and B, e.g. ("Male", "Female")."""
+        return ("A", "B")
+
+    @property
+    def image_size(self) -> int:
+        return int(getattr(self.cfg, "image_size", 0))
+
+    @property
+    def channels(self) -> int:
+        return int(getattr(self.cfg, "channels", 0))
+
+    @property
+    def stochastic(self) -> bool:
+        return self.code_dim > 0
+
+    @property
+    def data_seed(self) -> int:
+        """Seed of the derived training/test domains (e.g. MNIST-CD/CB's colours): galleries use it."""
+        return int(self.cfg.seed)
+
+    def check_direction(self, direction: str) -> tuple[str, str]:
+        """``"a2b"`` → ``("A", "B")``; a clear error for a direction this model does not have."""
+        if direction not in DIRECTIONS:
+            raise ValueError(f"direction must be one of {', '.join(DIRECTIONS)}, got {direction!r}")
+        if direction not in self.directions:
+            a, b = self.domain_names
+            raise ValueError(f"this model is one-way ({a} → {b}); it has no {direction!r} direction")
+        return DIRECTIONS[direction]
+
+    def draw_code(self, n: int, seed: int | None) -> torch.Tensor:
+        """``[n, code_dim]`` from N(0, I): from its own generator when seeded (the global RNG is untouched)."""
+        g = torch.Generator().manual_seed(int(seed)) if seed is not None else None
+        return torch.randn(n, self.code_dim, generator=g).to(self.device)
+
+    @torch.no_grad()
+    def translate(self, x: torch.Tensor, direction: str = "a2b", *, seed: int | None = None,
+                  code: torch.Tensor | None = None) -> torch.Tensor:
+        """A batch of inputs → the other domain (see the module docstring); the one signature for all."""
+        raise NotImplementedError
+
+    @torch.no_grad()
+    def translate_batched(self, x: torch.Tensor, direction: str = "a2b", batch: int = 250, *,
+                          seed: int | None = None) -> torch.Tensor:
+        """:meth:`translate` over a large set in chunks, results on the CPU."""
+        return torch.cat([self.translate(x[i:i + batch], direction, seed=None if seed is None else seed + i).cpu()
+                          for i in range(0, len(x), batch)])
+
+    @property
+    def two_way(self) -> bool:
+        return set(self.directions) == set(DIRECTIONS)
+
+    @torch.no_grad()
+    def round_trips(self, x: torch.Tensor, direction: str = "a2b", n: int = 1) -> list[torch.Tensor]:
+        """``[x, G(x), back(G(x)), ...]``: ``n`` round trips (DiscoGAN Fig. 7f), ``2n + 1`` batches."""
+        if not self.two_way:
+            a, b = self.domain_names
+            raise ValueError(f"{a} → {b} translates one way only, so it has no round trip.")
+        back = "b2a" if direction == "a2b" else "a2b"
+        self.check_direction(direction)
+        out = [x.cpu()]
+        for _ in range(int(n)):
+            out.append(self.translate_batched(out[-1], direction))
+            out.append(self.translate_batched(out[-1], back))
+        return out
+
+    def direction_label(self, direction: str) -> str:
+        """``"Male → Female"``; a one-way model is named by its target alone (``"emoji"``)."""
+        src, dst = (self.domain_names["AB".index(s)] for s in DIRECTIONS[direction])
+        return dst if not self.two_way else f"{src} → {dst}"
+
+
+class TwoDomainGAN(Translator):
+    """Generators and discriminators by name, one Adam each (tied modules once), D frozen in the G-step."""
+
+    generator_names: tuple[str, ...] = ()
+    discriminator_names: tuple[str, ...] = ()
+
+    @property
+    def generators(self) -> dict[str, nn.Module]:
+        return {n: getattr(self, n) for n in self.generator_names}
+
+    @property
+    def discriminators(self) -> dict[str, nn.Module]:
+        return {n: getattr(self, n) for n in self.discriminator_names}
+
+    def configure_optimizers(self) -> dict[str, torch.optim.Optimizer]:
+        wd = float(getattr(self.cfg, "weight_decay", 0.0))
+        self.optimizers = {"G": self.adam(*self.generators.values(), weight_decay=wd),
+                           "D": self.adam(*self.discriminators.values(), weight_decay=wd)}
+        return self.optimizers
+
+    def d_frozen(self):
+        """``with self.d_frozen():`` the discriminators only route the G-step's gradient."""
+        return frozen(*self.discriminators.values())
+
+
+def unique_parameters(*modules: nn.Module) -> list[nn.Parameter]:
+    """Parameters of ``modules`` in order, each once: a module shared by two networks is one set of tensors."""
+    seen: set[int] = set()
+    out = []
+    for m in modules:
+        for p in m.parameters():
+            if id(p) not in seen:
+                seen.add(id(p))
+                out.append(p)
+    return out

@@ -5,7 +5,8 @@ disentanglement paper's diversity check (Gonzalez-Garcia et al., NeurIPS 2018, �
 the colour ... but maintaining the digit"), DTN's SVHN→MNIST accuracy (Taigman et al., ICLR 2017,
 §5.1: "4 convolutional layers with 64, 128, 256, 128 filters, max-pooling, ReLU"), DiscoGAN's
 attribute checks. This module trains that network with the generic loop (no discriminator:
-``d_steps_per_g = 0``; the cross-entropy update lives in ``g_step``).
+``d_steps = 0``; the cross-entropy update lives in ``g_step``). Its registry kind is ``"judge"``: it is
+not a translator, and metrics receive it as an object (:mod:`xdomain.judges`).
 
 Loss: L_CE = −E_(x,y)[log softmax(C(x))_y]   (C ↔ ``self.net``)
 
@@ -123,6 +124,7 @@ class ClassifierConfig(BaseConfig):
     degrade: float = 0.0  # share of training images degraded like generator outputs (see degrade())
     degrade_noise: float = 0.15  # max std of the added Gaussian noise ([-1, 1] units)
     decay_from: float = 1.0  # fraction of `steps` after which lr decays linearly to 0 (1.0: constant lr)
+    d_steps: int = 0  # no discriminator: one iteration is one cross-entropy update (g_step)
     steps: int = 2000
     lr: float = 1e-3
     beta1: float = 0.9
@@ -132,8 +134,8 @@ class ClassifierConfig(BaseConfig):
 class Classifier(Method):
     Config = ClassifierConfig
     name = "classifier"
+    kind = "judge"
     inference_modules = ("net",)
-    d_steps_per_g = 0
 
     def __init__(self, cfg: ClassifierConfig):
         super().__init__(cfg)
@@ -161,8 +163,7 @@ class Classifier(Method):
         return Domains({"x": t, "y": y.float() if cfg.multilabel else y.long()}, groups={"x": ["x", "y"]})
 
     def configure_optimizers(self) -> dict[str, torch.optim.Optimizer]:
-        c = self.cfg
-        self.optimizers = {"net": torch.optim.Adam(self.net.parameters(), lr=c.lr, betas=(c.beta1, c.beta2))}
+        self.optimizers = {"net": self.adam(self.net)}
         return self.optimizers
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
@@ -171,9 +172,6 @@ class Classifier(Method):
     def features(self, x: torch.Tensor) -> torch.Tensor:
         """The input of the last linear layer, [B, D] (DTN's context encoder output f(x))."""
         return self.net[:-1](x)
-
-    def d_step(self, batch: dict[str, torch.Tensor], step: int) -> dict[str, float]:
-        return {}
 
     def g_step(self, batch: dict[str, torch.Tensor], step: int) -> dict[str, float]:
         x, y = batch["x"], batch["y"]
@@ -210,8 +208,8 @@ class Classifier(Method):
         return out
 
     @torch.no_grad()
-    def evaluate(self, root, limit: int | None = None) -> dict[str, float]:
-        data = self.load_data(self.cfg, root, "test").tensors
+    def compute_metrics(self, data, judges=None, limit: int | None = None) -> dict[str, float]:
+        """Accuracy on the split (per attribute for CelebA); a judge is judged by its labels, not by judges."""
         x, y = data["x"][:limit], data["y"][:limit]
         hit = (self.predict(x) == y.long()).float()  # [N] or [N, K]
         out = {"test_accuracy": hit.mean().item(), "n_test": float(len(y))}
@@ -219,10 +217,6 @@ class Classifier(Method):
             out |= {f"acc_{a}": v for a, v in zip(sources.CELEBA_ATTRS, hit.mean(0).tolist())}
             out["majority_accuracy"] = torch.maximum(y.mean(0), 1 - y.mean(0)).mean().item()
         return out
-
-    @torch.no_grad()
-    def translate(self, x: torch.Tensor, direction: str = "a2b", seed: int | None = None) -> torch.Tensor:
-        raise NotImplementedError("a classifier does not translate; use predict()")
 
     def model_card(self) -> str:
         c = self.cfg

@@ -33,7 +33,7 @@ and bags ↔ shoes checkpoints therefore use L1 × 10 (``recon="l1", w_const=10`
 the same run then reached cycle error 0.12 by step 800. The authors' public code also re-weights
 these terms (a schedule between the GAN/feature-matching losses and reconstruction).
 Heavier weights (20 and 30 × L1, balanced, ≈ 8,000 steps) flipped as well but kept fewer
-attributes on average (``scripts/discogan_sweep.py``, ``docs/discogan_sweep.json``).
+attributes on average (``python -m experiments.discogan_sweep``, ``docs/discogan_sweep.json``).
 
 **Attribute-balanced sampling** (``balance``, empty by default = the paper's uniform sampling). In
 CelebA the two sides of a pair differ in more than the target: 87% of the training women are
@@ -72,14 +72,10 @@ from torch import nn
 
 from xdomain.config import BaseConfig
 from xdomain.data import domains
-from xdomain.losses import recon_loss
-from xdomain.methods.base import Domains, Method, frozen
-from xdomain.nn.blocks import conv_block, deconv_block, init_weights
-from xdomain.variants import discriminator_loss, generator_loss, get_variant
-
-
-DOMAIN_NAMES = {"celeba_Male": ("Male", "Female"), "celeba_blond_black": ("Blond hair", "Black hair"),
-                "celeba_Eyeglasses": ("Eyeglasses", "No eyeglasses"), "fashion_bags_shoes": ("Bags", "Shoes")}
+from xdomain.methods.base import Domains, TwoDomainGAN
+from xdomain.metrics.discogan import PLAIN_CELEBA_JUDGE, discogan_metrics
+from xdomain.nn.blocks import conv_discriminator, conv_stack, deconv_stack, init_weights
+from xdomain.variants import VariantGAN
 
 
 @dataclass
@@ -109,35 +105,24 @@ class DiscoGANConfig(BaseConfig):
     ema: float = 0.0  # decay of an exponential moving average of the generators (0 = off); the average ships
 
 
-def encoder(c: int, widths: tuple[int, ...]) -> list[nn.Module]:
-    """4×4 stride-2 convs with leaky ReLU; BN on all but the first (shared by G and D, as in §2.2)."""
-    return [conv_block(c if i == 0 else widths[i - 1], w, norm="none" if i == 0 else "batch", act="lrelu")
-            for i, w in enumerate(widths)]
-
-
 def generator(c: int, widths: tuple[int, ...]) -> nn.Sequential:
-    """Encoder (4×4 conv, stride 2, leaky ReLU) then decoder (4×4 deconv, ReLU); BN but first/last."""
-    enc = encoder(c, widths)
+    """Encoder (4×4 conv, stride 2, leaky ReLU) then decoder (4×4 deconv, ReLU); BN but first/last (§2.2)."""
     ups = list(reversed(widths))
-    dec = [deconv_block(a, b, norm="batch", act="relu") for a, b in zip(ups[:-1], ups[1:])]
-    dec.append(deconv_block(ups[-1], c, norm="none", act="tanh"))
-    return init_weights(nn.Sequential(*enc, *dec))
+    return init_weights(nn.Sequential(*conv_stack(c, widths), *deconv_stack(ups[0], ups[1:], c)))
 
 
 def discriminator(c: int, widths: tuple[int, ...], image_size: int) -> nn.Sequential:
-    """The encoder plus one 4×4 convolution to a logit ([B, 1, 1, 1] for 64×64 inputs)."""
-    enc = encoder(c, widths)
-    k = min(4, image_size // 2 ** len(widths))  # 4 at 64×64; the remaining map size below that
-    return init_weights(nn.Sequential(*enc, nn.Conv2d(widths[-1], 1, k, 1, 0), nn.Flatten()))
+    """The generator's encoder plus one 4×4 convolution to a logit ([B, 1] for 64×64 inputs)."""
+    return init_weights(conv_discriminator(c, widths, image_size))
 
 
-class DiscoGAN(Method):
+class DiscoGAN(VariantGAN, TwoDomainGAN):
     Config = DiscoGANConfig
     name = "discogan"
 
     def __init__(self, cfg: DiscoGANConfig):
         super().__init__(cfg)
-        self.spec = get_variant(cfg.variant)
+        self.use_variant(cfg.variant)
         self.inference_modules = self.spec.generators
         for n in self.spec.nets:  # fixed build order: equal seeds give equal G_AB / D_B across variants
             net = (generator(cfg.channels, tuple(cfg.g_widths)) if n.startswith("G")
@@ -150,25 +135,8 @@ class DiscoGAN(Method):
                 setattr(self, f"ema_{n}", copy.deepcopy(getattr(self, n)).requires_grad_(False))
 
     @property
-    def nets(self) -> dict[str, nn.Module]:
-        return {n: getattr(self, n) for n in self.spec.nets}
-
-    @property
-    def image_size(self) -> int:
-        return self.cfg.image_size
-
-    @property
-    def channels(self) -> int:
-        return self.cfg.channels
-
-    @property
     def domain_names(self) -> tuple[str, str]:
-        """Human names of A and B, e.g. ("Male", "not Male") or ("bags", "shoes")."""
-        return DOMAIN_NAMES.get(self.cfg.dataset, (self.cfg.dataset[len("celeba_"):], f"not {self.cfg.dataset[len('celeba_'):]}"))
-
-    @property
-    def directions(self) -> tuple[str, ...]:
-        return ("a2b", "b2a") if "G_BA" in self.spec.nets else ("a2b",)
+        return domains.dataset_info(self.cfg.dataset).domain_names
 
     # ------------------------------------------------------------------ contract
     @classmethod
@@ -191,44 +159,23 @@ class DiscoGAN(Method):
         return Domains(tensors, groups={s: [s] + [k for k in extra if k.endswith("_" + s)] for s in "AB"},
                        weights=weights)
 
-    def configure_optimizers(self) -> dict[str, torch.optim.Optimizer]:
-        c = self.cfg
-
-        def adam(names):
-            params = [p for n in names for p in getattr(self, n).parameters()]
-            return torch.optim.Adam(params, lr=c.lr, betas=(c.beta1, c.beta2), weight_decay=c.weight_decay)
-
-        self.optimizers = {"G": adam(self.spec.generators), "D": adam(self.spec.discriminators)}
-        return self.optimizers
-
-    def _recon(self, x: torch.Tensor, x_hat: torch.Tensor) -> torch.Tensor:
-        return recon_loss(x, x_hat, self.cfg.recon)
-
-    def _augment(self, batch: dict[str, torch.Tensor], step: int) -> dict[str, torch.Tensor]:
+    def augment(self, batch: dict[str, torch.Tensor], step: int) -> dict[str, torch.Tensor]:
+        """Random horizontal flips (``cfg.flip``), the same in the D- and the G-step of an iteration."""
         if not self.cfg.flip:
             return batch
-        g = torch.Generator().manual_seed(self.cfg.seed * 7919 + step)  # same flips in the D and G step
+        g = torch.Generator().manual_seed(self.cfg.seed * 7919 + step)
         out = dict(batch)
         for s in "AB":
             m = (torch.rand(len(batch[s]), generator=g) < 0.5).to(batch[s].device)
             out[s] = torch.where(m[:, None, None, None], batch[s].flip(-1), batch[s])
         return out
 
-    def d_step(self, batch: dict[str, torch.Tensor], step: int) -> dict[str, float]:
-        b = self._augment(batch, step)
-        loss, logs = discriminator_loss(self.spec, self.nets, b["A"], b["B"])
-        self.optimize("D", loss)
-        return logs
+    def loss_weights(self) -> dict[str, float]:
+        return {"const_A": self.cfg.w_const, "const_B": self.cfg.w_const}
 
-    def g_step(self, batch: dict[str, torch.Tensor], step: int) -> dict[str, float]:
-        b = self._augment(batch, step)
-        w = {"const_A": self.cfg.w_const, "const_B": self.cfg.w_const}
-        with frozen(*(getattr(self, n) for n in self.spec.discriminators)):  # D only routes the gradient
-            loss, logs, _ = generator_loss(self.spec, self.nets, b["A"], b["B"], self._recon, weights=w)
-            self.optimize("G", loss)
+    def after_g_step(self) -> None:
         if self.cfg.ema:
             self._update_ema()
-        return logs
 
     @torch.no_grad()
     def _update_ema(self) -> None:
@@ -251,35 +198,23 @@ class DiscoGAN(Method):
 
     # ------------------------------------------------------------------ inference
     @torch.no_grad()
-    def translate(self, x: torch.Tensor, direction: str = "a2b", seed: int | None = None) -> torch.Tensor:
-        """Images [N, C, S, S] in [-1, 1] → the other domain (deterministic; ``seed`` is unused)."""
-        if direction not in ("a2b", "b2a"):
-            raise ValueError(f"direction must be 'a2b' or 'b2a', got {direction!r}")
-        if direction not in self.directions:
-            raise ValueError(f"the {self.cfg.variant!r} variant has no G_BA, so it cannot translate 'b2a'")
+    def translate(self, x: torch.Tensor, direction: str = "a2b", *, seed: int | None = None,
+                  code: torch.Tensor | None = None) -> torch.Tensor:
+        """Images [N, C, S, S] in [-1, 1] → the other domain (deterministic: no code)."""
+        self.check_direction(direction)
         net = self.inference_net("G_AB" if direction == "a2b" else "G_BA")
         return net(x.to(self.device, torch.float32))
 
-    @torch.no_grad()
-    def translate_batched(self, x: torch.Tensor, direction: str = "a2b", batch: int = 250) -> torch.Tensor:
-        return torch.cat([self.translate(x[i:i + batch], direction).cpu() for i in range(0, len(x), batch)])
-
-    @torch.no_grad()
-    def round_trips(self, x: torch.Tensor, direction: str = "a2b", n: int = 1) -> list[torch.Tensor]:
-        """[x, G(x), back(G(x)), G(back(...)), ...]: ``n`` round trips (Figure 7f), 2n+1 images each."""
-        back = "b2a" if direction == "a2b" else "a2b"
-        out = [x.cpu()]
-        for _ in range(n):
-            out.append(self.translate_batched(out[-1], direction))
-            out.append(self.translate_batched(out[-1], back))
-        return out
-
     # ------------------------------------------------------------------ metrics / card
-    @torch.no_grad()
-    def evaluate(self, root, limit: int | None = None, split: str = "test") -> dict[str, float]:
-        from xdomain.metrics.discogan import evaluate_discogan
+    def judge_names(self) -> dict[str, str]:
+        names = {"attributes": self.cfg.judge}
+        if self.cfg.dataset.startswith("celeba_") and self.cfg.judge != PLAIN_CELEBA_JUDGE:
+            names["plain"] = PLAIN_CELEBA_JUDGE
+        return names
 
-        return evaluate_discogan(self, root, limit, split=split)
+    @torch.no_grad()
+    def compute_metrics(self, data, judges, limit=None) -> dict[str, float]:
+        return discogan_metrics(self, data, judges, limit)
 
     def model_card(self) -> str:
         c = self.cfg

@@ -52,9 +52,10 @@ from torch import nn
 
 from xdomain import losses
 from xdomain.config import BaseConfig
-from xdomain.data.domains import get_domains
-from xdomain.methods.base import Domains, Method
-from xdomain.nn.blocks import GradientReversal, Tile, conv_block, count_params, deconv_block, init_weights, mlp
+from xdomain.data.domains import dataset_info, get_domains
+from xdomain.methods.base import Domains, Translator
+from xdomain.metrics.disentangle import cdcb_factors, evaluate_disentangle
+from xdomain.nn.blocks import GradientReversal, Tile, conv_stack, count_params, deconv_stack, init_weights, mlp
 
 SIDES = ("A", "B")
 OTHER = {"A": "B", "B": "A"}
@@ -110,12 +111,8 @@ class Encoder(nn.Module):
 
     def __init__(self, cin: int, widths: tuple[int, ...], shared_ch: int, code_dim: int, image_size: int):
         super().__init__()
-        layers, c = [], cin
-        for i, w in enumerate(widths):
-            layers.append(conv_block(c, w, norm="none" if i == 0 else "batch", act="lrelu"))
-            c = w
-        self.trunk = nn.Sequential(*layers)
-        grid = image_size // 2 ** len(widths)
+        self.trunk = nn.Sequential(*conv_stack(cin, widths))
+        c, grid = widths[-1], image_size // 2 ** len(widths)
         self.shared = nn.Conv2d(c, shared_ch, 3, 1, 1)
         self.exclusive = nn.Linear(c * grid * grid, code_dim)
 
@@ -133,15 +130,7 @@ class Decoder(nn.Module):
         self.grid = grid
         self.reverse = GradientReversal(reverse) if reverse is not None else nn.Identity()
         self.tile = Tile()
-        layers: list[nn.Module] = []
-        c = shared_ch + code_dim
-        for w in widths:
-            layers.append(deconv_block(c, w, norm="batch", act="relu"))
-            if dropout:
-                layers.append(nn.Dropout(dropout))
-            c = w
-        layers.append(deconv_block(c, cout, norm="none", act="tanh"))
-        self.net = nn.Sequential(*layers)
+        self.net = nn.Sequential(*deconv_stack(shared_ch + code_dim, widths, cout, dropout=dropout))
 
     def forward(self, shared: torch.Tensor | None, code: torch.Tensor) -> torch.Tensor:
         code = self.reverse(code)
@@ -157,12 +146,9 @@ class CondCritic(nn.Module):
 
     def __init__(self, cin: int, widths: tuple[int, ...], image_size: int):
         super().__init__()
-        layers, c = [], 2 * cin
-        for w in widths:
-            layers.append(conv_block(c, w, norm="none", act="lrelu"))  # no batch norm with a gradient penalty
-            c = w
         side = image_size // 2 ** len(widths)
-        self.net = nn.Sequential(*layers, nn.Flatten(), nn.Linear(c * side * side, 1))
+        self.net = nn.Sequential(*conv_stack(2 * cin, widths, norm="none"),  # no batch norm with a gradient penalty
+                                 nn.Flatten(), nn.Linear(widths[-1] * side * side, 1))
 
     def forward(self, img: torch.Tensor, cond: torch.Tensor) -> torch.Tensor:
         return self.net(torch.cat([img, cond], 1)).squeeze(1)  # [B]
@@ -193,15 +179,15 @@ def latent_recon_loss(s_rec: torch.Tensor, e_rec: torch.Tensor, s: torch.Tensor,
 
 
 # ------------------------------------------------------------------------------ the method
-class Disentangle(Method):
+class Disentangle(Translator):
     Config = DisentangleConfig
     name = "disentangle"
     inference_modules = ("enc", "dec")
-    domain_names: tuple[str, str] = ("MNIST-CD", "MNIST-CB")
+    latent = "shared+exclusive"
 
     def __init__(self, cfg: DisentangleConfig):
         super().__init__(cfg)
-        self.exclusive_dim, self.image_size, self.channels = cfg.exclusive_dim, cfg.image_size, cfg.channels
+        self.code_dim = self.exclusive_dim = cfg.exclusive_dim
         grid = cfg.image_size // 2 ** len(cfg.enc_widths)
         if grid * 2 ** (len(cfg.dec_widths) + 1) != cfg.image_size:
             raise ValueError("decoder depth must undo the encoder's downsampling")
@@ -223,18 +209,29 @@ class Disentangle(Method):
                                  exdec_widths=(4,), critic_widths=(8, 8), excritic_widths=(4, 4), dz_hidden=8,
                                  batch_size=4, steps=2, eval_limit=40)
 
+    @property
+    def domain_names(self) -> tuple[str, str]:
+        return dataset_info(self.cfg.dataset).domain_names
+
+    @property
+    def data_seed(self) -> int:
+        return int(self.cfg.data_seed)
+
     @classmethod
     def load_data(cls, cfg: DisentangleConfig, root, split: str) -> Domains:
+        """Paired views; evaluation splits also carry the generative factors (grey digit, both colours)
+        that the analogy metric renders its exact ground truth from."""
         d = get_domains(cfg.dataset, root, split, cfg.data_seed, size=cfg.image_size)
-        keys = ["A", "B", "label_A", "label_B"]
-        return Domains({k: d[k] for k in keys}, groups={"pair": keys})
+        tensors = {k: d[k] for k in ("A", "B", "label_A", "label_B")}
+        if split != "train":
+            fac = cdcb_factors(root, split, cfg.data_seed)
+            tensors |= {"grey": torch.from_numpy(fac["grey"]), "colour_A": torch.from_numpy(fac["A"]),
+                        "colour_B": torch.from_numpy(fac["B"])}
+        return Domains(tensors, groups={"pair": list(tensors)})
 
     def configure_optimizers(self) -> dict[str, torch.optim.Optimizer]:
-        c = self.cfg
-        gen = [*self.enc.parameters(), *self.dec.parameters(), *self.exdec.parameters()]
-        crit = [*self.critic.parameters(), *self.excritic.parameters(), *self.dz.parameters()]
-        self.optimizers = {"gen": torch.optim.Adam(gen, lr=c.lr, betas=(c.beta1, c.beta2)),
-                           "critics": torch.optim.Adam(crit, lr=c.lr, betas=(c.beta1, c.beta2))}
+        self.optimizers = {"gen": self.adam(self.enc, self.dec, self.exdec),
+                           "critics": self.adam(self.critic, self.excritic, self.dz)}
         return self.optimizers
 
     # -------------------------------------------------------------- inference API (used by the app tabs)
@@ -250,18 +247,16 @@ class Disentangle(Method):
         """Side-``side`` images [B,3,32,32] from S and that side's 8-d exclusive code."""
         return self.dec[side](shared, code)
 
-    def sample_z(self, n: int, seed: int | None = None) -> torch.Tensor:
-        g = torch.Generator().manual_seed(seed) if seed is not None else None
-        return torch.randn(n, self.exclusive_dim, generator=g).to(self.device)  # [n, 8]
-
     @torch.no_grad()
-    def translate(self, x: torch.Tensor, direction: str = "a2b", seed: int | None = None,
-                  z: torch.Tensor | None = None) -> torch.Tensor:
-        if direction not in ("a2b", "b2a"):
-            raise ValueError(f"direction must be 'a2b' or 'b2a', got {direction!r}")
-        src, dst = ("A", "B") if direction == "a2b" else ("B", "A")
-        s, _ = self.encode(x.to(self.device), src)
-        z = self.sample_z(len(x), seed) if z is None else z.to(self.device).expand(len(x), -1)
+    def translate(self, x: torch.Tensor, direction: str = "a2b", *, seed: int | None = None,
+                  code: torch.Tensor | None = None) -> torch.Tensor:
+        """``G_d(S^src(x), z)``: ``code`` [d] or [N, d] sets z (the exclusive code), else z ~ N(0, I) (``seed``)."""
+        src, dst = self.check_direction(direction)
+        s, _ = self.encode(x.to(self.device, torch.float32), src)
+        if code is None:
+            z = self.draw_code(len(x), seed)  # [N, 8]
+        else:
+            z = torch.as_tensor(code, dtype=torch.float32).reshape(-1, self.code_dim).to(self.device).expand(len(x), -1)
         return self.decode(s, z, dst)
 
     # -------------------------------------------------------------- training
@@ -280,8 +275,8 @@ class Disentangle(Method):
 
     def d_step(self, batch: dict[str, torch.Tensor], step: int) -> dict[str, float]:
         c = self.cfg
-        o = self._forward(batch)  # with grad: g_step of the same batch reuses it (one forward per iteration)
-        self._cache = (batch["A"].data_ptr(), step, o)
+        with torch.no_grad():  # the critics' step needs the generated images, not their graph
+            o = self._forward(batch)
         gp_w = c.gp_lambda * c.gp_every if step % c.gp_every == 0 else 0.0
         total, logs = 0.0, {}
         for t in SIDES:  # critics of side-t images, conditioned on the paired side-s input
@@ -300,9 +295,7 @@ class Disentangle(Method):
         critics = [*self.critic.parameters(), *self.excritic.parameters(), *self.dz.parameters()]
         for p in critics:  # critics' grads are not needed here
             p.requires_grad_(False)
-        cached = getattr(self, "_cache", None)
-        self._cache = None
-        o = cached[2] if cached and cached[:2] == (batch["A"].data_ptr(), step) else self._forward(batch)
+        o = self._forward(batch)
         S, E = o["S"], o["E"]
         zero = torch.zeros((), device=batch["A"].device)
         terms = {"gan": zero, "ex": zero, "z": zero, "S": zero, "auto": zero, "recon": zero}
@@ -329,17 +322,13 @@ class Disentangle(Method):
         return logs
 
     # -------------------------------------------------------------- metrics
-    @torch.no_grad()
-    def evaluate(self, root, limit: int | None = None) -> dict[str, float]:
-        """The paper's MNIST metrics on the test split: see :func:`xdomain.metrics.disentangle.evaluate_disentangle`."""
-        from xdomain.metrics.disentangle import evaluate_disentangle
+    def judge_names(self) -> dict[str, str]:
+        return {"digits": dataset_info(self.cfg.dataset).judge}
 
-        was = self.training
-        self.eval()
-        try:
-            return evaluate_disentangle(self, root, limit)
-        finally:
-            self.train(was)
+    @torch.no_grad()
+    def compute_metrics(self, data, judges, limit=None) -> dict[str, float]:
+        """The paper's MNIST metrics: see :func:`xdomain.metrics.disentangle.evaluate_disentangle`."""
+        return evaluate_disentangle(self, data, judges.get("digits"), limit)
 
     def model_card(self) -> str:
         c = self.cfg

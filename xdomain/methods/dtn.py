@@ -26,7 +26,7 @@ config or ``--set preset=…`` fields by hand):
 * ``faces``: CelebA → emoji at 64×64; f = a CelebA 40-attribute network ``judge-celeba-attrs``
   (the paper's DeepFace is not available); α = 100, β = 1, γ = 0.05.
 
-One iteration is one D update then ``g_steps`` G updates on the same batch (2 in both presets;
+One iteration is ``d_steps`` (1) D update then ``g_steps`` G updates on the same batch (2 in both presets;
 public re-implementations use 4-6): with one G step the ternary D wins within a few hundred steps
 and G drifts towards whatever f accepts (measured here: blob-like "0"s that f still classifies right).
 
@@ -35,7 +35,9 @@ Two measured pitfalls (``shared/FINDINGS.md``, DTN section) are built in: g read
 target batches go through g in ONE forward so g's BatchNorm statistics are shared.
 
 The DTN checkpoint is self-contained: f's config is copied into ``encoder_config`` and f's weights
-are an inference module, so loading never needs the encoder checkpoint.
+are an inference module, so loading never needs the encoder checkpoint. Building a DTN does no I/O:
+before training, :meth:`DTN.resolve_config` copies the named encoder's config and
+:meth:`DTN.load_pretrained` its weights (the training loop calls both).
 """
 from __future__ import annotations
 
@@ -49,13 +51,13 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from xdomain import hub
 from xdomain.config import BaseConfig
 from xdomain.data import domains, sources
 from xdomain.losses import total_variation
-from xdomain.methods.base import Domains, Method
+from xdomain.methods.base import Domains, TwoDomainGAN
 from xdomain.methods.classifier import Classifier, ClassifierConfig
-from xdomain.nn.blocks import conv_block, deconv_block, init_weights
+from xdomain.metrics import dtn as dtn_metrics
+from xdomain.nn.blocks import conv_discriminator, deconv_block, deconv_stack, init_weights
 
 # D's three classes (paper's D_1, D_2, D_3)
 FAKE_S, FAKE_T, REAL_T = 0, 1, 2
@@ -110,7 +112,6 @@ class DTNConfig(BaseConfig):
     l2_features: bool = False  # L2-normalise f(x) before L_CONST and g (faces: makes α = 100 sensible)
     target_batch: int = 0  # target images per step (0: batch_size)
     shift_aug: int = 0  # random shift (pixels) of everything D sees
-    g_steps: int = 1  # G updates per D update on the same batch (D wins easily otherwise)
     emoji_vendors: tuple[str, ...] = ("twitter",)
     emoji_subcategories: tuple[str, ...] = ("person",)
     emoji_skin_tones: tuple[str, ...] = REAL_SKIN_TONES
@@ -168,19 +169,20 @@ def emoji_target(root, cfg: DTNConfig) -> np.ndarray:
 
 
 # ------------------------------------------------------------------------------ method
-class DTN(Method):
+class DTN(TwoDomainGAN):
     Config = DTNConfig
     name = "dtn"
     inference_modules = ("f", "norm", "g")
+    generator_names = ("g",)
+    discriminator_names = ("D",)
+    directions = ("a2b",)  # one-way: S → T
 
     def __init__(self, cfg: DTNConfig):
         super().__init__(cfg)
-        if not cfg.encoder_config:  # training from a named encoder: copy its config and weights
-            enc = hub.load_model(cfg.encoder)
-            cfg.encoder_config = _plain(enc.cfg.to_dict())
-            self.f = enc
-        else:
-            self.f = Classifier(ClassifierConfig.from_dict(cfg.encoder_config))
+        if not cfg.encoder_config:
+            raise ValueError("DTNConfig.encoder_config is empty: call DTN.resolve_config(cfg) first "
+                             "(it copies the encoder checkpoint's config)")
+        self.f = Classifier(ClassifierConfig.from_dict(cfg.encoder_config))
         self.f.requires_grad_(False).eval()
         with torch.no_grad():
             dim = self.f.features(torch.zeros(2, cfg.channels, cfg.image_size, cfg.image_size)).shape[1]
@@ -191,16 +193,25 @@ class DTN(Method):
             raise ValueError(f"g_widths needs {n_up} entries for {cfg.image_size}×{cfg.image_size}, got {cfg.g_widths}")
         w = cfg.g_widths
         g = [deconv_block(dim, w[0], k=4, s=1, p=0)]  # [B, D, 1, 1] → [B, w0, 4, 4]
-        g += [deconv_block(a, b) for a, b in zip(w[:-1], w[1:])]  # ×2 each
-        g += [deconv_block(w[-1], cfg.channels, norm="none", act="tanh")]  # [B, C, S, S]
-        self.g = init_weights(nn.Sequential(*g))
+        self.g = init_weights(nn.Sequential(*g, *deconv_stack(w[0], w[1:], cfg.channels)))  # ×2 each → [B, C, S, S]
+        self.D = init_weights(conv_discriminator(cfg.channels, cfg.d_widths, cfg.image_size, n_out=3))  # [B, 3] logits
 
-        dw = cfg.d_widths
-        d = [conv_block(cfg.channels, dw[0], norm="none")]
-        d += [conv_block(a, b) for a, b in zip(dw[:-1], dw[1:])]
-        side = cfg.image_size // 2 ** len(dw)
-        d += [nn.Conv2d(dw[-1], 3, side, 1, 0), nn.Flatten()]  # [B, 3] logits
-        self.D = init_weights(nn.Sequential(*d))
+    @classmethod
+    def resolve_config(cls, cfg: DTNConfig) -> DTNConfig:
+        """Copy the named encoder checkpoint's config into ``encoder_config`` (I/O; before building)."""
+        if cfg.encoder_config:
+            return cfg
+        from xdomain import hub
+
+        return cfg.replace(encoder_config=hub.read_meta(hub.resolve(cfg.encoder))["config"])
+
+    def load_pretrained(self) -> None:
+        """f's trained weights from the named encoder checkpoint (a tiny test config names none)."""
+        if self.cfg.encoder:
+            from xdomain import hub
+
+            enc = hub.load_model(self.cfg.encoder)
+            self.f.load_state_dict(enc.state_dict())
 
     def train(self, mode: bool = True) -> "DTN":
         super().train(mode)
@@ -210,11 +221,7 @@ class DTN(Method):
     @property
     def domain_names(self) -> tuple[str, str]:
         """Labels for the UI (S, T)."""
-        return ("face photo", "emoji") if self.cfg.dataset == "celeba_emoji" else ("USPS", "MNIST")
-
-    @property
-    def image_size(self) -> int:
-        return self.cfg.image_size
+        return domains.dataset_info(self.cfg.dataset).domain_names
 
     @classmethod
     def preset(cls, name: str, **overrides: Any) -> DTNConfig:
@@ -242,14 +249,6 @@ class DTN(Method):
         return Domains({"A": d["A"], "label_A": d["label_A"], "B": d["B"], "label_B": d["label_B"]},
                        groups={"A": ["A", "label_A"], "B": ["B", "label_B"]})
 
-    def configure_optimizers(self) -> dict[str, torch.optim.Optimizer]:
-        c = self.cfg
-        self.optimizers = {
-            "g": torch.optim.Adam(self.g.parameters(), lr=c.lr, betas=(c.beta1, c.beta2)),
-            "d": torch.optim.Adam(self.D.parameters(), lr=c.lr, betas=(c.beta1, c.beta2)),
-        }
-        return self.optimizers
-
     # -------------------------------------------------------------- networks
     def context(self, x: torch.Tensor) -> torch.Tensor:
         """f(x) as L_CONST compares it: [B, D], L2-normalised if configured."""
@@ -268,19 +267,10 @@ class DTN(Method):
         nt = self.cfg.target_batch or len(batch["B"])
         return batch["A"], batch["B"][:nt]
 
-    def _contexts(self, xs: torch.Tensor, xt: torch.Tensor, step: int) -> tuple[torch.Tensor, torch.Tensor]:
-        """f(x_s), f(x_t) without gradient; the D-step's are reused by the G-step of the same batch (f is fixed)."""
-        cached = getattr(self, "_ctx_cache", None)
-        if cached is not None and cached[0] == step and cached[1] is xs:
-            return cached[2], cached[3]
-        with torch.no_grad():
-            zs, zt = self.context(xs), self.context(xt)
-        self._ctx_cache = (step, xs, zs, zt)
-        return zs, zt
-
-    def _generate_both(self, xs: torch.Tensor, xt: torch.Tensor, step: int = -1):
+    def _generate_both(self, xs: torch.Tensor, xt: torch.Tensor):
         """One g forward over [x_s; x_t] so BatchNorm sees both (FINDINGS: else G ignores its input)."""
-        zs, zt = self._contexts(xs, xt, step)
+        with torch.no_grad():  # f is fixed: its features need no gradient
+            zs, zt = self.context(xs), self.context(xt)
         g_all = self.generate(torch.cat([zs, zt]))  # [Bs + Bt, C, S, S]
         return zs, g_all[: len(xs)], g_all[len(xs):], g_all
 
@@ -290,36 +280,31 @@ class DTN(Method):
         x = random_shift(x, self.cfg.shift_aug, torch.Generator().manual_seed(step))
         return list(self.D(x).split([len(t) for t in xs]))
 
-    def train_step(self, batch: dict[str, torch.Tensor], step: int) -> dict[str, float]:
-        logs = self.d_step(batch, step)
-        for _ in range(self.cfg.g_steps):
-            logs.update(self.g_step(batch, step))
-        return logs
-
     def d_step(self, batch: dict[str, torch.Tensor], step: int) -> dict[str, float]:
         xs, xt = self._split_batch(batch)
         with torch.no_grad():
-            _, gs, gt, _ = self._generate_both(xs, xt, step)
+            _, gs, gt, _ = self._generate_both(xs, xt)
         ls, lt, lr = self._d_logits(gs, gt, xt, step=step)
         loss, logs = dtn_d_loss(ls, lt, lr)
-        self.optimize("d", loss)
+        self.optimize("D", loss)
         return logs | {"d_loss": loss.item()}
 
     def g_step(self, batch: dict[str, torch.Tensor], step: int) -> dict[str, float]:
         c = self.cfg
         xs, xt = self._split_batch(batch)
-        zs, gs, gt, g_all = self._generate_both(xs, xt, step)
+        zs, gs, gt, g_all = self._generate_both(xs, xt)
         # x_t rides along (logits unused) so D's BatchNorm sees the same mix as in the D-step
         ls, lt, _ = self._d_logits(gs, gt, xt, step=step + 1)
         loss, logs = dtn_g_loss(ls, lt, zs, self.context(gs), xt, gt, g_all, c.alpha, c.beta, c.gamma)
-        self.optimize("g", loss)
+        self.optimize("G", loss)
         return logs | {"g_loss": loss.item()}
 
     # -------------------------------------------------------------- inference
     @torch.no_grad()
-    def translate(self, x: torch.Tensor, direction: str = "a2b", seed: int | None = None) -> torch.Tensor:
-        if direction != "a2b":
-            raise ValueError("DTN is one-way (source → target); only direction 'a2b' exists")
+    def translate(self, x: torch.Tensor, direction: str = "a2b", *, seed: int | None = None,
+                  code: torch.Tensor | None = None) -> torch.Tensor:
+        """Source images (any channels / size) → target images [N, C, S, S] (deterministic: no code)."""
+        self.check_direction(direction)
         x = x.to(self.device)
         if x.shape[1] != self.cfg.channels:
             x = x.mean(1, keepdim=True) if self.cfg.channels == 1 else x.expand(-1, self.cfg.channels, -1, -1)
@@ -330,18 +315,15 @@ class DTN(Method):
         self.train(was)
         return y
 
-    def translate_batched(self, x: torch.Tensor, batch: int = 500) -> torch.Tensor:
-        return torch.cat([self.translate(x[i:i + batch]).cpu() for i in range(0, len(x), batch)])
-
     # -------------------------------------------------------------- metrics
-    @torch.no_grad()
-    def evaluate(self, root, limit: int | None = None) -> dict[str, float]:
-        from xdomain.metrics import dtn as dtn_metrics
+    def judge_names(self) -> dict[str, str]:
+        return {"target": self.cfg.judge}
 
-        data = self.load_data(self.cfg, root, "test").tensors
+    @torch.no_grad()
+    def compute_metrics(self, data, judges, limit=None) -> dict[str, float]:
         if self.cfg.dataset == "celeba_emoji":
-            return dtn_metrics.face_metrics(self, data, root, limit)
-        return dtn_metrics.digit_metrics(self, data, root, limit)
+            return dtn_metrics.face_metrics(self, data, judges.get("target"), limit)
+        return dtn_metrics.digit_metrics(self, data, judges.get("target"), limit)
 
     def model_card(self) -> str:
         c = self.cfg

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import torch
 
-from xdomain.data import domains
 from xdomain.registry import register_metric
 
 
@@ -24,8 +23,3 @@ def attribute_agreement(pred_x: torch.Tensor, pred_gx: torch.Tensor, names: list
         out[f"agree_chance_{name}"] = p * p + (1 - p) * (1 - p)
         out[f"rate_x_{name}"], out[f"rate_gx_{name}"] = p, b.mean().item()
     return out
-
-
-def judged(judge, x: torch.Tensor) -> torch.Tensor:
-    """A judge classifier's predictions on images brought to the size it was trained at."""
-    return judge.predict(domains.resize(x, judge.cfg.image_size))

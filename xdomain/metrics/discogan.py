@@ -40,10 +40,10 @@ from typing import TYPE_CHECKING
 
 import torch
 
-from xdomain import hub
 from xdomain.data import sources
 from xdomain.data.domains import celeba_columns
-from xdomain.metrics.attributes import attribute_agreement, judged
+from xdomain.judges import judged
+from xdomain.metrics.attributes import attribute_agreement
 from xdomain.registry import register_metric
 
 if TYPE_CHECKING:
@@ -88,20 +88,13 @@ def diversity_ratio(inputs: torch.Tensor, outputs: torch.Tensor) -> float:
     return (d_out / d_in.clamp_min(1e-12)).item()
 
 
-def _judge(name: str):
-    try:
-        return hub.load_model(name)
-    except hub.CheckpointError:
-        return None  # judge not trained yet: `python -m xdomain eval <ckpt> --write` adds its numbers later
-
-
 @torch.no_grad()
-def evaluate_discogan(model: "DiscoGAN", root, limit: int | None = None, *, n_div: int = 500,
-                      split: str = "test") -> dict[str, float]:
-    """All metrics on ``split``: "test" for reported figures, "val" (CelebA's official validation
-    identities, never trained on) to choose between candidate models without looking at test."""
+def discogan_metrics(model: "DiscoGAN", data: dict[str, torch.Tensor], judges: dict, limit: int | None = None, *,
+                     n_div: int = 500) -> dict[str, float]:
+    """All metrics on one split's tensors (``data["A"]``, ``data["B"]``), read by ``judges["attributes"]``
+    (and, for CelebA, ``judges["plain"]`` under the prefix ``plain_judge_``); a missing judge (``None``)
+    leaves its figures out. ``n_test_A`` / ``n_test_B`` count the faces of whichever split was given."""
     cfg = model.cfg
-    data = model.load_data(cfg, root, split).tensors
     n = {s: min(limit or len(data[s]), len(data[s])) for s in "AB"}
     x = {s: data[s][:n[s]] for s in "AB"}
     out: dict[str, float] = {"n_test_A": float(n["A"]), "n_test_B": float(n["B"])}
@@ -111,26 +104,25 @@ def evaluate_discogan(model: "DiscoGAN", root, limit: int | None = None, *, n_di
         src = d[0].upper()
         k = min(n_div, n[src])
         out[f"diversity_{d}"] = diversity_ratio(x[src][:k], fake[d][:k])
-        if len(model.directions) == 2:
+        if model.two_way:
             trips = model.round_trips(x[src][:k], d, max(ROUND_TRIPS))
             for r in ROUND_TRIPS:
                 out[f"drift_l1_{src.lower()}_{r}"] = l1_01(trips[2 * r], trips[0])
-    if "G_BA" in model.spec.nets:  # gan_recon has G_BA for L_CONST_A; its cycle error is still defined
+    if "G_BA" in model.generator_names:  # gan_recon has G_BA for L_CONST_A; its cycle error is still defined
         out["cycle_l1_a"] = l1_01(model.translate_batched(fake["a2b"], "b2a"), x["A"])
     if "b2a" in model.directions:
         out["cycle_l1_b"] = l1_01(model.translate_batched(fake["b2a"], "a2b"), x["B"])
 
-    out |= _judged_metrics(cfg.dataset, cfg.judge, x, fake, model.directions)
-    if cfg.dataset.startswith("celeba_") and cfg.judge != PLAIN_CELEBA_JUDGE:
-        plain = _judged_metrics(cfg.dataset, PLAIN_CELEBA_JUDGE, x, fake, model.directions)
+    out |= _judged_metrics(cfg.dataset, judges.get("attributes"), x, fake, model.directions)
+    if judges.get("plain") is not None:
+        plain = _judged_metrics(cfg.dataset, judges["plain"], x, fake, model.directions)
         out |= {f"plain_judge_{k}": v for k, v in plain.items()}
     return out
 
 
-def _judged_metrics(dataset: str, judge_name: str, x: dict, fake: dict, directions) -> dict[str, float]:
+def _judged_metrics(dataset: str, judge, x: dict, fake: dict, directions) -> dict[str, float]:
     """flipped / kept / the judge's own accuracy, as read by one judge (empty if it is not available)."""
     out: dict[str, float] = {}
-    judge = _judge(judge_name)
     if judge is None:
         return out
     pred = lambda t: judged(judge, t)  # noqa: E731
@@ -151,18 +143,10 @@ def _judged_metrics(dataset: str, judge_name: str, x: dict, fake: dict, directio
                 out[f"kept_{a}_{d}"] = agree[f"agree_{a}"]
                 out[f"kept_chance_{a}_{d}"] = agree[f"agree_chance_{a}"]
             out[f"kept_mean_{d}"] = sum(out[f"kept_{a}_{d}"] for a in keep) / len(keep)
-    jm = _judge_metrics(judge_name)
+    jm = getattr(judge, "stored_metrics", {})
     for a in (KEPT_ATTRS if dataset.startswith("celeba_") else ()):
         if f"acc_{a}" in jm:
             out[f"judge_test_acc_{a}"] = jm[f"acc_{a}"]
     if "test_accuracy" in jm:
         out["judge_test_accuracy"] = jm["test_accuracy"]
     return out
-
-
-def _judge_metrics(name: str) -> dict[str, float]:
-    """The judge's own test metrics, as its checkpoint stores them (computed by ``eval --write``)."""
-    try:
-        return hub.read_meta(hub.resolve(name)).get("metrics", {})
-    except hub.CheckpointError:
-        return {}

@@ -85,21 +85,13 @@ def _batched(fn, x: torch.Tensor, bs: int = 500) -> list[torch.Tensor]:
     return [torch.cat(parts) for parts in zip(*outs)] if isinstance(outs[0], tuple) else [torch.cat(outs)]
 
 
-def _load_judge(judge: str):
-    from xdomain.hub import CheckpointError, load_model
-
-    try:
-        return load_model(judge, allow_download=False)
-    except CheckpointError:
-        return None
-
-
 @torch.no_grad()
-def evaluate_disentangle(model: "Disentangle", root, limit: int | None = None, *, judge: str = "judge-mnist",
+def evaluate_disentangle(model: "Disentangle", data: dict[str, torch.Tensor], judge_model, limit: int | None = None, *,
                          n_analogy: int = 1000, n_diverse: int = 300, n_z: int = 16, n_union: int = 1000,
                          seed: int = 0) -> dict[str, float]:
+    """``data``: the split's paired views, labels and generative factors (``grey``, ``colour_A``,
+    ``colour_B``); ``judge_model``: the grey-digit classifier (``None``: digit_kept is left out)."""
     cfg = model.cfg
-    data = model.load_data(cfg, root, "test").tensors
     n = min(limit or len(data["A"]), len(data["A"]))
     x = {s: data[s][:n] for s in "AB"}
     labels = data["label_A"][:n]
@@ -118,7 +110,7 @@ def evaluate_disentangle(model: "Disentangle", root, limit: int | None = None, *
         out[f"union_other_share_{kind}"] = other_domain_share(f["A"], f["B"], n_queries=n_union, k=10)
 
     g = torch.Generator().manual_seed(seed)
-    fac = cdcb_factors(root, "test", cfg.data_seed)
+    fac = {"grey": data["grey"].numpy(), "A": data["colour_A"].numpy(), "B": data["colour_B"].numpy()}
     na = min(n, n_analogy)
     ref = torch.randperm(n, generator=g)[:na]
     for s in "AB":
@@ -127,7 +119,6 @@ def evaluate_disentangle(model: "Disentangle", root, limit: int | None = None, *
         out[f"analogy_dist_{TAG[s]}"], out[f"analogy_dist_{TAG[s]}_std"] = analogy_distance(pred, target)
         out[f"exclusive_std_{TAG[s]}"] = E[s].std(0).mean().item()
 
-    judge_model = _load_judge(judge)
     nd = min(n, n_diverse)
     for s, t in (("A", "B"), ("B", "A")):
         key = f"{TAG[s].lower()}2{TAG[t].lower()}"

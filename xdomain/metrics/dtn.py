@@ -23,9 +23,9 @@ from typing import TYPE_CHECKING
 
 import torch
 
-from xdomain import hub
 from xdomain.data.domains import celeba_columns
-from xdomain.metrics.attributes import attribute_agreement, judged
+from xdomain.judges import judged
+from xdomain.metrics.attributes import attribute_agreement
 from xdomain.registry import register_metric
 
 if TYPE_CHECKING:
@@ -52,20 +52,20 @@ def f_constancy(f_x: torch.Tensor, f_gx: torch.Tensor, seed: int = 0) -> dict[st
 
 
 @torch.no_grad()
-def digit_metrics(model: "DTN", data: dict[str, torch.Tensor], root, limit: int | None) -> dict[str, float]:
+def digit_metrics(model: "DTN", data: dict[str, torch.Tensor], judge, limit: int | None) -> dict[str, float]:
+    """``judge``: the MNIST classifier (``None`` if not available: its figures are left out)."""
     xs, ys = data["A"][:limit], data["label_A"][:limit]
     out = {"f_acc_on_source_test": accuracy(model.f.predict(xs), ys), "n_test": float(len(xs))}
-    try:
-        judge = hub.load_model(model.cfg.judge)
-    except hub.CheckpointError:
-        return out  # judge not trained yet: `python -m xdomain eval <ckpt> --write` adds it later
+    if judge is None:
+        return out
     out["judge_acc_on_G_source_test"] = accuracy(judged(judge, model.translate_batched(xs)), ys)
     out["judge_acc_on_target_test"] = accuracy(judged(judge, data["B"][:limit]), data["label_B"][:limit])
     return out
 
 
 @torch.no_grad()
-def face_metrics(model: "DTN", data: dict[str, torch.Tensor], root, limit: int | None) -> dict[str, float]:
+def face_metrics(model: "DTN", data: dict[str, torch.Tensor], judge, limit: int | None) -> dict[str, float]:
+    """``judge``: the face-vs-emoji classifier (``None`` if not available: emoji-ness is left out)."""
     x = data["A"][:limit]
     gx = model.translate_batched(x)
     ctx = lambda t: torch.cat([model.context(t[i:i + 500].to(model.device)).cpu() for i in range(0, len(t), 500)])  # noqa: E731
@@ -74,11 +74,8 @@ def face_metrics(model: "DTN", data: dict[str, torch.Tensor], root, limit: int |
     idx = celeba_columns(names)
     out |= attribute_agreement(model.f.predict(x)[:, idx], model.f.predict(gx)[:, idx], names)
     out["agree_mean"] = sum(out[f"agree_{n}"] for n in names) / len(names)
-    try:
-        judge = hub.load_model(model.cfg.judge)
+    if judge is not None:
         out["emojiness"] = (judged(judge, gx) == EMOJI_CLASS).float().mean().item()
         out["emojiness_of_real_faces"] = (judged(judge, x) == EMOJI_CLASS).float().mean().item()
-    except hub.CheckpointError:
-        pass  # judge not trained yet: the other metrics still stand
     out["n_test"] = float(len(x))
     return out

@@ -2,6 +2,17 @@
 
 * :func:`conv_block` / :func:`deconv_block`: (de)conv → optional norm → optional activation
   (the DCGAN/DiscoGAN/CoGAN/UNIT/DTN layer).
+* :func:`conv_stack`: the stride-2 conv encoder every method uses (DiscoGAN's G and D, DTN's D, the
+  disentanglement encoders and critics), configured by widths / norm / activation; the first layer
+  has its own norm (DCGAN: none).
+* :func:`deconv_stack`: the mirrored decoder, ending in an output deconv (tanh by default).
+* :func:`conv_discriminator`: a conv stack plus one convolution to ``n_out`` logits per image.
+* :class:`ResBlock`: x + conv(norm(act(conv(x)))) at constant width (UNIT's shared layers).
+
+**Weight tying** is structural: build a block once and hand the *same module* to two networks, e.g.
+``shared = ResBlock(256)``; ``E1 = nn.Sequential(front1, shared)``; ``E2 = nn.Sequential(front2, shared)``.
+``Method.adam`` and ``Method.inference_state_dict`` see such a tensor once
+(:func:`xdomain.methods.base.unique_parameters`), so it gets one Adam update per step and ships once.
 * :func:`mlp`: linear layers with an activation between (toy 2D nets, heads).
 * :class:`GradientReversal`: identity forward, ``-λ·grad`` backward (Ganin & Lempitsky 2015;
   used by the disentanglement paper's exclusive decoders).
@@ -52,6 +63,52 @@ def conv_block(cin: int, cout: int, k: int = 4, s: int = 2, p: int = 1, norm: st
 def deconv_block(cin: int, cout: int, k: int = 4, s: int = 2, p: int = 1, norm: str = "batch", act: str = "relu") -> nn.Sequential:
     """ConvTranspose2d → norm → act (k=4, s=2, p=1 doubles H and W)."""
     return _seq(nn.ConvTranspose2d(cin, cout, k, s, p, bias=norm == "none"), cout, norm, act)
+
+
+def conv_stack(cin: int, widths: Sequence[int], *, k: int = 4, s: int = 2, p: int = 1, norm: str = "batch",
+               first_norm: str = "none", act: str = "lrelu") -> list[nn.Module]:
+    """``len(widths)`` conv blocks (each halves H, W at the defaults); the first uses ``first_norm``.
+
+    Returned as a list so callers splice it into their own ``nn.Sequential`` (flat weight names)."""
+    chans = [cin, *widths]
+    return [conv_block(a, b, k, s, p, norm=first_norm if i == 0 else norm, act=act)
+            for i, (a, b) in enumerate(zip(chans[:-1], chans[1:]))]
+
+
+def deconv_stack(cin: int, widths: Sequence[int], cout: int, *, norm: str = "batch", act: str = "relu",
+                 out_act: str = "tanh", dropout: float = 0.0) -> list[nn.Module]:
+    """Deconv blocks ``cin → widths… `` (each doubles H, W), then an output deconv to ``cout`` channels
+    with ``out_act`` and no norm; optional dropout after each hidden block."""
+    mods: list[nn.Module] = []
+    c = cin
+    for w in widths:
+        mods.append(deconv_block(c, w, norm=norm, act=act))
+        if dropout:
+            mods.append(nn.Dropout(dropout))
+        c = w
+    mods.append(deconv_block(c, cout, norm="none", act=out_act))
+    return mods
+
+
+def conv_discriminator(cin: int, widths: Sequence[int], image_size: int, n_out: int = 1, *, norm: str = "batch",
+                       first_norm: str = "none") -> nn.Sequential:
+    """:func:`conv_stack` then one convolution over the remaining map → ``[B, n_out]`` logits."""
+    side = image_size // 2 ** len(widths)
+    k = min(4, side)  # a 4×4 conv over the 4×4 map of a 64×64 input (DiscoGAN §2.2); the whole map below that
+    return nn.Sequential(*conv_stack(cin, widths, norm=norm, first_norm=first_norm),
+                         nn.Conv2d(widths[-1], n_out, k, 1, 0), nn.Flatten())
+
+
+class ResBlock(nn.Module):
+    """``x + F(x)``, F = conv3×3 → norm → act → conv3×3 → norm, at constant width (UNIT, MUNIT)."""
+
+    def __init__(self, ch: int, norm: str = "instance", act: str = "relu"):
+        super().__init__()
+        self.body = nn.Sequential(conv_block(ch, ch, 3, 1, 1, norm=norm, act=act),
+                                  conv_block(ch, ch, 3, 1, 1, norm=norm, act="none"))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return x + self.body(x)
 
 
 def mlp(sizes: Sequence[int], act: str = "relu", last_act: str = "none", norm: bool = False) -> nn.Sequential:

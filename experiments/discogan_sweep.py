@@ -2,27 +2,23 @@
 
 Evaluates training snapshots (run folders holding a ``train_state``, e.g. copies taken every 2,000
 steps while ``python -m xdomain train`` runs) with the same metrics as ``python -m xdomain eval``,
-and stores the figures in ``docs/discogan_sweep.json``; ``--table`` prints the README table from
-that file (``scripts/readme_tables.py`` calls it). Nothing is typed in.
+and stores the figures in ``docs/discogan_sweep.json``; ``--table`` prints ``docs/discogan.md``'s
+sweep table from that file (``python -m experiments.readme_tables`` calls it). Nothing is typed in.
 
-    python scripts/discogan_sweep.py runs/dg-male-w20-2000 runs/dg-male-w20-4000 ...   # evaluate, store
-    python scripts/discogan_sweep.py --live runs/dg-male-ema     # a weight-averaged run's live generators
-    python scripts/discogan_sweep.py --split val runs/...         # validation identities: choose a model
-    python scripts/discogan_sweep.py --table                                              # print
+    python -m experiments.discogan_sweep runs/dg-male-w20-2000 runs/dg-male-w20-4000 ...   # evaluate, store
+    python -m experiments.discogan_sweep --live runs/dg-male-ema     # a weight-averaged run's live generators
+    python -m experiments.discogan_sweep --split val runs/...         # validation identities: choose a model
+    python -m experiments.discogan_sweep --table                                              # print
 """
 from __future__ import annotations
 
 import argparse
 import json
-import sys
 from pathlib import Path
 
+from experiments.discogan_table import num, pct
+
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
-sys.path.insert(0, str(ROOT / "scripts"))
-
-from discogan_table import num, pct  # noqa: E402
-
 OUT = ROOT / "docs" / "discogan_sweep.json"
 KEYS = ("flipped_", "kept_", "cycle_l1_", "diversity_")  # stored metric prefixes (all but plain_judge_*)
 

@@ -1,22 +1,18 @@
-"""The README's DTN gallery: 16 CelebA *test* faces (16 different identities, none seen in training)
-above their translations by a DTN checkpoint.
+"""The DTN gallery of ``README.md`` and ``docs/dtn.md``: 16 CelebA *test* faces (16 different
+identities, none seen in training) above their translations by a DTN checkpoint.
 
-    python scripts/dtn_gallery.py [--checkpoint dtn-faces-emoji] [--out docs/dtn_faces_gallery.png] [--seed 0]
+    python -m experiments.dtn_gallery [--checkpoint dtn-faces-emoji] [--out docs/dtn_faces_gallery.png] [--seed 0]
 """
 from __future__ import annotations
 
 import argparse
-import sys
-from pathlib import Path
 
 import numpy as np
 import torch
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
-from xdomain import hub  # noqa: E402
-from xdomain.data import domains, resolve_root  # noqa: E402
-from xdomain.imageio import save_png  # noqa: E402
+from xdomain import hub
+from xdomain.data import domains, resolve_root
+from xdomain.imageio import save_png
 
 
 def pick_identities(identity: np.ndarray, n: int, seed: int) -> np.ndarray:

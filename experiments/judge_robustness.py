@@ -1,7 +1,7 @@
 """How much pixel noise and blur move the CelebA judges' verdicts (why DiscoGAN is judged by
 ``judge-celeba-robust``). Prints a Markdown table; nothing in it is typed in.
 
-    python scripts/judge_robustness.py [--limit 2000]
+    python -m experiments.judge_robustness [--limit 2000]
 
 For each judge and each attribute DiscoGAN's metrics use: accuracy on clean test-identity faces,
 on the same faces plus N(0, 0.1²) noise ([-1, 1] units, about what the generators' artifacts add)
@@ -10,20 +10,17 @@ and blurred (bilinear 64 → 32 → 64), and the share of clean test women / men
 from __future__ import annotations
 
 import argparse
-import sys
-from pathlib import Path
 
 import numpy as np
 import torch
 import torch.nn.functional as F
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from xdomain import hub
+from xdomain.data import resolve_root, sources
+from xdomain.data.domains import celeba_columns, celeba_split, resize, to_tensor
+from xdomain.metrics.discogan import KEPT_ATTRS
 
-from xdomain import hub  # noqa: E402
-from xdomain.data import resolve_root, sources  # noqa: E402
-from xdomain.data.domains import celeba_columns, celeba_split, resize, to_tensor  # noqa: E402
-from xdomain.metrics.attributes import judged  # noqa: E402
-from xdomain.metrics.discogan import KEPT_ATTRS  # noqa: E402
+from xdomain.judges import judged
 
 JUDGES = ("judge-celeba-attrs", "judge-celeba-robust")
 

@@ -1,7 +1,7 @@
 """Regenerate the toy lab's committed artifacts (DiscoGAN §3.1, Figure 4) from the paper preset.
 
-    python scripts/make_toy2d_runs.py [--seeds 0 1 2 3 4] [--threads 1]
-    python scripts/make_toy2d_runs.py --steps 15000 --out runs/toy2d-long   # beyond the app's budget
+    python -m experiments.make_toy2d_runs [--seeds 0 1 2 3 4] [--threads 1]
+    python -m experiments.make_toy2d_runs --steps 15000 --out runs/toy2d-long   # beyond the app's budget
 
 For each seed, the three variants train together (:func:`xdomain.toylab.run_lab`, the same code
 path as the app's Train button) and the run's frames + metrics go to
@@ -14,19 +14,16 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
 import time
 from pathlib import Path
 
 import torch
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-
-from xdomain import hub  # noqa: E402
-from xdomain.methods.toy2d import Toy2DConfig  # noqa: E402
-from xdomain.registry import CHECKPOINT_DIR  # noqa: E402
-from xdomain.toylab import RUNS_DIR, load_runs, run_lab, summarize  # noqa: E402
-from xdomain.train import default_card  # noqa: E402
+from xdomain import hub
+from xdomain.methods.toy2d import Toy2DConfig
+from xdomain.registry import CHECKPOINT_DIR
+from xdomain.toylab import RUNS_DIR, load_runs, run_lab, summarize
+from xdomain.train import default_card
 
 FRAMES = 40  # as the app's live run
 
@@ -57,8 +54,8 @@ def main(argv: list[str] | None = None) -> None:
                 model.eval()
                 metrics = model.evaluate(None, limit=cfg.eval_limit)
                 training = {"steps": cfg.steps, "wall_time_s": round(run.wall_s, 1), "device": "cpu", "world_size": 1,
-                            "torch": torch.__version__, "note": "trained by scripts/make_toy2d_runs.py (all three "
-                            "variants side by side; wall time is for the three together)"}
+                            "torch": torch.__version__, "note": "trained by python -m experiments.make_toy2d_runs "
+                            "(all three variants side by side; wall time is for the three together)"}
                 folder = hub.save_checkpoint(CHECKPOINT_DIR / f"toy2d-{v}", model, metrics=metrics, training=training,
                                              card=default_card(model, metrics, training))
                 print(f"  saved {folder}")

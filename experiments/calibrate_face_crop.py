@@ -8,22 +8,18 @@ same detector :mod:`xdomain.face` uses, and express the known crop square in uni
 detected box: side = k·w, centre = box centre + (dx·w, dy·w). Medians over all detections are the
 calibration; the spread (IQR) and the detection rate are printed beside them.
 
-    python scripts/calibrate_face_crop.py [--n 600] [--split train] [--json]
+    python -m experiments.calibrate_face_crop [--n 600] [--split train] [--json]
 """
 from __future__ import annotations
 
 import argparse
 import json
-import sys
-from pathlib import Path
 
 import numpy as np
 from PIL import Image
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
-from xdomain import face  # noqa: E402
-from xdomain.data import domains, resolve_root  # noqa: E402
+from xdomain import face
+from xdomain.data import domains, resolve_root
 
 
 def measure(images: np.ndarray, scale: int = 4, border: float = 0.75) -> np.ndarray:

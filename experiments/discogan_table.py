@@ -1,17 +1,12 @@
-"""Print the README's DiscoGAN tables from the committed checkpoints' stored metrics (computed by
-``python -m xdomain eval <ckpt> --write``; nothing here is typed in).
+"""Print the DiscoGAN tables of ``docs/discogan.md`` from the committed checkpoints' stored metrics
+(computed by ``python -m xdomain eval <ckpt> --write``; nothing here is typed in).
 
-    python scripts/discogan_table.py
+    python -m experiments.discogan_table
 """
 from __future__ import annotations
 
-import sys
-from pathlib import Path
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
-from xdomain import hub, registry  # noqa: E402
-from xdomain.metrics.discogan import KEPT_ATTRS, pair_attributes  # noqa: E402
+from xdomain import hub, registry
+from xdomain.metrics.discogan import KEPT_ATTRS, pair_attributes
 
 NAMES = [c.name for c in registry.CHECKPOINTS.values() if c.method == "discogan"]
 

@@ -1,21 +1,17 @@
 """A DiscoGAN checkpoint's gallery on test images: rows x_A, G_AB(x_A), G_BA(G_AB(x_A)), then the
 same from domain B (first ``n`` test images of each domain, identity-disjoint for CelebA).
 
-    python scripts/discogan_gallery.py discogan-celeba-male docs/discogan_male_female.png [--n 10]
+    python -m experiments.discogan_gallery discogan-celeba-male docs/discogan_male_female.png [--n 10]
 """
 from __future__ import annotations
 
 import argparse
-import sys
-from pathlib import Path
 
 import torch
 from torchvision.utils import save_image
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
-from xdomain import hub  # noqa: E402
-from xdomain.data import resolve_root  # noqa: E402
+from xdomain import hub
+from xdomain.data import resolve_root
 
 
 def main() -> None:

@@ -1,17 +1,14 @@
-"""Print the README's disentanglement tables from the committed checkpoints' stored metrics
-(computed by ``python -m xdomain eval <ckpt> --write``; only the paper's column is typed in, from
-Table 1 and Table 3 of the paper).
+"""Print the disentanglement tables of ``docs/disentangle.md`` from the committed checkpoints' stored
+metrics (computed by ``python -m xdomain eval <ckpt> --write``; only the paper's column is typed in,
+from Table 1 and Table 3 of the paper).
 
-    python scripts/disentangle_table.py [main|ablation]
+    python -m experiments.disentangle_table [main|ablation]
 """
 from __future__ import annotations
 
 import sys
-from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
-from xdomain import hub  # noqa: E402
+from xdomain import hub
 
 MAIN, REF = "disentangle-mnist-cdcb", "disentangle-mnist-cdcb-1600"
 ABLATIONS = {"disentangle-mnist-cdcb-no_auto": "no cross-domain autoencoder", "disentangle-mnist-cdcb-no_grl": "no GRL"}

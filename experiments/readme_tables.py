@@ -1,0 +1,137 @@
+"""Regenerate the result tables of ``README.md`` and ``docs/*.md`` in place, between
+``<!-- name -->`` and ``<!-- /name -->`` markers, from the committed checkpoints' stored metrics
+(nothing of ours is typed in; only the papers' figures are constants, here and in
+:mod:`experiments.disentangle_table`). Each block is rewritten in whichever file holds its markers.
+
+    python -m experiments.readme_tables            # rewrite the blocks
+    python -m experiments.readme_tables --check    # exit 1 if any block is out of date (writes nothing)
+"""
+from __future__ import annotations
+
+import argparse
+import contextlib
+import io
+import json
+import re
+from pathlib import Path
+
+from experiments import discogan_sweep, discogan_table, disentangle_table, judge_robustness
+from experiments.discogan_table import pct
+from xdomain import hub, registry
+
+ROOT = Path(__file__).resolve().parents[1]
+
+# The papers' own figures beside ours in README.md's headline table ("—": the paper quotes no figure
+# for the setting we run). Disentanglement figures come from disentangle_table.ROWS (paper Table 1).
+TOY2D_PAPER = "10 / 0"  # DiscoGAN §3.1, Fig. 4: all 10 B modes covered, no two A modes collide
+PLANNED = "Liu & Tuzel, *CoGAN*, NeurIPS 2016; Liu et al., *UNIT*, NeurIPS 2017"
+
+
+def meta(name: str) -> dict | None:
+    try:
+        return hub.read_meta(hub.resolve(name, allow_download=False))
+    except hub.CheckpointError:
+        return None
+
+
+def pair(m: dict, a: str, b: str) -> str:
+    return f"{pct(m.get(a))} / {pct(m.get(b))}"
+
+
+def results() -> None:
+    """README.md's one table across methods: each checkpoint's headline metric, the paper's beside it."""
+    rows = []  # (method page, checkpoint, metric, ours, paper)
+    toy = registry.CHECKPOINT_DIR / "toy2d-runs" / "summary.json"
+    if toy.is_file():
+        runs = json.loads(toy.read_text())
+        f = runs["final"]["discogan"]
+        ours = " / ".join(f"{f[k]['mean']:.1f} ± {f[k]['std']:.1f}" for k in ("modes_covered", "collisions"))
+        rows.append(("toy2d", f"`toy2d-runs` (DiscoGAN, {len(runs['seeds'])} seeds)",
+                     "B modes covered (of 10) / A-mode collisions", ours, TOY2D_PAPER))
+    if m := meta(disentangle_table.MAIN):
+        for label, keys, scale, paper in disentangle_table.ROWS[:2]:
+            rows.append(("disentangle", f"`{disentangle_table.MAIN}`", label + " %",
+                         disentangle_table.fmt(m["metrics"], keys, scale), paper))
+    if m := meta("dtn-usps-mnist"):
+        rows.append(("dtn", "`dtn-usps-mnist`", "MNIST judge on G(USPS test) vs USPS labels %",
+                     pct(m["metrics"].get("judge_acc_on_G_source_test")), "—"))
+    if m := meta("dtn-faces-emoji"):
+        x = m["metrics"]
+        rows.append(("dtn", "`dtn-faces-emoji`", "emoji-ness of G(face) (real faces) %",
+                     f"{pct(x.get('emojiness'))} ({pct(x.get('emojiness_of_real_faces'))})", "—"))
+    if m := meta("discogan-celeba-male"):
+        x = m["metrics"]
+        rows.append(("discogan", "`discogan-celeba-male`", "Male ↔ Female: target flipped, M→F / F→M %",
+                     pair(x, "flipped_a2b", "flipped_b2a"), "—"))
+        rows.append(("discogan", "`discogan-celeba-male`", "Male ↔ Female: other attributes kept, M→F / F→M %",
+                     pair(x, "kept_mean_a2b", "kept_mean_b2a"), "—"))
+    if m := meta("discogan-fashion-bags-shoes"):
+        rows.append(("discogan", "`discogan-fashion-bags-shoes`", "bags → shoes / shoes → bags judged as the "
+                     "target %", pair(m["metrics"], "flipped_a2b", "flipped_b2a"), "—"))
+    print("| method | checkpoint | headline metric | ours | paper |")
+    print("|---|---|---|---|---|")
+    for method, ckpt, metric, ours, paper in rows:
+        print(f"| [`{method}`](docs/{method}.md) | {ckpt} | {metric} | {ours} | {paper} |")
+    print(f"| CoGAN, UNIT | — | planned ({PLANNED}) | — | — |")
+
+
+TABLES = {
+    "results": results,
+    "disentangle-table": lambda: disentangle_table.main("main"),
+    "disentangle-ablation": lambda: disentangle_table.main("ablation"),
+    "discogan-table": discogan_table.main,
+    "discogan-sweep": discogan_sweep.table,
+    "discogan-select": lambda: discogan_sweep.table("val"),
+    "judge-robustness": lambda: judge_robustness.main([]),
+}
+
+
+def documents() -> list[Path]:
+    return [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
+
+
+def render(fn) -> str:
+    buf = io.StringIO()
+    with contextlib.redirect_stdout(buf):
+        fn()
+    return buf.getvalue().strip()
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument("--check", action="store_true", help="exit 1 if any generated block is out of date; write nothing")
+    a = p.parse_args(argv)
+    old = {path: path.read_text() for path in documents()}
+    new = dict(old)
+    stale, missing = [], []
+    for name, fn in TABLES.items():
+        pat = re.compile(rf"(<!-- {re.escape(name)} -->\n).*?(<!-- /{re.escape(name)} -->)", re.S)
+        holders = [path for path, text in new.items() if pat.search(text)]
+        if not holders:
+            missing.append(name)
+            print(f"no <!-- {name} --> markers in README.md or docs/*.md; skipped")
+            continue
+        block = render(fn)
+        for path in holders:
+            text = pat.sub(lambda m: m.group(1) + block + "\n" + m.group(2), new[path])
+            if text != new[path]:
+                stale.append(f"{path.relative_to(ROOT)}: <!-- {name} -->")
+            new[path] = text
+    if a.check:
+        for s in stale:
+            print(f"out of date: {s}")
+        if stale or missing:
+            print("run `python -m experiments.readme_tables` to regenerate")
+            return 1
+        print(f"all {len(TABLES)} generated tables are up to date")
+        return 0
+    changed = [path for path in new if new[path] != old[path]]
+    for path in changed:
+        path.write_text(new[path])
+    names = ", ".join(str(path.relative_to(ROOT)) for path in changed)
+    print(f"updated {names}" if changed else "nothing to update: all tables are up to date")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
