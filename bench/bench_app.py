@@ -15,6 +15,7 @@ import sys
 import time
 from pathlib import Path
 
+# the repo root, for app.py (xdomain itself comes from the installed package; see pyproject.toml)
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from common import pct  # noqa: E402  (bench/common.py)

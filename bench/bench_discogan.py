@@ -11,19 +11,15 @@ config when it has not landed) on CelebA test faces.
 from __future__ import annotations
 
 import json
-import sys
 import time
-from pathlib import Path
 
 import torch
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from common import parse, parser, pct, time_train_steps  # bench/common.py (the script's folder is on sys.path)
 
-from common import parse, parser, pct, time_train_steps  # noqa: E402  (bench/common.py)
-
-from xdomain import hub  # noqa: E402
-from xdomain.data import domains, resolve_root  # noqa: E402
-from xdomain.methods.discogan import DiscoGAN, DiscoGANConfig  # noqa: E402
+from xdomain import hub
+from xdomain.data import domains, resolve_root
+from xdomain.methods.discogan import DiscoGAN, DiscoGANConfig
 
 PRESETS = {
     "faces": ("discogan-celeba-male", DiscoGANConfig(g_widths=(16, 32, 64, 128), d_widths=(16, 32, 64, 128))),

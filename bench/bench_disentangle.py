@@ -25,6 +25,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
+# the repo root, for app.py (xdomain itself comes from the installed package; see pyproject.toml)
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from common import parse, parser, pct  # noqa: E402  (bench/common.py)

@@ -13,22 +13,18 @@ from __future__ import annotations
 
 import io
 import json
-import sys
 import time
-from pathlib import Path
 
 import numpy as np
 import torch
 from PIL import Image
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from common import parse, parser, pct, time_train_steps  # bench/common.py (the script's folder is on sys.path)
 
-from common import parse, parser, pct, time_train_steps  # noqa: E402  (bench/common.py)
-
-from xdomain import face, hub  # noqa: E402
-from xdomain.data import domains, resolve_root  # noqa: E402
-from xdomain.methods.classifier import ClassifierConfig  # noqa: E402
-from xdomain.methods.dtn import DTN  # noqa: E402
+from xdomain import face, hub
+from xdomain.data import domains, resolve_root
+from xdomain.methods.classifier import ClassifierConfig
+from xdomain.methods.dtn import DTN
 
 FACE_ENCODER = ClassifierConfig(dataset="celeba_attrs", image_size=64, channels=3, n_classes=40,
                                 widths=(32, 64, 128, 256), global_pool=True, multilabel=True)

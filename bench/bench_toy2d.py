@@ -22,6 +22,7 @@ from pathlib import Path
 
 import torch
 
+# the repo root, for ui/ (xdomain itself comes from the installed package; see pyproject.toml)
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from xdomain.methods.toy2d import Toy2D, Toy2DConfig  # noqa: E402

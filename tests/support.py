@@ -7,6 +7,16 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
 VENV_BIN = Path(sys.executable).parent
+DOCS_SCREENSHOTS = REPO / "docs" / "screenshots"  # tracked: the README's pictures
+TEST_SCREENSHOTS = REPO / "tests" / "artifacts" / "screenshots"  # git-ignored (.gitignore: tests/artifacts/)
+
+
+def screenshot_dir(environ=None) -> Path:
+    """Where the browser tests save their screenshots: ``tests/artifacts/screenshots/`` (git-ignored), so a
+    test run never rewrites tracked files; ``docs/screenshots/`` only with ``XDOMAIN_SCREENSHOTS=1``
+    (``XDOMAIN_SCREENSHOTS=1 ./run.sh test tests/e2e`` refreshes the README screenshots)."""
+    env = os.environ if environ is None else environ
+    return DOCS_SCREENSHOTS if env.get("XDOMAIN_SCREENSHOTS") == "1" else TEST_SCREENSHOTS
 
 
 def child_env(**extra: str) -> dict[str, str]:

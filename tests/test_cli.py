@@ -5,8 +5,11 @@ A few commands run as real subprocesses (what a user or CI types); the many erro
 """
 from __future__ import annotations
 
+import argparse
 import json
+import os
 import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -47,7 +50,7 @@ def _assert_one_line_error(r) -> None:
 # --------------------------------------------------------------------------- subprocesses
 @pytest.mark.slow
 def test_list_json_names_every_registered_checkpoint(run_cli):
-    r = run_cli("list", "--json")
+    r = run_cli("list", "--all", "--json")  # without --all: only the models the app offers (test_list_text)
     assert r.returncode == 0, r.stderr[-2000:]
     data = json.loads(r.stdout.strip().splitlines()[-1])
     assert {m["name"] for m in data["methods"]} == set(registry.METHODS)
@@ -217,3 +220,122 @@ def test_train_resume_via_cli_main(capsys, tmp_path):
     assert f"resumed {out} at step 4" in stdout
     meta = json.loads((out / hub.CONFIG_NAME).read_text())
     assert meta["config"]["steps"] == 6 and meta["config"]["g_hidden"] == 8  # config came from the saved state
+
+
+# --------------------------------------------------------------------------- installed package (pyproject.toml)
+def _env_without_repo() -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+    env["OMP_NUM_THREADS"] = "1"
+    return env
+
+
+def test_python_m_xdomain_works_outside_the_repo(tmp_path):
+    """``python -m xdomain`` from any folder, the repo not on PYTHONPATH: the venv has the package installed
+    (run.sh: ``pip install --no-deps --no-build-isolation -e .``)."""
+    r = subprocess.run([sys.executable, "-m", "xdomain", "list"], cwd=tmp_path, env=_env_without_repo(),
+                       capture_output=True, text=True, timeout=120)
+    assert r.returncode == 0, "xdomain is not installed in this venv? run ./run.sh test once\n" + r.stderr[-2000:]
+    assert "methods:" in r.stdout and "discogan" in r.stdout
+
+
+def test_console_script_help(tmp_path):
+    script = Path(sys.executable).parent / "xdomain"
+    if not script.is_file():
+        pytest.skip(f"no {script}: the xdomain console script is installed by ./run.sh into its .venv")
+    r = subprocess.run([str(script), "--help"], cwd=tmp_path, env=_env_without_repo(),
+                       capture_output=True, text=True, timeout=60)
+    assert r.returncode == 0, r.stderr[-2000:]
+    assert r.stdout.startswith("usage: xdomain ") and "translate" in r.stdout
+
+
+def test_installed_version_is_the_package_version():
+    import importlib.metadata
+
+    import xdomain
+
+    try:
+        installed = importlib.metadata.version("xdomain")
+    except importlib.metadata.PackageNotFoundError:
+        pytest.skip("xdomain is not pip-installed in this interpreter (./run.sh installs it)")
+    assert installed == xdomain.__version__
+    assert 'attr = "xdomain.__version__"' in (REPO / "pyproject.toml").read_text()
+
+
+# --------------------------------------------------------------------------- help text
+def _options(parser: argparse.ArgumentParser):
+    """(subcommand, option) for every argument of every subcommand."""
+    subs = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
+    assert subs.choices
+    for cmd, sp in subs.choices.items():
+        for action in sp._actions:
+            if not isinstance(action, argparse._HelpAction):
+                yield cmd, action
+
+
+def test_every_option_has_help():
+    options = list(_options(cli.build_parser()))
+    assert {c for c, _ in options} == {"list", "train", "eval", "translate", "publish", "export"}
+    missing = [f"{cmd} {'/'.join(a.option_strings) or a.dest}" for cmd, a in options
+               if not (a.help or "").strip() or a.help == argparse.SUPPRESS]
+    assert not missing, f"options without help text: {missing}"
+
+
+# --------------------------------------------------------------------------- translate: face photos
+FACE_CKPT = "discogan-celeba-male"
+
+
+@pytest.fixture(scope="module")
+def face_model():
+    try:
+        return hub.load_model(FACE_CKPT, allow_download=False)
+    except hub.CheckpointError as e:
+        pytest.skip(f"{FACE_CKPT} is not available: {e}")
+
+
+def test_translate_face_photo_matches_the_app(capsys, tmp_path, face_model, data_root):
+    """A photo with a face: the CLI writes exactly the app's output (face crop → model), not a squashed photo."""
+    from xdomain import face
+    from xdomain.explore import faces
+    from xdomain.imageio import open_image, to_tensor
+
+    if not faces.celeba_available(data_root):
+        pytest.skip("the CelebA faces are not under the data root")
+    photo, out = tmp_path / "photo.png", tmp_path / "out.png"
+    Image.fromarray(faces.example_photo(3, data_root)).save(photo)  # a test face (one Haar finds) in a 640×480 canvas
+
+    code, stdout, err = _main(capsys, "translate", FACE_CKPT, "--input", photo, "--output", out)
+    assert code == 0, err
+    assert "Found 1 face." in stdout
+
+    # the app's pipeline (ui/tabs/face.py _process → _translate), without gradio
+    crop = face.face_crop(open_image(photo), use_whole_image=False)
+    assert crop.image is not None and crop.image.size == (64, 64)
+    x = torch.from_numpy(np.array(crop.image)).permute(2, 0, 1)[None].float() / 127.5 - 1
+    with torch.no_grad():
+        y = face_model.translate(x, "a2b")
+    expected = ((y[0].clamp(-1, 1) + 1) * 127.5).round().to(torch.uint8).permute(1, 2, 0).numpy()  # ui.common.to_uint8
+    with Image.open(out) as im:
+        assert im.format == "PNG" and im.mode == "RGB" and im.size == (64, 64)
+        got = np.asarray(im)
+    np.testing.assert_array_equal(got, expected)
+
+    with torch.no_grad():  # the old behaviour (whole photo squashed to 64×64) gives something else
+        squashed = face_model.translate(to_tensor(open_image(photo), 64), "a2b")
+    old = ((squashed[0].clamp(-1, 1) + 1) * 127.5).round().to(torch.uint8).permute(1, 2, 0).numpy()
+    assert np.abs(old.astype(int) - expected.astype(int)).mean() > 5
+
+
+def test_translate_face_model_without_a_face(capsys, tmp_path, face_model):
+    """No face: one line on stderr naming --whole-image, exit 2, nothing written; --whole-image then works."""
+    photo, out = tmp_path / "wall.png", tmp_path / "out.png"
+    Image.new("RGB", (120, 90), (140, 150, 160)).save(photo)
+    code, _, err = _main(capsys, "translate", FACE_CKPT, "--input", photo, "--output", out)
+    assert code == 2
+    _one_line(code, err, "--whole-image")
+    assert "no face found" in err and not out.exists()
+
+    code, stdout, err = _main(capsys, "translate", FACE_CKPT, "--input", photo, "--output", out, "--whole-image")
+    assert code == 0, err
+    assert "whole image" in stdout
+    with Image.open(out) as im:
+        assert im.size == (64, 64)

@@ -3,7 +3,9 @@
     list [--all] [--json]                           methods and the models the app offers (--all: every checkpoint)
     train <method> [--config F] [--set k=v ...] [--out DIR] [--resume] [--device auto] [--data-root D]
     eval <checkpoint-name-or-dir> [--json] [--limit N] [--write]
-    translate <checkpoint> --input IMG --output IMG [--direction a2b|b2a] [--seed N]
+    translate <checkpoint> --input IMG --output IMG [--direction a2b|b2a] [--seed N] [--whole-image]
+                                                    face models (CelebA): the photo is cropped to the face first,
+                                                    exactly as the app's Face tab does (xdomain.face)
     publish <checkpoint-dir> --repo-id ID [--revision R] [--private]
     export <run-dir> <checkpoint-dir> [--eval]      a checkpoint from a run's latest training state
 
@@ -85,6 +87,29 @@ def _cmd_eval(args: argparse.Namespace) -> int:
     return 0
 
 
+def is_face_model(model) -> bool:
+    """Trained on CelebA crops: its input goes through the app's face pipeline (:mod:`xdomain.face`)."""
+    return str(getattr(model.cfg, "dataset", "")).startswith("celeba")
+
+
+def _face_input(path, whole: bool, size: int):
+    """A photo → the app's face crop as [1, 3, size, size] in [-1, 1] (as ``ui/tabs/face.py`` builds it),
+    or ``None`` after a one-line error when no face was found and ``--whole-image`` was not given."""
+    import numpy as np
+    import torch
+
+    from xdomain import face
+    from xdomain.imageio import open_image
+
+    crop = face.face_crop(open_image(path), use_whole_image=whole, size=size)
+    if crop.image is None:
+        print(f"error: no face found in {Path(path).name}: try a clearer, frontal, well-lit photo, or pass "
+              "--whole-image to translate the centre square of the whole photo", file=sys.stderr)
+        return None
+    print(crop.message)
+    return torch.from_numpy(np.array(crop.image)).permute(2, 0, 1)[None].float() / 127.5 - 1
+
+
 def _cmd_translate(args: argparse.Namespace) -> int:
     import torch
 
@@ -93,7 +118,12 @@ def _cmd_translate(args: argparse.Namespace) -> int:
     model = hub.load_model(args.checkpoint)
     if model.kind != "translator" or model.input_kind != "image":  # a judge; the toy lab translates points
         raise ValueError(f"checkpoint {args.checkpoint} ({model.name}) does not translate images")
-    x = imageio.load_tensor(args.input, model.image_size, model.channels)
+    if is_face_model(model):
+        x = _face_input(args.input, args.whole, model.image_size)
+        if x is None:
+            return 2
+    else:
+        x = imageio.load_tensor(args.input, model.image_size, model.channels)
     with torch.no_grad():
         y = model.translate(x, direction=args.direction, seed=args.seed)
     imageio.save_png(y, args.output)
@@ -118,7 +148,8 @@ def _cmd_publish(args: argparse.Namespace) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="python -m xdomain", description="Unsupervised cross-domain image translation.")
+    prog = "xdomain" if Path(sys.argv[0]).name == "xdomain" else "python -m xdomain"  # the console script / -m
+    p = argparse.ArgumentParser(prog=prog, description="Unsupervised cross-domain image translation.")
     sub = p.add_subparsers(dest="cmd", required=True)
 
     s = sub.add_parser("list", help="methods and the models the app offers")
@@ -127,7 +158,7 @@ def build_parser() -> argparse.ArgumentParser:
     s.set_defaults(fn=_cmd_list)
 
     s = sub.add_parser("train", help="train a method; writes a checkpoint folder")
-    s.add_argument("method")
+    s.add_argument("method", help="a method name from `list` (toy2d, discogan, disentangle, dtn, ...)")
     s.add_argument("--config", help="JSON config file (a bare config or a checkpoint's config.json)")
     s.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="override a config field")
     s.add_argument("--out", help="output folder (default runs/<method>)")
@@ -140,34 +171,38 @@ def build_parser() -> argparse.ArgumentParser:
     s.set_defaults(fn=_cmd_train)
 
     s = sub.add_parser("eval", help="recompute a checkpoint's paper metrics")
-    s.add_argument("checkpoint")
+    s.add_argument("checkpoint", help="a checkpoint name from `list --all`, a checkpoint folder or a Hub repo id")
     s.add_argument("--json", action="store_true", help="print one JSON object as the last line")
     s.add_argument("--limit", type=int, default=None, help="evaluate on the first N test samples")
-    s.add_argument("--device", default="auto")
-    s.add_argument("--data-root")
+    s.add_argument("--device", default="auto", help="auto (CUDA if present), cpu, cuda, cuda:1 ...")
+    s.add_argument("--data-root", help="datasets folder (default $XDOMAIN_DATA or ../shared/data)")
     s.add_argument("--write", action="store_true", help="store the metrics in the checkpoint's config.json")
     s.set_defaults(fn=_cmd_eval)
 
     s = sub.add_parser("translate", help="translate one image")
-    s.add_argument("checkpoint")
-    s.add_argument("--input", required=True)
-    s.add_argument("--output", required=True)
-    s.add_argument("--direction", default="a2b", choices=["a2b", "b2a"])
-    s.add_argument("--seed", type=int, default=0)
+    s.add_argument("checkpoint", help="a checkpoint name from `list`, a checkpoint folder or a Hub repo id")
+    s.add_argument("--input", required=True, metavar="IMG",
+                   help="the image to translate (PNG, JPEG, ...); for face models a photo, cropped to the face as in the app")
+    s.add_argument("--output", required=True, metavar="PNG", help="where to write the translated image (PNG)")
+    s.add_argument("--direction", default="a2b", choices=["a2b", "b2a"],
+                   help="a2b: domain A → B (default); b2a: B → A, for two-way models")
+    s.add_argument("--seed", type=int, default=0, help="random seed for methods with diverse outputs (default 0)")
+    s.add_argument("--whole-image", dest="whole", action="store_true",
+                   help="face models: when no face is found, translate the centre square of the whole photo instead")
     s.set_defaults(fn=_cmd_translate)
 
     s = sub.add_parser("publish", help="upload a checkpoint folder to the Hugging Face Hub")
-    s.add_argument("checkpoint_dir")
-    s.add_argument("--repo-id", required=True)
-    s.add_argument("--revision", default=None)
-    s.add_argument("--private", action="store_true")
+    s.add_argument("checkpoint_dir", help="the checkpoint folder to upload (config.json, model.safetensors, README.md)")
+    s.add_argument("--repo-id", required=True, metavar="ID", help="Hub model repo, e.g. someone/discogan-faces")
+    s.add_argument("--revision", default=None, help="branch to upload to (default: the repo's main branch)")
+    s.add_argument("--private", action="store_true", help="create the repo as private")
     s.set_defaults(fn=_cmd_publish)
 
     s = sub.add_parser("export", help="write a checkpoint from a run's latest training state")
-    s.add_argument("run_dir")
-    s.add_argument("checkpoint_dir")
+    s.add_argument("run_dir", help="a training run's folder (train --out), holding train_state.safetensors")
+    s.add_argument("checkpoint_dir", help="the checkpoint folder to write")
     s.add_argument("--eval", action="store_true", help="compute the metrics too")
-    s.add_argument("--data-root")
+    s.add_argument("--data-root", help="datasets folder for --eval (default $XDOMAIN_DATA or ../shared/data)")
     s.set_defaults(fn=_cmd_export)
     return p
 

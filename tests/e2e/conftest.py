@@ -11,9 +11,9 @@ from pathlib import Path
 from urllib.parse import urlparse
 
 import pytest
+from support import screenshot_dir
 
 REPO = Path(__file__).resolve().parents[2]
-SCREENSHOTS = REPO / "docs" / "screenshots"
 CHROMIUM = os.environ.get("XDOMAIN_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
@@ -110,8 +110,13 @@ def page(browser):
 
 
 def shot(page, name: str) -> Path:
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    path = SCREENSHOTS / f"{name}.png"
+    """Save a full-page screenshot as ``<name>.png`` in :func:`support.screenshot_dir`: by default the
+    git-ignored ``tests/artifacts/screenshots/`` (a test run never rewrites tracked files); with the
+    environment variable ``XDOMAIN_SCREENSHOTS=1`` in ``docs/screenshots/``, the README's pictures:
+    ``XDOMAIN_SCREENSHOTS=1 ./run.sh test tests/e2e`` refreshes them."""
+    folder = screenshot_dir()
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"{name}.png"
     page.screenshot(path=str(path), full_page=True)
     return path
 
