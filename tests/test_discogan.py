@@ -162,17 +162,26 @@ def test_l1_is_on_the_zero_one_scale():
 
 
 def test_domain_verdicts():
+    """Logits → which domain the judge places each image in; Blond ↔ Black as a two-way decision above
+    the calibrated thresholds (logit 0 without a calibration)."""
+    from xdomain.methods.classifier import Classifier, ClassifierConfig
+
+    judge = Classifier(ClassifierConfig(multilabel=True, n_classes=len(sources.CELEBA_ATTRS)))
     k = {a: sources.CELEBA_ATTRS.index(a) for a in ("Male", "Blond_Hair", "Black_Hair")}
-    pred = torch.zeros(4, len(sources.CELEBA_ATTRS), dtype=torch.long)
-    pred[0, k["Male"]] = 1
-    pred[1, k["Blond_Hair"]] = 1
-    pred[2, k["Black_Hair"]] = 1
-    pred[3, k["Blond_Hair"]] = pred[3, k["Black_Hair"]] = 1  # both: in neither hair domain
-    v = M.domain_verdicts("celeba_Male", pred)
-    assert v["A"].tolist() == [True, False, False, False] and v["B"].tolist() == [False, True, True, True]
-    v = M.domain_verdicts("celeba_blond_black", pred)
-    assert v["A"].tolist() == [False, True, False, False] and v["B"].tolist() == [False, False, True, False]
-    v = M.domain_verdicts("fashion_bags_shoes", torch.tensor([8, 7, 9, 5, 0]))
+    z = torch.full((5, len(sources.CELEBA_ATTRS)), -3.0)
+    z[0, k["Male"]] = 2
+    z[1, k["Blond_Hair"]] = 2
+    z[2, k["Black_Hair"]] = 2
+    z[3, k["Blond_Hair"]], z[3, k["Black_Hair"]] = 2, 1  # both: the higher one decides
+    z[4, k["Black_Hair"]] = -1  # below logit 0, above a calibrated -1.5
+    v = M.domain_verdicts("celeba_Male", z, judge)
+    assert v["A"].tolist() == [True, False, False, False, False] and v["B"].tolist() == [False, True, True, True, True]
+    v = M.domain_verdicts("celeba_blond_black", z, judge)
+    assert v["A"].tolist() == [False, True, False, True, False] and v["B"].tolist() == [False, False, True, False, False]
+    judge.calibration = {"Black_Hair": {"threshold": -1.5}, "Blond_Hair": {"threshold": 0.0}}
+    assert M.domain_verdicts("celeba_blond_black", z, judge)["B"].tolist() == [False, False, True, False, True]
+    fashion = Classifier(ClassifierConfig(n_classes=10))
+    v = M.domain_verdicts("fashion_bags_shoes", torch.eye(10)[[8, 7, 9, 5, 0]], fashion)
     assert v["A"].tolist() == [True, False, False, False, False] and v["B"].tolist() == [False, True, True, True, False]
     assert M.pair_attributes("celeba_blond_black") == ("Blond_Hair", "Black_Hair")
     assert M.pair_attributes("celeba_Eyeglasses") == ("Eyeglasses",)

@@ -198,14 +198,22 @@ class Classifier(Method):
         return {"ce": loss.item(), "acc": (logits.argmax(1) == y).float().mean().item()}
 
     @torch.no_grad()
-    def predict(self, x: torch.Tensor, batch: int = 1000) -> torch.Tensor:
-        """Class indices [N] (multi-label: 0/1 [N, K]) for images [N, C, S, S] in [-1, 1] (eval mode, batched)."""
+    def logits(self, x: torch.Tensor, batch: int = 1000) -> torch.Tensor:
+        """Logits [N, K] for images [N, C, S, S] in [-1, 1] (eval mode, batched, on the CPU)."""
         was = self.training
         self.eval()
-        pick = (lambda z: (z > 0).long()) if self.cfg.multilabel else (lambda z: z.argmax(1))
-        out = torch.cat([pick(self.net(x[i:i + batch].to(self.device))).cpu() for i in range(0, len(x), batch)])
+        out = torch.cat([self.net(x[i:i + batch].to(self.device)).cpu() for i in range(0, len(x), batch)])
         self.train(was)
         return out
+
+    def decide(self, logits: torch.Tensor) -> torch.Tensor:
+        """Logits → class indices [N] (multi-label: 0/1 [N, K] at logit 0, i.e. probability 0.5)."""
+        return (logits > 0).long() if self.cfg.multilabel else logits.argmax(1)
+
+    @torch.no_grad()
+    def predict(self, x: torch.Tensor, batch: int = 1000) -> torch.Tensor:
+        """Class indices [N] (multi-label: 0/1 [N, K]) for images [N, C, S, S] in [-1, 1] (eval mode, batched)."""
+        return self.decide(self.logits(x, batch))
 
     @torch.no_grad()
     def compute_metrics(self, data, judges=None, limit: int | None = None) -> dict[str, float]:
