@@ -265,7 +265,7 @@ def test_installed_version_is_the_package_version():
 def _options(parser: argparse.ArgumentParser):
     """(subcommand, option) for every argument of every subcommand."""
     subs = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
-    assert subs.choices
+    assert {"list", "train", "eval", "translate", "publish", "export"} <= set(subs.choices)
     for cmd, sp in subs.choices.items():
         for action in sp._actions:
             if not isinstance(action, argparse._HelpAction):

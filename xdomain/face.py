@@ -11,8 +11,11 @@ crop in units of the detected box width w:
 
     side = CROP_SCALE · w,   centre = box centre + (CROP_DX · w, CROP_DY · w)
 
-Several faces: the largest is used and the message says so. No face: ``found=False`` with a
-message; ``use_whole_image=True`` then centre-crops the whole picture instead.
+Several faces: the largest is used and the message says so. A photo whose pixels are rotated (a
+phone picture without its EXIF orientation) has no upright face: the pipeline then tries the photo
+turned by 90°, 270° and 180° and says which turn found the face (``rotation``; boxes refer to the
+turned photo, ``photo``). No face at all: ``found=False`` with a message; ``use_whole_image=True``
+then centre-crops the whole picture instead.
 No gradio here: the UI (``ui/tabs/face.py``) and the CLI both call :func:`face_crop`.
 """
 from __future__ import annotations
@@ -45,6 +48,16 @@ class FaceCrop:
     box: tuple[int, int, int, int] | None  # detector box (x, y, w, h) in the oriented photo
     region: tuple[int, int, int, int] | None  # the square actually cropped (left, top, side, side)
     message: str
+    rotation: int = 0  # degrees (counter-clockwise) the photo was turned before the face was found
+    photo: Image.Image | None = None  # the (oriented, possibly turned) photo that box and region refer to
+
+TURNS = (90, 270, 180)  # tried in this order when no upright face is found (portrait phones first)
+# Cascade confidence a detection needs: real faces score 1.2–10 (105 CelebA test faces pasted into photos:
+# min 1.24, median 6.4), the stray hit Haar finds in an upside-down photo's background −1.2. A turned photo's
+# detection must be surely a face, since a turn is only tried after the upright photo gave none.
+UPRIGHT_MIN_WEIGHT = 0.0
+TURNED_MIN_WEIGHT = 1.0
+_TURN_WORDS = {90: "a quarter turn anticlockwise", 270: "a quarter turn clockwise", 180: "upside down"}
 
 
 @lru_cache(maxsize=1)
@@ -57,8 +70,11 @@ def _cascade():
     return c
 
 
-def detect(rgb: np.ndarray) -> list[tuple[int, int, int, int]]:
-    """Face boxes (x, y, w, h) in an RGB uint8 [H, W, 3] image, largest first."""
+def detect(rgb: np.ndarray, min_weight: float | None = None) -> list[tuple[int, int, int, int]]:
+    """Face boxes (x, y, w, h) in an RGB uint8 [H, W, 3] image, largest first.
+
+    ``min_weight`` drops detections whose cascade confidence (OpenCV's level weight) is below it: a
+    real face scores far above 0, the stray hits Haar finds in a turned photo's background below it."""
     import cv2
 
     h, w = rgb.shape[:2]
@@ -66,7 +82,12 @@ def detect(rgb: np.ndarray) -> list[tuple[int, int, int, int]]:
     small = cv2.resize(rgb, (round(w * s), round(h * s)), interpolation=cv2.INTER_AREA) if s < 1 else rgb
     gray = cv2.equalizeHist(cv2.cvtColor(np.ascontiguousarray(small), cv2.COLOR_RGB2GRAY))
     side = max(24, int(MIN_FACE_FRAC * min(gray.shape)))
-    found = _cascade().detectMultiScale(gray, scaleFactor=1.1, minNeighbors=5, minSize=(side, side))
+    if min_weight is None:
+        found = _cascade().detectMultiScale(gray, scaleFactor=1.1, minNeighbors=5, minSize=(side, side))
+    else:
+        found, _, weights = _cascade().detectMultiScale3(gray, scaleFactor=1.1, minNeighbors=5, minSize=(side, side),
+                                                         outputRejectLevels=True)
+        found = [b for b, w in zip(found, np.ravel(weights)) if w >= min_weight]
     boxes = sorted((tuple(int(round(v / s)) for v in b) for b in (found if len(found) else [])), key=lambda b: -b[2] * b[3])
     kept: list[tuple[int, int, int, int]] = []
     for b in boxes:  # Haar's stray hits are small or overlap a bigger face: drop them
@@ -99,16 +120,20 @@ def crop_square(img: Image.Image, region: tuple[int, int, int, int], size: int) 
 def face_crop(src, *, use_whole_image: bool = False, size: int = 64) -> FaceCrop:
     """Photo (path, bytes, PIL, array) → :class:`FaceCrop`. Raises ``ImageInputError`` for bad files."""
     img = open_image(src)
-    boxes = detect(np.asarray(img))
-    if boxes:
-        region = crop_region(boxes[0])
-        msg = "Found 1 face." if len(boxes) == 1 else f"Found {len(boxes)} faces; using the largest."
-        return FaceCrop(crop_square(img, region, size), True, len(boxes), boxes[0], region, msg)
+    for turn in (0, *TURNS):
+        photo = img.rotate(turn, expand=True) if turn else img
+        boxes = detect(np.asarray(photo), min_weight=TURNED_MIN_WEIGHT if turn else UPRIGHT_MIN_WEIGHT)
+        if boxes:
+            region = crop_region(boxes[0])
+            msg = "Found 1 face." if len(boxes) == 1 else f"Found {len(boxes)} faces; using the largest."
+            if turn:
+                msg = f"No upright face; found one after turning the photo {_TURN_WORDS[turn]}. " + msg
+            return FaceCrop(crop_square(photo, region, size), True, len(boxes), boxes[0], region, msg, turn, photo)
     if not use_whole_image:
         return FaceCrop(None, False, 0, None, None,
-                        "No face found in this image. Try a clearer, frontal, well-lit photo, or use the "
-                        "whole image (its centre square is translated as it is).")
+                        "No face found in this image, upright or turned. Try a clearer, frontal, well-lit photo, "
+                        "or use the whole image (its centre square is translated as it is).", 0, img)
     side = min(img.size)
     region = ((img.width - side) // 2, (img.height - side) // 2, side, side)
     return FaceCrop(crop_square(img, region, size), False, 0, None, region,
-                    "No face found; used the centre of the whole image as asked.")
+                    "No face found; used the centre of the whole image as asked.", 0, img)

@@ -46,6 +46,7 @@ class CheckpointSpec:
     summary: str
     tabs: tuple[str, ...] = ()  # app areas that offer it (empty: evidence for a table, or a judge)
     label: str = ""  # what a person picks in a dropdown, e.g. "Male ↔ Female (DiscoGAN)"
+    bar: str = ""  # quality bar (xdomain.metrics.bars) a direction must clear to be offered, not "experimental"
     repo_id: str = ""  # Hub repo; defaults to xdomain/<name>
     revision: str = "main"
     extra: dict = field(default_factory=dict, hash=False, compare=False)
@@ -230,7 +231,7 @@ register_checkpoint(CheckpointSpec(
     "dtn-faces-emoji", "dtn", "celeba_emoji",
     "DTN faces preset: CelebA face → Twemoji-style head at 64×64 through the frozen CelebA attribute network f",
     tabs=("face",),
-    label="emoji (DTN)",
+    label="emoji (DTN)", bar="face-emoji",
 ))
 register_checkpoint(CheckpointSpec(
     "judge-fashion", "classifier", "fashion_gray",
@@ -240,7 +241,7 @@ register_checkpoint(CheckpointSpec(
     "discogan-celeba-male", "discogan", "celeba_Male",
     "DiscoGAN, CelebA Male ↔ Female at 64×64 (paper Fig. 7b)",
     tabs=("face",),
-    label="Male ↔ Female (DiscoGAN)",
+    label="Male ↔ Female (DiscoGAN)", bar="face-attribute",
 ))
 register_checkpoint(CheckpointSpec(
     "discogan-celeba-male-12k", "discogan", "celeba_Male",
@@ -273,13 +274,13 @@ register_checkpoint(CheckpointSpec(
     "discogan-celeba-blond-black", "discogan", "celeba_blond_black",
     "DiscoGAN, CelebA Blond ↔ Black hair at 64×64 (paper Fig. 7c)",
     tabs=("face",),
-    label="Blond ↔ Black hair (DiscoGAN)",
+    label="Blond ↔ Black hair (DiscoGAN)", bar="face-attribute",
 ))
 register_checkpoint(CheckpointSpec(
     "discogan-celeba-eyeglasses", "discogan", "celeba_Eyeglasses",
     "DiscoGAN, CelebA Eyeglasses ↔ none at 64×64 (paper Fig. 7d)",
     tabs=("face",),
-    label="Eyeglasses ↔ none (DiscoGAN)",
+    label="Eyeglasses ↔ none (DiscoGAN)", bar="face-attribute",
 ))
 register_checkpoint(CheckpointSpec(
     "discogan-fashion-bags-shoes", "discogan", "fashion_bags_shoes",

@@ -1,6 +1,8 @@
-"""The Face tab in Chromium: an uploaded photo (a CelebA *test* face pasted into a larger picture,
-built at test time — no CelebA image is stored in the repo) gives a crop and an emoji; a photo
-without a face and a non-image file give their messages."""
+"""The Face tab in Chromium: it opens on a bundled example photo already translated; an uploaded photo
+(a CelebA *test* face pasted into a larger picture, built at test time — no CelebA image is stored in
+the repo) gives a crop and a translation; a photo without a face and a non-image file give their
+messages; the targets offered are exactly those that clear their quality bar; changing the target
+leaves no spinner behind."""
 from __future__ import annotations
 
 import numpy as np
@@ -16,7 +18,7 @@ pytestmark = pytest.mark.slow
 def face_photo(tmp_path_factory, data_root):
     if not (data_root / "celeba" / "faces_64.tar").is_file():
         pytest.skip("CelebA not staged")
-    from ui.tabs.face import example_photo
+    from xdomain.explore.faces import example_photo
 
     path = tmp_path_factory.mktemp("face") / "photo.jpg"
     Image.fromarray(example_photo(0, data_root)).save(path, quality=92)
@@ -52,13 +54,60 @@ def _image_src(page, elem: str) -> str:
     return img.get_attribute("src") or ""
 
 
-def test_uploaded_photo_gives_crop_and_emoji(app_url, page, face_photo):
+def test_opens_with_an_example_result(app_url, page):
+    """A first-time visitor sees a translated example before doing anything."""
+    _face_tab(page, app_url)
+    assert "Found 1 face" in page.locator("#face-message").inner_text()
+    for elem in ("face-photo", "face-crop", "face-output", "face-roundtrip"):
+        assert _src_pixels(page, elem).std() > 5, f"{elem} is empty on open"
+    shot(page, "tab-face")
+
+
+def test_offered_targets_are_exactly_those_that_clear_their_bar(app_url, page):
+    """The dropdown's plain options are the targets whose stored figures pass; the rest say Experimental."""
+    from ui import common
+    from xdomain.explore.faces import face_targets
+
+    targets, _ = face_targets(common.load_model)
+    _face_tab(page, app_url)
+    page.locator("#face-target input").click()
+    options = [o.replace("✓", "").strip() for o in page.get_by_role("option").all_inner_texts()]  # ✓ marks the current one
+    page.keyboard.press("Escape")
+    plain = [o for o in options if not o.startswith("Experimental")]
+    assert plain == [t.label for t in targets if t.offered]
+    experimental = [o for o in options if o.startswith("Experimental")]
+    assert len(experimental) == sum(not t.offered for t in targets)
+    for t in targets:
+        if not t.offered:
+            assert any(t.label in o and t.figures in o for o in experimental), t.label
+
+
+def test_changing_the_target_leaves_no_spinner(app_url, page, face_photo):
+    """Upload, then switch targets twice: every panel settles (no progress indicator left) and shows an image."""
+    _face_tab(page, app_url)
+    _upload(page, face_photo)
+    page.locator("#face-message").get_by_text("Found 1 face").wait_for(timeout=60_000)
+    page.locator("#face-target input").click()
+    page.get_by_role("option").nth(1).click()
+    page.locator("#face-target input").click()
+    page.get_by_role("option").nth(0).click()
+    page.wait_for_function(
+        "() => ['face-crop','face-output','face-roundtrip','face-message','face-roundtrip-note'].every(id => {"
+        " const el = document.getElementById(id); return el && !el.querySelector('.wrap.pending, .progress-text, .eta-bar'); })",
+        timeout=60_000)
+    page.wait_for_timeout(1500)  # nothing starts spinning again afterwards
+    busy = page.evaluate("() => Array.from(document.querySelectorAll('#face-roundtrip .wrap.pending, #face-output .wrap.pending')).length")
+    assert busy == 0
+    assert _src_pixels(page, "face-output").std() > 5
+
+
+def test_uploaded_photo_gives_crop_and_translation(app_url, page, face_photo):
     _face_tab(page, app_url)
     _upload(page, face_photo)
     page.locator("#face-message").get_by_text("Found 1 face").wait_for(timeout=60_000)
     assert _image_src(page, "face-crop")
     assert _image_src(page, "face-output")
-    shot(page, "face-tab-emoji")
+    shot(page, "face-tab-upload")
 
 
 def test_api_returns_an_emoji_different_from_the_crop(client, face_photo):
@@ -130,7 +179,7 @@ def _pick(page, elem: str, label: str) -> None:
 def test_discogan_target_shows_crop_translation_and_round_trip(app_url, page, face_photo):
     _need(DG)
     _face_tab(page, app_url)
-    _pick(page, "face-target", "Male → Female")
+    _pick(page, "face-target", "Female → Male (DiscoGAN)")
     _upload(page, face_photo)
     page.locator("#face-message").get_by_text("Found 1 face").wait_for(timeout=60_000)
     for elem in ("face-crop", "face-output", "face-roundtrip"):
@@ -145,7 +194,7 @@ def test_discogan_target_shows_crop_translation_and_round_trip(app_url, page, fa
     page.locator("#face-compare input").check()
     assert _src_pixels(page, "face-variants").std() > 5
     page.get_by_text("Apply in sequence").click()
-    _pick(page, "face-step-1", "Female → Male")
+    _pick(page, "face-step-1", "Female → Male (DiscoGAN)")
     assert _src_pixels(page, "face-sequence").std() > 5
     assert not [t for t in page.locator(".toast-body").all_inner_texts() if t.strip()]
     shot(page, "face-tab-discogan")
@@ -178,7 +227,7 @@ def test_api_round_trips_strip_grows_with_n(client, face_photo):
 def test_api_variants_side_by_side_and_b2a_message(client, face_photo):
     from gradio_client import handle_file
 
-    from ui.tabs.face import variants_of
+    from xdomain.explore.faces import variants_of
 
     _need(DG)
     crop, _ = _api_crop(client, face_photo, f"{DG}:a2b")

@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from xdomain import registry
 from tests.e2e.conftest import open_tab, shot
 from ui.common import checkpoint_status
 
@@ -75,7 +76,7 @@ def test_switching_to_bags_shoes_in_chromium(app_url, page):
     page.goto(app_url)
     open_tab(page, "translate")
     page.locator("#translate-model input").click()
-    page.get_by_role("option", name=CKPT, exact=True).click()
+    page.get_by_role("option", name=registry.get_checkpoint(CKPT).label, exact=True).click()  # labels, not raw names
     page.locator("#translate-roundtrip img").wait_for(timeout=60_000)
     assert not page.locator("#code-0").is_visible()  # no useless sliders
     radio = page.locator("#translate-direction")
@@ -85,7 +86,7 @@ def test_switching_to_bags_shoes_in_chromium(app_url, page):
     assert not [t for t in page.locator(".toast-body").all_inner_texts() if t.strip()]
     shot(page, "translate-bags-shoes")
     page.locator("#translate-model input").click()
-    page.get_by_role("option", name="dtn-usps-mnist", exact=True).click()
+    page.get_by_role("option", name=registry.get_checkpoint("dtn-usps-mnist").label, exact=True).click()
     radio.get_by_text("USPS → MNIST").wait_for()
     page.wait_for_timeout(1500)
     assert radio.locator("input[type=radio]").count() == 1  # the DTN only has a2b

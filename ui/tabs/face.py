@@ -23,6 +23,7 @@ API endpoints: ``face_run`` (photo file → annotated photo, crop, output, messa
 """
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import gradio as gr
@@ -71,24 +72,32 @@ def _dst(m, direction: str) -> str:
     return m.domain_names[explore.SIDES.index(explore.direction_sides(direction)[1])]
 
 
-def target_choices() -> tuple[list[tuple[str, str, bool]], list[str]]:
-    """((label, value, two-way) per direction of every loadable face checkpoint, messages for the rest)."""
-    choices, problems = [], []
-    for c in registry.checkpoints_for_tab("face"):
-        status = common.checkpoint_status(c.name)
-        if status:
-            problems.append(status)
-            continue
-        try:
-            m = common.load_model(c.name)
-        except Exception as e:  # noqa: BLE001 - a broken checkpoint only drops its own choices
-            problems.append(f"The checkpoint **{c.name}** could not be loaded: {getattr(e, 'message', e)}")
-            continue
-        dirs = m.directions
-        for d in dirs:
-            value = c.name if dirs == ("a2b",) else f"{c.name}:{d}"
-            choices.append((m.direction_label(d), value, m.two_way))
-    return choices, problems
+EXPERIMENTAL = "Experimental"
+
+
+def target_choices() -> tuple[list[tuple[str, str, bool]], list[str], list[faces.FaceTarget]]:
+    """Dropdown choices ``(label, value, two-way)``: first the targets that clear their quality bar, then
+    the rest labelled "Experimental · … — their figures"; messages for unloadable checkpoints; all targets."""
+    problems = [m for m in (common.checkpoint_status(c.name) for c in registry.checkpoints_for_tab("face")) if m]
+    targets, broken = faces.face_targets(common.load_model)
+    problems += [m for m in broken if not any(c.name in m for c in registry.checkpoints_for_tab("face")
+                                              if common.checkpoint_status(c.name))]
+    ordered = [t for t in targets if t.offered] + [t for t in targets if not t.offered]
+    choices = [(t.label if t.offered else f"{EXPERIMENTAL} · {t.label} — {t.figures}", t.value, t.two_way)
+               for t in ordered]
+    return choices, problems, targets
+
+
+def bar_table(targets: list[faces.FaceTarget]) -> str:
+    """Markdown: every target, whether it clears its bar, and its stored figures."""
+    from xdomain.metrics import bars
+
+    rows = [f"| {t.label} | {'offered' if t.offered else '**experimental**'} | {t.figures or '—'} |" for t in targets]
+    used = sorted({registry.get_checkpoint(t.checkpoint).bar for t in targets} - {""})
+    notes = "; ".join(f"*{b}*: {bars.BARS[b].about}" for b in used)
+    return ("A target is offered only when its stored test figures clear its quality bar; the others are listed "
+            f"as experimental with their figures. Bars — {notes}.\n\n| target | status | figures |\n|---|---|---|\n"
+            + "\n".join(rows))
 
 
 # ----------------------------------------------------------------------------- photo pipeline
@@ -122,22 +131,48 @@ def _translate(target: str, crop: Image.Image) -> np.ndarray:
     return _enlarge(Image.fromarray(common.to_uint8(y[0])))
 
 
+ALIGNED = "aligned"  # a state value {"aligned": uint8 [64, 64, 3]}: a CelebA crop, no detection needed
+
+
 def _process(target: str, photo: Any, whole: bool) -> tuple:
     """(annotated photo, crop, output, message, whole-image button update, the photo for a re-run)."""
     if not target:
         raise ValueError("Pick a target model first.")
+    if isinstance(photo, dict) and ALIGNED in photo:  # already the crop the models were trained on
+        img = Image.fromarray(np.asarray(photo[ALIGNED], dtype=np.uint8))
+        msg = "A CelebA test-identity face: already aligned like the training crops, so no detection is needed."
+        return (_enlarge(img), _pixels(img), _translate(target, img), msg, gr.update(visible=False), photo)
     try:
         img = open_image(photo)
         crop = face.face_crop(img, use_whole_image=whole)
     except ImageInputError as e:
         return None, None, None, f"**Cannot use this file:** {e}", gr.update(visible=False), None
+    shown = crop.photo or img
     if crop.image is None:
-        return _annotate(img, crop), None, None, f"**{crop.message}**", gr.update(visible=True), photo
+        return _annotate(shown, crop), None, None, f"**{crop.message}**", gr.update(visible=True), photo
     out = _translate(target, crop.image)
-    return _annotate(img, crop), _pixels(crop.image), out, crop.message, gr.update(visible=False), photo
+    return _annotate(shown, crop), _pixels(crop.image), out, crop.message, gr.update(visible=False), photo
 
 
-EMPTY = (None, None, None, "Upload a photo, use the webcam, or pick a random CelebA test face.", gr.update(visible=False), None)
+EMPTY = (None, None, None, "Upload a photo, use the webcam, pick an example or a random CelebA test face.",
+         gr.update(visible=False), None)
+EXAMPLES_DIR = Path(__file__).resolve().parents[1] / "examples"
+# label → (file under ui/examples, how to present it). Public-domain / CC0 photos (scikit-image's test images).
+EXAMPLES: dict[str, tuple[str, int]] = {
+    "Astronaut Eileen Collins (NASA, public domain)": ("astronaut.jpg", 0),
+    "The same photo turned on its side (the pipeline turns it back)": ("astronaut.jpg", 90),
+    "Cameraman (CC0; greyscale, face too small: no face is found)": ("camera.jpg", 0),
+}
+DEFAULT_EXAMPLE = next(iter(EXAMPLES))
+
+
+def example_image(label: str) -> np.ndarray:
+    """A bundled example photo by its label (labels are looked up, never used as paths)."""
+    if label not in EXAMPLES:
+        raise ValueError(f"Unknown example {label!r}: pick one from the list.")
+    name, turn = EXAMPLES[label]
+    img = open_image(EXAMPLES_DIR / name)
+    return np.asarray(img.rotate(turn, expand=True) if turn else img)
 
 
 @common.friendly
@@ -168,11 +203,17 @@ def face_whole(target: str, photo: Any) -> tuple:
 
 @common.friendly
 def face_random(target: str, seed: float) -> tuple:
-    """A random CelebA test-identity face pasted into a larger photo, run through the pipeline."""
+    """A random CelebA test-identity face (already aligned: translated without detection)."""
     if not faces.celeba_available():
         raise ValueError("The CelebA data root is not available on this machine.")
-    photo = faces.example_photo(int(np.random.default_rng(int(seed or 0)).integers(1 << 30)))
-    return (*_process(target, photo, False), int(seed or 0) + 1)
+    face64 = faces.celeba_test_face(int(np.random.default_rng(int(seed or 0)).integers(1 << 30)))
+    return (*_process(target, {ALIGNED: face64}, False), int(seed or 0) + 1)
+
+
+@common.friendly
+def face_example(target: str, label: str) -> tuple:
+    """A bundled example photo (public domain / CC0) through the pipeline."""
+    return _process(target, example_image(label), False)
 
 
 def _crop_input(m, crop: np.ndarray) -> torch.Tensor:
@@ -243,8 +284,9 @@ def face_sequence(target: str, crop: np.ndarray | None, *steps: str) -> tuple[np
 
 
 def build() -> None:
-    """Create the tab's components (called inside ``gr.Tab`` by app.py)."""
-    choices, problems = target_choices()
+    """Create the tab's components (called inside ``gr.Tab`` by app.py). The tab opens on a bundled example
+    photo already translated by the first target that clears its quality bar."""
+    choices, problems, targets = target_choices()
     if not choices:
         gr.Markdown("\n\n".join(problems) or "No face model is registered yet.")
         return
@@ -254,10 +296,16 @@ def build() -> None:
         with gr.Accordion("Models not available yet", open=False):
             gr.Markdown("\n\n".join(problems))
     two_way = [(label, value) for label, value, both in choices if both]
+    default = choices[0][1]
+    first = face_example(default, DEFAULT_EXAMPLE)  # (photo, crop, output, message, button update, last)
+    first_trip = face_round_trips(default, first[1], 1)
     with gr.Row(equal_height=False):
         with gr.Column(scale=4):
-            target = gr.Dropdown(choices=[(label, value) for label, value, _ in choices], value=choices[0][1],
+            target = gr.Dropdown(choices=[(label, value) for label, value, _ in choices], value=default,
                                  label="Target", elem_id="face-target")
+            with gr.Accordion("Which targets are offered, and why", open=False):
+                gr.Markdown(bar_table(targets), elem_id="face-bars")
+            example = gr.Radio(list(EXAMPLES), value=DEFAULT_EXAMPLE, label="Example photos", elem_id="face-example")
             upload = gr.File(label="Upload a photo", file_count="single", type="filepath", elem_id="face-file")
             with gr.Accordion("…or use the webcam", open=False):
                 webcam = gr.Image(sources=["webcam"], type="numpy", label="Webcam", elem_id="face-webcam")
@@ -265,20 +313,21 @@ def build() -> None:
             with gr.Row():
                 seed = gr.Number(0, precision=0, visible=False)
                 random_btn = gr.Button("Random CelebA test face", elem_id="face-random", visible=faces.celeba_available())
-            last = gr.State(None)  # the last photo (path or array), for "use the whole image"
+            last = gr.State(first[5])  # the last photo (path, array or aligned crop), for re-runs
         with gr.Column(scale=6):
-            message = gr.Markdown("Upload a photo to start.", elem_id="face-message")
+            message = gr.Markdown(first[3], elem_id="face-message")
             use_whole = gr.Button("Use the whole image", elem_id="face-use-whole", visible=False, variant="primary")
             with gr.Row():
-                photo = gr.Image(label="Photo", type="numpy", format="png", interactive=False, elem_id="face-photo", height=DISPLAY)
-                crop = gr.Image(label="Face crop (64×64)", type="numpy", format="png", interactive=False, elem_id="face-crop",
-                                height=DISPLAY)
-                output = gr.Image(label="Output", type="numpy", format="png", interactive=False, elem_id="face-output",
-                                  height=DISPLAY, buttons=["download"])
+                photo = gr.Image(first[0], label="Photo", type="numpy", format="jpeg", interactive=False,
+                                 elem_id="face-photo", height=DISPLAY)
+                crop = gr.Image(first[1], label="Face crop (64×64)", type="numpy", format="png", interactive=False,
+                                elem_id="face-crop", height=DISPLAY)
+                output = gr.Image(first[2], label="Output", type="numpy", format="png", interactive=False,
+                                  elem_id="face-output", height=DISPLAY, buttons=["download"])
             trips = gr.Slider(1, MAX_TRIPS, value=1, step=1, label="Round trips (A → B → A, repeated)", elem_id="face-trips")
-            roundtrip = gr.Image(label="Round trip", type="numpy", format="png", interactive=False, elem_id="face-roundtrip",
-                                 buttons=["download"])
-            trip_note = gr.Markdown(elem_id="face-roundtrip-note")
+            roundtrip = gr.Image(first_trip[0], label="Round trip", type="numpy", format="png", interactive=False,
+                                 elem_id="face-roundtrip", buttons=["download"])
+            trip_note = gr.Markdown(first_trip[1], elem_id="face-roundtrip-note")
             with gr.Accordion("Compare the three variants", open=False):
                 compare = gr.Checkbox(False, label="Compare GAN / GAN + recon / DiscoGAN (paper Fig. 2)", elem_id="face-compare")
                 variants = gr.Image(label="Variants", type="numpy", format="png", interactive=False, elem_id="face-variants")
@@ -291,15 +340,23 @@ def build() -> None:
                                     buttons=["download"])
                 sequence_note = gr.Markdown(elem_id="face-sequence-note")
 
+    def then_panels(event) -> None:
+        """After anything that changes the crop or the target: the round trip, variants and sequence, one
+        after the other in the same chain (no second trigger racing the first, so no spinner is left behind)."""
+        (event.then(face_round_trips, [target, crop, trips], [roundtrip, trip_note], api_visibility="private")
+              .then(face_variants, [target, crop, compare], [variants, variants_note], api_visibility="private")
+              .then(face_sequence, [target, crop, *steps], [sequence, sequence_note], api_visibility="private"))
+
+    # the panels' own endpoints first: they keep their API names (the chained copies below are private)
+    trips.change(face_round_trips, [target, crop, trips], [roundtrip, trip_note], api_name="face_round_trips",
+                 trigger_mode="always_last")
+    compare.change(face_variants, [target, crop, compare], [variants, variants_note], api_name="face_variants")
+    gr.on([s_.change for s_ in steps], face_sequence, [target, crop, *steps], [sequence, sequence_note],
+          api_name="face_sequence", trigger_mode="always_last")
     outs = [photo, crop, output, message, use_whole, last]
-    upload.change(face_run, [target, upload, whole], outs, api_name="face_run")
-    webcam.change(face_webcam, [target, webcam, whole], outs, api_name="face_webcam")
-    use_whole.click(face_whole, [target, last], outs, api_name="face_whole")
-    random_btn.click(face_random, [target, seed], [*outs, seed], api_name="face_random")
-    target.change(face_rerun, [target, last, whole], outs, api_name="face_target")
-    gr.on([crop.change, target.change, trips.change], face_round_trips, [target, crop, trips], [roundtrip, trip_note],
-          api_name="face_round_trips", trigger_mode="always_last")
-    gr.on([crop.change, target.change, compare.change], face_variants, [target, crop, compare], [variants, variants_note],
-          api_name="face_variants", trigger_mode="always_last")
-    gr.on([crop.change, target.change, *[s.change for s in steps]], face_sequence, [target, crop, *steps],
-          [sequence, sequence_note], api_name="face_sequence", trigger_mode="always_last")
+    then_panels(upload.change(face_run, [target, upload, whole], outs, api_name="face_run"))
+    then_panels(webcam.change(face_webcam, [target, webcam, whole], outs, api_name="face_webcam"))
+    then_panels(use_whole.click(face_whole, [target, last], outs, api_name="face_whole"))
+    then_panels(random_btn.click(face_random, [target, seed], [*outs, seed], api_name="face_random"))
+    then_panels(example.input(face_example, [target, example], outs, api_name="face_example"))
+    then_panels(target.input(face_rerun, [target, last, whole], outs, api_name="face_target"))

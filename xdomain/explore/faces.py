@@ -2,11 +2,15 @@
 example photos. (The crop pipeline itself is :mod:`xdomain.face`.)"""
 from __future__ import annotations
 
+from dataclasses import dataclass
+from typing import Any, Callable
+
 import numpy as np
 from PIL import Image
 
 from xdomain import registry
 from xdomain.data import domains, resolve_root
+from xdomain.metrics import bars
 
 VARIANT_ORDER = {"gan": (0, "GAN"), "gan_recon": (1, "GAN + recon"), "discogan": (2, "DiscoGAN")}  # Fig. 2 order
 CELEBA_FILES = ("celeba/faces_64.tar", "celeba/faces_64.csv")
@@ -40,3 +44,41 @@ def example_photo(index: int, root=None) -> np.ndarray:
     canvas = Image.new("RGB", (640, 480), (128, 128, 128))
     canvas.paste(big, (300, 120))
     return np.asarray(canvas)
+
+
+@dataclass(frozen=True)
+class FaceTarget:
+    """One choice of the Face tab: a face checkpoint in one direction, and whether it clears its bar."""
+
+    value: str  # the dropdown value: "name" (one-way) or "name:a2b" / "name:b2a"
+    checkpoint: str
+    direction: str
+    label: str  # e.g. "Female → Male (DiscoGAN)"
+    offered: bool  # clears its quality bar: a normal choice; else listed as experimental
+    figures: str  # the stored figures against the bar, e.g. "flipped 98.0%, kept 84.4% (bar 85%), diversity 0.99"
+    two_way: bool
+
+
+def _method_title(name: str) -> str:
+    return registry.get_method_spec(registry.get_checkpoint(name).method).title
+
+
+def face_targets(load: Callable[[str], Any]) -> tuple[list[FaceTarget], list[str]]:
+    """Every direction of every Face-tab checkpoint, offered or experimental by its bar (from the metrics
+    stored in the checkpoint), and a message for each checkpoint that cannot be loaded. ``load`` is the
+    caller's (cached) loader; it raises for a missing or broken checkpoint."""
+    targets, problems = [], []
+    for c in registry.checkpoints_for_tab("face"):
+        try:
+            m = load(c.name)
+        except Exception as e:  # noqa: BLE001 - a broken checkpoint only drops its own choices
+            problems.append(f"The checkpoint **{c.name}** could not be loaded: {getattr(e, 'message', e)}")
+            continue
+        metrics = m.checkpoint_meta.get("metrics", {}) or {}
+        for d in m.directions:
+            verdict = bars.check(c.bar, metrics, d)
+            figures = verdict.summary(bars.BARS[c.bar]) if c.bar else ""
+            value = c.name if not m.two_way else f"{c.name}:{d}"
+            label = f"{m.direction_label(d)} ({_method_title(c.name)})"
+            targets.append(FaceTarget(value, c.name, d, label, verdict.passed, figures, m.two_way))
+    return targets, problems

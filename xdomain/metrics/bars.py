@@ -1,0 +1,80 @@
+"""Quality bars: the stored figures a model must reach, per direction, before the app offers it.
+
+A checkpoint names its bar in the registry (``CheckpointSpec.bar``); :func:`check` reads the metrics
+stored in its ``config.json`` (computed by ``python -m xdomain eval --write``, never typed in) and says,
+per direction, whether every figure clears its minimum. A direction that misses — or whose figure was
+never measured — is not offered as a normal choice: the app lists it under "experimental" with the
+figures beside it. The same rule holds for every future target (UNIT, CoGAN, avatars).
+
+Bars (from the issues that define them):
+
+* ``face-attribute`` — a CelebA attribute pair (DiscoGAN, and UNIT / CoGAN face pairs later), read by
+  the robust judge on test identities: target flipped ≥ 80%, the other listed attributes kept ≥ 85% on
+  average (Male included where it is not the pair), output diversity ≥ 0.9.
+* ``face-emoji`` — faces → avatar: balanced accuracy of the avatar judge's reading ≥ 85% for hair colour,
+  eyeglasses and facial hair, ≥ 80% for smiling; skin-tone Spearman ≥ 0.6 (issue 16). Today's Twemoji
+  DTN has none of these figures, so it stays experimental.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Mapping
+
+
+@dataclass(frozen=True)
+class Bar:
+    name: str
+    minimum: Mapping[str, float]  # metric stem → minimum; "_{direction}" is appended when per_direction
+    per_direction: bool = True
+    about: str = ""
+
+
+@dataclass
+class Verdict:
+    passed: bool
+    figures: dict[str, float | None] = field(default_factory=dict)  # stem → stored value (None: not measured)
+    misses: list[str] = field(default_factory=list)  # human-readable reasons
+
+    def summary(self, bar: Bar) -> str:
+        """e.g. "flipped 98.0%, kept 84.4% (bar 85%), diversity 0.99"."""
+        parts = []
+        for stem, lo in bar.minimum.items():
+            v = self.figures.get(stem)
+            shown = "not measured" if v is None else (f"{v:.1%}" if lo <= 1 and stem != "diversity" else f"{v:.2f}")
+            bar_txt = f"{lo:.0%}" if lo <= 1 and stem != "diversity" else f"{lo:g}"
+            miss = v is None or v < lo
+            parts.append(f"{_NAMES.get(stem, stem)} {shown}" + (f" (bar {bar_txt})" if miss else ""))
+        return ", ".join(parts)
+
+
+_NAMES = {"flipped": "flipped", "kept_mean": "kept", "diversity": "diversity"}
+
+BARS: dict[str, Bar] = {
+    "face-attribute": Bar("face-attribute", {"flipped": 0.80, "kept_mean": 0.85, "diversity": 0.90},
+                          about="flipped ≥ 80%, kept ≥ 85% on average, diversity ≥ 0.9 (robust judge, test identities)"),
+    "face-emoji": Bar("face-emoji", {"bal_acc_hair": 0.85, "bal_acc_eyeglasses": 0.85, "bal_acc_facial_hair": 0.85,
+                                     "bal_acc_smiling": 0.80, "skin_spearman": 0.60}, per_direction=False,
+                      about="avatar-judge balanced accuracy ≥ 85% (hair, glasses, facial hair), ≥ 80% (smiling), "
+                            "skin-tone Spearman ≥ 0.6"),
+}
+
+
+def check(bar_name: str, metrics: Mapping[str, float], direction: str = "a2b") -> Verdict:
+    """Whether the stored ``metrics`` clear bar ``bar_name`` in ``direction`` (no bar named: passes)."""
+    if not bar_name:
+        return Verdict(True)
+    if bar_name not in BARS:
+        raise KeyError(f"unknown bar {bar_name!r}; known: {', '.join(BARS)}")
+    bar = BARS[bar_name]
+    v = Verdict(True)
+    for stem, lo in bar.minimum.items():
+        key = f"{stem}_{direction}" if bar.per_direction else stem
+        val = metrics.get(key)
+        v.figures[stem] = None if val is None else float(val)
+        if val is None:
+            v.passed = False
+            v.misses.append(f"{key} not measured")
+        elif float(val) < lo:
+            v.passed = False
+            v.misses.append(f"{key} = {float(val):.3f} < {lo:g}")
+    return v
