@@ -21,15 +21,18 @@ import gradio as gr  # noqa: E402
 from xdomain import __version__, registry  # noqa: E402
 
 TITLE = "xdomain — explore unsupervised cross-domain image translation"
-MAX_UPLOAD = "20mb"
+# Gradio's hard cap on an upload. The app's own limit is 20 MB (xdomain.imageio.MAX_FILE_BYTES), checked
+# by the upload handlers (ui.common.check_upload) with a message that names the size and stays on screen;
+# at Gradio's cap the browser instead refuses the file with a short-lived toast and a bare "Error".
+MAX_UPLOAD = "200mb"
 # (module under ui/tabs, tab label, one-line explanation shown when the tab cannot be built)
-TABS: list[tuple[str, str, str]] = [
+TABS: list[tuple[str, str, str]] = [  # the face experience first: it is what most visitors come for
+    ("face", "Your face → another attribute", "Upload a photo (or use an example) and translate your face."),
     ("translate", "Translate", "Translate an image between domains with diverse outputs."),
     ("interpolate", "Interpolate", "Morph shared (content) or exclusive (style) codes between two images."),
     ("analogies", "Analogies", "Combine the content of one image with the style of another."),
     ("retrieve", "Retrieve", "Cross-domain nearest neighbours by shared, exclusive or pixel features."),
     ("toy2d", "Toy 2D mode collapse", "DiscoGAN's toy experiment: GAN vs GAN+reconstruction vs DiscoGAN, trained live."),
-    ("face", "Face → emoji / attribute", "Upload your face and get an emoji or another attribute."),
 ]
 
 

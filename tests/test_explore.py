@@ -248,9 +248,10 @@ def error_message(excinfo) -> str:
 
 EXPECTED_API = {
     "translate_code", "translate_randomise", "translate_take_code", "translate_diverse", "retrieve_run",
-    "retrieve_metrics", "analogies_run", "interpolate_run", *(f"{t}_model" for t in TABS),
+    "retrieve_metrics", "analogies_run", "interpolate_run", "translate_layout", *(f"{t}_model" for t in TABS),
+    *(f"{t}_about" for t in TABS),
     *(f"{p}_{h}" for p in ("translate_input", "translate_ref", "interpolate_first", "interpolate_second", "retrieve_query")
-      for h in ("select", "test", "upload", "draw", "gallery", "fetch")),
+      for h in ("select", "test", "upload", "draw", "gallery", "model", "fetch")),
 }
 
 

@@ -18,7 +18,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from xdomain import hub, registry
+from xdomain import hub, imageio, registry
 from xdomain.imageio import ImageInputError
 
 log = logging.getLogger("xdomain.ui")
@@ -65,6 +65,23 @@ def _as_gr_errors(name: str):
     except Exception:  # noqa: BLE001 - the UI must never show a traceback
         log.exception("handler %s failed", name)
         raise gr.Error("Something went wrong while processing this request; see the server log.") from None
+
+
+def check_upload(path: str | None, what: str = "file") -> str:
+    """An upload handler's first line: the uploaded file's path, or a ``gr.Error`` that stays on screen
+    until closed when there is no file or it is over the app's 20 MB limit ("This file is too large:
+    31 MB; the limit is 20 MB. …"). Call it before loading a model or decoding the image.
+
+    Gradio's own cap (``app.MAX_UPLOAD``, passed to ``launch(max_file_size=...)``) is far above
+    this limit on purpose: over Gradio's cap the browser refuses the file itself, with a toast that
+    vanishes and a bare red "Error" on the component, and gradio_client refuses it before sending."""
+    if not path:
+        raise gr.Error(f"No {what} was uploaded.")
+    try:
+        imageio.check_file_size(path)
+    except ImageInputError as e:
+        raise gr.Error(str(e), duration=None, print_exception=False) from None
+    return path
 
 
 def friendly(fn: Callable) -> Callable:

@@ -13,22 +13,29 @@ get it, and uploads and drawings keep working.
 """
 from __future__ import annotations
 
+import logging
 import re
-from typing import Any
+import threading
+from typing import Any, Callable
 
 import gradio as gr
 import numpy as np
 import torch
 
 from ui import common, selector
-from xdomain import explore
-from xdomain.data import sources
+from xdomain import explore, judges
+from xdomain.data import domains, sources
 from xdomain.imageio import open_image, to_tensor
 
 DISPLAY_SCALE = 4  # 32×32 model images are shown as crisp 128×128 squares
 GALLERY_SIZE = 24
 DEFAULT_COLOUR = "#ff9500"
 DRAW_CANVAS = 280  # the sketchpad's size in pixels (10× MNIST's 28)
+START_CANDIDATES = 50  # a default test image is chosen among the first 50 (+1)
+FAITHFUL_PROB = 0.999  # the judge must read the translation as the input's label this confidently
+FAITHFUL_INK = 1.25  # ... and (grey digits) it may not have 25% more bright pixels than the input (a blob)
+
+log = logging.getLogger("xdomain.ui")
 
 
 # ----------------------------------------------------------------------------- display
@@ -84,6 +91,71 @@ def gallery_items(m, side: str, n: int = GALLERY_SIZE) -> tuple[list[tuple[np.nd
     name = m.domain_names["AB".index(side)]
     items = [(show(x[i]), f"#{i}" + (f" · {int(labels[i])}" if labels is not None else "")) for i in range(len(x))]
     return items, f"First {len(x)} of {len(data[side]):,} {name} test images: click one, or type any index and press *Load*."
+
+
+# ----------------------------------------------------------------------------- default test images
+Start = Callable[[Any, str], int]  # (model, side "A"/"B") → the test index a picker opens on
+_starts: dict[tuple, int] = {}
+_starts_lock = threading.Lock()
+
+
+def _cached_start(kind: str, m, side: str, compute: Callable[[], int], fallback: int) -> int:
+    """``compute()`` once per (kind, model, side, data root); ``fallback`` when it cannot run (no
+    dataset, no judge, ...): a default image must never stop a tab from building."""
+    key = (kind, id(m), side, str(sources.resolve_root()))
+    with _starts_lock:
+        if key in _starts:
+            return _starts[key]
+    try:
+        with torch.inference_mode():
+            index = int(compute())
+    except (sources.DatasetMissingError, KeyError, ValueError, OSError) as e:
+        log.info("no %s default image for this model: %s", kind, e)
+        return fallback
+    except Exception:  # noqa: BLE001 - a failed choice of example falls back to the plain default
+        log.exception("choosing the %s default image failed", kind)
+        return fallback
+    with _starts_lock:
+        _starts[key] = index
+    return index
+
+
+def faithful_start(m, side: str) -> int:
+    """Where a plain one-way translator's source picker opens: the first of the first 51 test images
+    whose translation the dataset's judge confidently reads as the input's label (USPS → MNIST's
+    image 0 becomes a blob); 0 for every other model, or without a judge, labels or dataset."""
+    if m.two_way or explore.exclusive_dim(m):
+        return 0
+    directions = [d for d in m.directions if explore.direction_sides(d)[0] == side]
+    judge_name = domains.dataset_info(selector.dataset_of(m)[0]).judge
+    if not directions or not judge_name:
+        return 0
+
+    def compute() -> int:
+        data = test_split(m)
+        labels = data.get(f"label_{side}")
+        judge = judges.load_judge(judge_name)
+        if labels is None or judge is None:
+            return 0
+        n = START_CANDIDATES + 1
+        i = explore.faithful_index(m, data[side][:n], labels[:n], judge, directions[0], min_prob=FAITHFUL_PROB,
+                                   max_ink_ratio=FAITHFUL_INK if m.channels == 1 else None)
+        return 0 if i is None else i
+
+    return _cached_start("faithful", m, side, compute, 0)
+
+
+def contrasting_start(m, side: str) -> int:
+    """Where the second image of an interpolation opens: among test images 1..50, the one whose
+    exclusive code (colour) changes image 0 most on both sides — so the default frames differ."""
+    if not explore.exclusive_dim(m):
+        return 1
+
+    def compute() -> int:
+        data = test_split(m)
+        return explore.contrasting_index(m, {s: data[s] for s in explore.SIDES}, ref=0, n=START_CANDIDATES)
+
+    return _cached_start("contrasting", m, side, compute, 1)
 
 
 # ----------------------------------------------------------------------------- drawings
@@ -144,18 +216,25 @@ class ImagePicker:
     ``side`` is a side radio ("A"/"B") or a direction radio ("a2b"/"b2a"; ``role`` says whether
     this picker wants its source or target side). ``prefix`` names the API endpoints
     (``{prefix}_select``, ``{prefix}_test``, ``{prefix}_upload``, ``{prefix}_draw``,
-    ``{prefix}_gallery``) and, with ``_`` → ``-``, the elem_ids (``{id}-image``, ``{id}-gallery``,
+    ``{prefix}_gallery``, ``{prefix}_model``, ``{prefix}_fetch``) and, with ``_`` → ``-``, the elem_ids (``{id}-image``, ``{id}-gallery``,
     ``{id}-index``, ``{id}-load``, ``{id}-upload``, ``{id}-sketch``, ``{id}-colour``, ``{id}-draw``).
+
+    ``start`` (e.g. :func:`faithful_start`) picks the test index the picker opens on for a model
+    and side, at build time and whenever another model is picked (``{prefix}_model``); without it
+    the picker opens on ``index`` and keeps its index across models. Another domain keeps the index
+    (``{prefix}_gallery``: image ``i`` of MNIST-CD and of MNIST-CB show the same digit).
     """
 
     def __init__(self, prefix: str, label: str, sel: selector.Selected, side: gr.components.Component,
-                 role: str = "source", index: int | None = 0, draw: bool = True):
+                 role: str = "source", index: int | None = 0, draw: bool = True, start: Start | None = None):
         eid = prefix.replace("_", "-")
         m = sel.model
         side0 = resolve_side(side.value, role)
         items, note = gallery_items(m, side0)
         self.initial: np.ndarray | None = None  # the first image shown (raw array, for first paints)
         if items and index is not None:
+            if start is not None:
+                index = start(m, side0)
             self.initial = show(test_image(m, side0, index))
         with gr.Group():
             self.image = gr.Image(value=self.initial, label=label, type="numpy", image_mode="RGB", format="png",
@@ -198,9 +277,9 @@ class ImagePicker:
 
         @common.friendly
         def pick_upload(model_name: str, file: str | None) -> np.ndarray:
-            """An uploaded image file, centre-cropped and resized to the model's input size."""
-            if not file:
-                raise ValueError("No file was uploaded.")
+            """An uploaded image file, centre-cropped and resized to the model's input size (over 20 MB:
+            a message naming the file's size and the limit)."""
+            file = common.check_upload(file, "image file")
             mdl = selector.model(model_name)
             return show(to_tensor(open_image(file), mdl.image_size, mdl.channels))
 
@@ -223,6 +302,20 @@ class ImagePicker:
             return got, msg, img
 
         @common.friendly
+        def refresh_model(model_name: str, side_value: str, index: float) -> tuple[list, str, Any, Any]:
+            """Another model picked → its gallery, and the test image it opens on (``start``; else the
+            same index), with that index."""
+            mdl = selector.model(model_name)
+            if side_value in explore.DIRECTIONS and side_value not in mdl.directions:
+                side_value = mdl.directions[0]  # the header resets the direction radio to this one
+            s = resolve_side(side_value, role)
+            got, msg = gallery_items(mdl, s)
+            if not got:
+                return got, msg, gr.skip(), gr.skip()
+            i = start(mdl, s) if start is not None else int(index or 0)
+            return got, msg, show(test_image(mdl, s, i)), i
+
+        @common.friendly
         def fetch_data(model_name: str, side_value: str) -> tuple[list, str, Any]:
             """Download the missing dataset with its real loader (needs internet), then show the gallery."""
             mdl = selector.model(model_name)
@@ -239,8 +332,13 @@ class ImagePicker:
         self.gallery.select(pick_select, [sel.dropdown, side], [self.index, self.image], api_name=f"{prefix}_select")
         gr.on([load.click, self.index.submit], pick_test, [sel.dropdown, side, self.index], self.image,
               api_name=f"{prefix}_test")
-        self.file.upload(pick_upload, [sel.dropdown, self.file], self.image, api_name=f"{prefix}_upload")
+        # no progress overlay: a refused upload (too large, not an image) leaves the current image in place,
+        # not a bare "Error" badge over an empty box; its message stays in a toast until closed
+        self.file.upload(pick_upload, [sel.dropdown, self.file], self.image, api_name=f"{prefix}_upload",
+                         show_progress="hidden")
         if draw:
             use.click(pick_draw, [sel.dropdown, side, self.sketch, self.colour], self.image, api_name=f"{prefix}_draw")
-        gr.on([side.change, sel.dropdown.change], refresh, [sel.dropdown, side, self.index],
-              [self.gallery, self.note, self.image], api_name=f"{prefix}_gallery")
+        side.change(refresh, [sel.dropdown, side, self.index], [self.gallery, self.note, self.image],
+                    api_name=f"{prefix}_gallery")
+        sel.dropdown.change(refresh_model, [sel.dropdown, side, self.index],
+                            [self.gallery, self.note, self.image, self.index], api_name=f"{prefix}_model")

@@ -13,6 +13,7 @@ import gradio as gr
 
 from ui import common
 from xdomain import explore, hub, registry
+from xdomain.data.domains import dataset_info
 
 
 @dataclass
@@ -88,11 +89,29 @@ def direction_labels(model_name: str) -> dict:
     return gr.update(choices=choices, value=choices[0][1])
 
 
+def about_text(m) -> str:
+    """One markdown line saying what the model's two domains are (``DatasetInfo.about``, e.g. what
+    "MNIST-CD" and "MNIST-CB" mean); "" when the dataset has no description."""
+    about = dataset_info(dataset_of(m)[0]).about.strip()
+    if not about:
+        return ""
+    return f"**The domains** — {about}" + ("" if about.endswith((".", "!", "?")) else ".")
+
+
+@common.friendly
+def about_update(model_name: str) -> dict:
+    """Another model picked → the line explaining its domains (hidden when there is none)."""
+    text = about_text(model(model_name))
+    return gr.update(value=text, visible=bool(text))
+
+
 def header(tab: str, checkpoints: list[str] | None = None, kind: str = "side",
            label: str = "Domain") -> tuple[Selected, gr.Radio, gr.Row] | None:
     """A tab's top row: the model dropdown and a domain radio (``kind="side"``: "A"/"B", or
     ``"direction"``: "a2b"/"b2a"; elem_id ``{tab}-{kind}``) relabelled when the model changes
-    (``api_name={tab}_model``). Returns ``(selected, radio, row)``, or ``None`` without a model."""
+    (``api_name={tab}_model``); under it a line explaining the model's domains (elem_id
+    ``{tab}-about``, ``api_name={tab}_about``). Returns ``(selected, radio, row)``, or ``None``
+    without a model."""
     with gr.Row() as row:
         sel = model_selector(tab, checkpoints)
         if sel is None:
@@ -100,7 +119,10 @@ def header(tab: str, checkpoints: list[str] | None = None, kind: str = "side",
         choices, value, relabel = ((side_choices, "A", side_labels) if kind == "side"
                                    else (direction_choices, "a2b", direction_labels))
         radio = gr.Radio(choices(sel.model), value=value, label=label, elem_id=f"{tab}-{kind}", scale=2)
+    text = about_text(sel.model)
+    about = gr.Markdown(text, visible=bool(text), elem_id=f"{tab}-about")
     sel.dropdown.change(relabel, sel.dropdown, radio, api_name=f"{tab}_model")
+    sel.dropdown.change(about_update, sel.dropdown, about, api_name=f"{tab}_about")
     return sel, radio, row
 
 

@@ -17,12 +17,42 @@ import numpy as np
 import torch
 from PIL import Image, ImageOps, UnidentifiedImageError
 
-MAX_FILE_BYTES = 20 * 1024 * 1024  # 20 MB
+MB = 1024 * 1024  # "MB" as Gradio counts it ("20mb" = 20 × 1024² bytes)
+MAX_FILE_BYTES = 20 * MB  # the app's upload limit; Gradio's own cap is set far above it (app.py)
 MAX_PIXELS = 40_000_000  # ~6300×6300; larger is refused before decoding
 
 
 class ImageInputError(ValueError):
     """The input is not an image this app can use; the message says why."""
+
+
+def _megabytes(n: float) -> str:
+    """31 → "31 MB", 20.4 → "20.4 MB" (in :data:`MB`)."""
+    v = n / MB
+    return f"{v:.0f} MB" if v >= 10 or v == int(v) else f"{v:.1f} MB"
+
+
+def file_size_problem(n_bytes: int, limit: int = MAX_FILE_BYTES) -> str | None:
+    """``None`` when a file of ``n_bytes`` is within the upload limit, else a message naming both sizes:
+    "This file is too large: 31 MB; the limit is 20 MB. …"."""
+    if n_bytes <= limit:
+        return None
+    size = _megabytes(n_bytes)
+    if size == _megabytes(limit):  # just over: show the extra precision so the numbers differ
+        size = f"{n_bytes / MB:.2f} MB"
+    return (f"This file is too large: {size}; the limit is {_megabytes(limit)}. "
+            "Pick a smaller image (resize it, or save it as JPEG).")
+
+
+def check_file_size(path: str | os.PathLike, limit: int = MAX_FILE_BYTES) -> int:
+    """The file's size in bytes; :class:`ImageInputError` if it is missing or over ``limit``."""
+    path = Path(path)
+    if not path.is_file():
+        raise ImageInputError(f"File not found: {path.name}")
+    size = path.stat().st_size
+    if (msg := file_size_problem(size, limit)) is not None:
+        raise ImageInputError(msg)
+    return size
 
 
 def _to_rgb(img: Image.Image) -> Image.Image:
@@ -62,18 +92,13 @@ def open_image(src: str | os.PathLike | bytes | Image.Image | np.ndarray) -> Ima
         img = src
     else:
         if isinstance(src, (bytes, bytearray)):
-            if len(src) > MAX_FILE_BYTES:
-                raise ImageInputError(f"The file is too large ({len(src) / 1e6:.1f} MB; the limit is {MAX_FILE_BYTES // 10**6} MB).")
+            if (msg := file_size_problem(len(src))) is not None:
+                raise ImageInputError(msg)
             fh = io.BytesIO(src)
         else:
             path = Path(src)
-            if not path.is_file():
-                raise ImageInputError(f"File not found: {path.name}")
-            size = path.stat().st_size
-            if size == 0:
+            if check_file_size(path) == 0:
                 raise ImageInputError("The file is empty.")
-            if size > MAX_FILE_BYTES:
-                raise ImageInputError(f"The file is too large ({size / 1e6:.1f} MB; the limit is {MAX_FILE_BYTES // 10**6} MB).")
             fh = io.BytesIO(path.read_bytes())  # ≤ 20 MB; Pillow would otherwise keep (and leak) the file open
         try:
             with warnings.catch_warnings():

@@ -35,7 +35,8 @@ def _from_files(m, files: list[str] | None, what: str) -> torch.Tensor:
     """Uploaded image files (at most ``K_MAX``) → ``[n, C, H, W]``."""
     if not files:
         raise ValueError(f"Upload at least one {what} image, or pick another source.")
-    return torch.cat([to_tensor(open_image(f), m.image_size, m.channels) for f in list(files)[:K_MAX]])
+    files = [common.check_upload(f, f"{what} image") for f in list(files)[:K_MAX]]
+    return torch.cat([to_tensor(open_image(f), m.image_size, m.channels) for f in files])
 
 
 @common.friendly

@@ -47,7 +47,8 @@ def build(checkpoints: list[str] | None = None) -> None:
         with gr.Column():
             first = gallery.ImagePicker("interpolate_first", "First image", sel, side, index=0)
         with gr.Column():
-            second = gallery.ImagePicker("interpolate_second", "Second image", sel, side, index=1)
+            second = gallery.ImagePicker("interpolate_second", "Second image", sel, side, index=1,
+                                         start=gallery.contrasting_start)  # a clearly different colour
     with gr.Row():
         part = gr.Radio(PART_CHOICES, value="exclusive", label="Interpolate", elem_id="interpolate-part", scale=3)
         steps = gr.Slider(2, STEPS_MAX, value=8, step=1, label="Steps", elem_id="interpolate-steps", scale=2)

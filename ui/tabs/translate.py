@@ -107,11 +107,28 @@ def translate_once(model_name: str, direction: str, image: np.ndarray | None) ->
     return gallery.show(y), strip, f"Round trip {src} → {dst} → {src}: mean pixel change {err:.1%}."
 
 
+def plain_text(m) -> str:
+    """What the plain-translator column says: with both directions, what the round trip shows; one way,
+    that there is none (and no round-trip image)."""
+    a, b = m.domain_names
+    if m.two_way:
+        return (f"This model has no exclusive code: each input has exactly one output. It translates both ways "
+                f"({a} ↔ {b}), so the round trip below translates the output back and shows how much of the input "
+                "survives.")
+    src, dst = (m.domain_names[explore.SIDES.index(s)] for s in explore.direction_sides(m.directions[0]))
+    return (f"This model has no exclusive code: each input has exactly one output. It translates one way only "
+            f"({src} → {dst}), so there is no way back and no round trip.")
+
+
 @common.friendly
 def translate_layout(model_name: str) -> tuple:
-    """Another model picked → code sliders and diverse outputs, or the plain output and round trip."""
-    d = explore.exclusive_dim(selector.model(model_name))
-    return gr.update(visible=d > 0), gr.update(visible=d == 0), gr.update(visible=d > 0)
+    """Another model picked → code sliders and diverse outputs, or the plain output; the round trip
+    (image and note) only for models with both directions, and the text that says which."""
+    m = selector.model(model_name)
+    d = explore.exclusive_dim(m)
+    trip = d == 0 and m.two_way
+    return (gr.update(visible=d > 0), gr.update(visible=d == 0), gr.update(visible=d > 0),
+            gr.update(value=plain_text(m)), gr.update(visible=trip), gr.update(visible=trip))
 
 
 def _max_code_dim(names: list[str]) -> int:
@@ -136,7 +153,8 @@ def build(checkpoints: list[str] | None = None) -> None:
     n_codes = _max_code_dim([c[1] if isinstance(c, tuple) else c for c in sel.dropdown.choices])
     with gr.Row(equal_height=False):
         with gr.Column(scale=4):
-            picker = gallery.ImagePicker("translate_input", "Input (source domain)", sel, direction, role="source", index=0)
+            picker = gallery.ImagePicker("translate_input", "Input (source domain)", sel, direction, role="source", index=0,
+                                         start=gallery.faithful_start)
         with gr.Column(scale=5):
             first = picker.initial  # first paint: the first test image with code 0, and eight samples
             once = translate_once(sel.name, "a2b", first) if first is not None and not d else (None, None, "")
@@ -161,11 +179,10 @@ def build(checkpoints: list[str] | None = None) -> None:
                                                   role="target", index=1)
                         take = gr.Button("Take code from reference", elem_id="translate-take-code", variant="primary")
             with gr.Column(visible=d == 0) as plain_col:
-                gr.Markdown("This model has no exclusive code: each input has one output. With both directions, "
-                            "the round trip below shows how much of the input survives A → B → A.")
+                plain = gr.Markdown(plain_text(m), elem_id="translate-plain-text")
                 roundtrip = gr.Image(value=once[1], label="Round trip", type="numpy", format="png", interactive=False,
-                                     elem_id="translate-roundtrip", buttons=["download"])
-                trip_note = gr.Markdown(once[2], elem_id="translate-roundtrip-note")
+                                     elem_id="translate-roundtrip", buttons=["download"], visible=m.two_way)
+                trip_note = gr.Markdown(once[2], elem_id="translate-roundtrip-note", visible=m.two_way)
         with gr.Column(scale=4, visible=d > 0) as diverse_col:
             gr.Markdown("#### Diverse outputs from random z")
             with gr.Row():
@@ -175,7 +192,8 @@ def build(checkpoints: list[str] | None = None) -> None:
             diverse = gr.Image(value=translate_diverse(sel.name, "a2b", first, 8, 0) if d else None, label="Outputs",
                                type="numpy", format="png", interactive=False, elem_id="translate-diverse", buttons=["download"])
 
-    sel.dropdown.change(translate_layout, sel.dropdown, [codes_col, plain_col, diverse_col], api_name="translate_layout")
+    sel.dropdown.change(translate_layout, sel.dropdown, [codes_col, plain_col, diverse_col, plain, roundtrip, trip_note],
+                        api_name="translate_layout")
     if n_codes:
         gr.on([s.change for s in sliders] + [picker.image.change, direction.change], translate_code,
               [sel.dropdown, direction, picker.image, *sliders], output, api_name="translate_code",

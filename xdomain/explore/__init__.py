@@ -5,6 +5,7 @@
 * :mod:`~xdomain.explore.images`     display helpers and GIFs
 * :mod:`~xdomain.explore.drawing`    free-hand digits rendered into a domain
 * :mod:`~xdomain.explore.testdata`   cached test splits for galleries
+* :mod:`~xdomain.explore.examples`   which test images a view opens on (contrasting, faithfully translated)
 * :mod:`~xdomain.explore.faces`      face targets, variants and example photos for the Face tab
 
 Everything reads the :class:`~xdomain.methods.base.Translator` contract, never a method's name.
@@ -15,6 +16,7 @@ from xdomain.explore.codes import (  # noqa: F401
     translate_diverse, translate_with_code,
 )
 from xdomain.explore.drawing import DRAWING_RENDERERS, mnist_canvas, render_drawing  # noqa: F401
+from xdomain.explore.examples import contrasting_index, faithful_index  # noqa: F401
 from xdomain.explore.images import from_uint8_hwc, to_uint8_hwc, upscale, write_gif  # noqa: F401
 from xdomain.explore.retrieval import FEATURES, Hit, RetrievalIndex, share_from_other  # noqa: F401
 from xdomain.explore.testdata import test_domains  # noqa: F401

@@ -42,6 +42,7 @@ def knn(query: torch.Tensor, database: torch.Tensor, k: int = 1, chunk: int = 10
 @register_metric("recall_at_1_label")
 def recall_at_1_label(query: torch.Tensor, database: torch.Tensor, q_labels: torch.Tensor,
                       db_labels: torch.Tensor) -> float:
+    """Share of queries whose nearest database item (Euclidean) has the query's label (the paper's Recall@1)."""
     nn1 = knn(query, database, 1)[:, 0]
     return (db_labels[nn1] == q_labels).float().mean().item()
 
