@@ -70,6 +70,9 @@ def _build_tab(module: str, blurb: str) -> None:
 
 
 def build_demo() -> gr.Blocks:
+    from ui.common import install_atomic_image_cache
+
+    install_atomic_image_cache()  # concurrent identical outputs must not corrupt each other's downloads
     with gr.Blocks(title=TITLE, analytics_enabled=False) as demo:
         gr.Markdown(intro())
         with gr.Tabs():

@@ -232,3 +232,28 @@ def test_gradio_cap_is_far_above_the_apps_own_limit():
     cap = next(node.value.value for node in tree.body if isinstance(node, ast.Assign)
                and any(getattr(t, "id", None) == "MAX_UPLOAD" for t in node.targets))
     assert _parse_file_size(cap) >= 5 * MAX_FILE_BYTES
+
+
+# ----------------------------------------------------------------------------- concurrent identical outputs
+def test_image_cache_never_rewrites_a_served_file(tmp_path):
+    """Gradio names a cached image by its bytes' hash; rewriting that file in place while another
+    request streams it broke downloads when several clients got the same output at once. With the
+    app's cache fix a second identical output reuses the file (same inode, untouched) and a new one
+    appears complete or not at all (written under a temporary name, then renamed)."""
+    import os
+    import time
+
+    from gradio import processing_utils as pu
+    from PIL import Image
+
+    from ui.common import install_atomic_image_cache
+
+    install_atomic_image_cache()
+    img = Image.fromarray((np.arange(64 * 64 * 3) % 251).astype(np.uint8).reshape(64, 64, 3))
+    path = pu.save_img_array_to_cache(np.asarray(img), str(tmp_path), format="png")
+    before = os.stat(path)
+    time.sleep(0.02)
+    assert pu.save_img_array_to_cache(np.asarray(img), str(tmp_path), format="png") == path
+    after = os.stat(path)
+    assert (after.st_ino, after.st_mtime_ns, after.st_size) == (before.st_ino, before.st_mtime_ns, before.st_size)
+    assert not [p for p in os.listdir(os.path.dirname(path)) if p.startswith(".")], "a staging file was left behind"

@@ -26,6 +26,41 @@ _lock = threading.Lock()
 _models: dict[str, Any] = {}
 
 
+def install_atomic_image_cache() -> None:
+    """Make Gradio's image cache safe under concurrent identical outputs (idempotent).
+
+    Gradio 6.31's ``processing_utils.save_pil_to_cache`` names a cached image by the hash of its bytes
+    and rewrites that file in place (truncate, then write) every time the same image is produced. When
+    several clients get the same output at once — 16 people sending the same example photo — one request
+    truncates the file while another is streaming it, and the download fails ("peer closed connection
+    without sending complete message body"; the server logs "Too little data for declared Content-Length").
+    Here an existing copy is reused and a new one is written under a temporary name, then renamed into
+    place, as Gradio already does for files (``save_file_to_cache``)."""
+    import os
+    import tempfile
+    from pathlib import Path
+
+    from gradio import processing_utils as pu
+
+    if getattr(pu.save_pil_to_cache, "_xdomain_atomic", False):
+        return
+
+    def save_pil_to_cache(img, cache_dir: str, name: str = "image", format: str = "webp") -> str:
+        data = pu.encode_pil_to_bytes(img, format)
+        folder = Path(cache_dir) / pu.hash_bytes(data)
+        folder.mkdir(exist_ok=True, parents=True)
+        path = (folder / f"{name}.{format}").resolve()
+        if not path.exists():
+            fd, staging = tempfile.mkstemp(dir=folder, prefix=f".{name}.")
+            with os.fdopen(fd, "wb") as f:
+                f.write(data)
+            os.replace(staging, path)
+        return str(path)
+
+    save_pil_to_cache._xdomain_atomic = True  # type: ignore[attr-defined]
+    pu.save_pil_to_cache = save_pil_to_cache
+
+
 def load_model(name: str):
     """Load a registered checkpoint once (thread-safe) and cache it; raises ``gr.Error`` on failure."""
     with _lock:

@@ -270,3 +270,30 @@ def test_api_bad_inputs_give_messages(client, tmp_path, face_photo):
     assert crop is None and out is None and "Cannot use this file" in message
     with pytest.raises(Exception, match="Unknown target|not in the list of choices"):  # looked up, never a path
         client.predict("../../checkpoints/x", handle_file(str(face_photo)), False, api_name="/face_run")
+
+
+def test_concurrent_identical_face_requests_all_succeed(app_url, face_photo):
+    """Several people sending the same photo at once (8 clients × 4 requests): every request completes.
+    Before the cache fix (ui.common.install_atomic_image_cache) about one in five downloads broke."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from gradio_client import Client, handle_file
+
+    from ui.tabs.face import target_choices
+
+    target = target_choices()[0][0][1]
+
+    def worker(_):
+        c = Client(app_url, verbose=False)
+        errors = []
+        for _ in range(4):
+            try:
+                photo, crop, out, message = c.predict(target, handle_file(str(face_photo)), False, api_name="/face_run")
+                assert "Found" in message and _read(out).std() > 5
+            except Exception as e:  # noqa: BLE001 - collected and reported below
+                errors.append(f"{type(e).__name__}: {e}"[:160])
+        return errors
+
+    with ThreadPoolExecutor(8) as ex:
+        errors = [e for errs in ex.map(worker, range(8)) for e in errs]
+    assert not errors, errors[:3]

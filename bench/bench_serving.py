@@ -1,0 +1,142 @@
+"""The demo as a newcomer meets it: cold start, face and slider latency, and concurrent clients.
+
+    .venv/bin/python bench/bench_serving.py [--clients 8 16] [--requests 10 50] [--skip-cold]
+
+Starts ``app.py`` in a child process exactly as ``./run.sh demo`` does (127.0.0.1, a free port) and
+measures through ``gradio_client`` over loopback HTTP:
+
+* **cold start**: process start → the first page answers (HTTP 200 on ``/``);
+* **face**: one client sending a 640×480 photo to ``/face_run`` (p50 / p95), then N clients × M
+  requests at once with one identical photo (p50, p95, failed requests);
+* **slider**: ``/translate_code`` with the disentanglement model, one client and N × M at once;
+* **retrieve**: the first ``/retrieve_run`` query after start.
+
+It prints the machine's load average beside the figures (other processes skew them; say so when you
+report them). Requests are bounded in number and sent to 127.0.0.1 only.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+from common import pct
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def start_app(port: int) -> tuple[subprocess.Popen, float]:
+    """Launch the demo; return the process and the seconds until ``/`` answers 200."""
+    env = dict(os.environ, GRADIO_ANALYTICS_ENABLED="False", HF_HUB_DISABLE_TELEMETRY="1", HF_HUB_OFFLINE="1")
+    t0 = time.perf_counter()
+    proc = subprocess.Popen([sys.executable, str(REPO / "app.py"), "--port", str(port), "--no-browser"], cwd=REPO,
+                            env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    url = f"http://127.0.0.1:{port}/"
+    while time.perf_counter() - t0 < 180:
+        if proc.poll() is not None:
+            raise RuntimeError(f"app.py exited with {proc.returncode}")
+        try:
+            with urllib.request.urlopen(url, timeout=2) as r:
+                if r.status == 200:
+                    return proc, time.perf_counter() - t0
+        except OSError:
+            time.sleep(0.05)
+    proc.kill()
+    raise TimeoutError("the app did not answer within 180 s")
+
+
+def photo_file() -> str:
+    """A 640×480 JPEG with the bundled example face pasted in (what a webcam photo looks like)."""
+    from PIL import Image
+
+    face = Image.open(REPO / "ui" / "examples" / "astronaut.jpg").convert("RGB").resize((320, 320))
+    canvas = Image.new("RGB", (640, 480), (120, 120, 120))
+    canvas.paste(face, (200, 80))
+    path = Path(tempfile.mkdtemp()) / "photo.jpg"
+    canvas.save(path, quality=90)
+    return str(path)
+
+
+def timed(fn) -> tuple[float, str | None]:
+    t = time.perf_counter()
+    try:
+        fn()
+        return (time.perf_counter() - t) * 1000, None
+    except Exception as e:  # noqa: BLE001 - a failed request is a figure, not a crash
+        return (time.perf_counter() - t) * 1000, f"{type(e).__name__}: {e}"[:200]
+
+
+def concurrent(url: str, make_call, clients: int, requests: int) -> dict:
+    """``clients`` threads, each with its own Client, each sending ``requests`` calls at once."""
+    from gradio_client import Client
+
+    def worker(_):
+        c = Client(url, verbose=False)
+        return [timed(lambda: make_call(c)) for _ in range(requests)]
+
+    with ThreadPoolExecutor(clients) as ex:
+        results = [r for rs in ex.map(worker, range(clients)) for r in rs]
+    ms = [t for t, err in results if err is None]
+    errors = [err for _, err in results if err]
+    return {"clients": clients, "requests": clients * requests, "failed": len(errors),
+            "p50_ms": pct(ms, 50) if ms else None, "p95_ms": pct(ms, 95) if ms else None,
+            "first_errors": sorted(set(errors))[:3]}
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    p.add_argument("--clients", type=int, nargs="+", default=[8, 16])
+    p.add_argument("--requests", type=int, nargs="+", default=[10, 50], help="per client, paired with --clients")
+    p.add_argument("--reps", type=int, default=30, help="single-client repetitions")
+    p.add_argument("--json", action="store_true")
+    a = p.parse_args()
+    from gradio_client import Client, handle_file
+
+    port = free_port()
+    proc, cold = start_app(port)
+    url = f"http://127.0.0.1:{port}/"
+    out: dict = {"load_avg_at_start": os.getloadavg(), "cold_start_s": round(cold, 2)}
+    try:
+        c = Client(url, verbose=False)
+        photo = photo_file()
+        from xdomain import hub
+        from xdomain.explore.faces import face_targets
+
+        target = next(t.value for t in face_targets(hub.load_model)[0] if t.offered)  # what the tab opens on
+        ck = "disentangle-mnist-cdcb"
+        t = time.perf_counter()
+        c.predict(ck, "A", handle_file(c.predict(ck, "A", 0, api_name="/retrieve_query_test")), "other",
+                  api_name="/retrieve_run")
+        out["retrieve_first_ms"] = round((time.perf_counter() - t) * 1000, 1)
+        face_call = lambda cl: cl.predict(target, handle_file(photo), False, api_name="/face_run")  # noqa: E731
+        src = handle_file(c.predict(ck, "a2b", 3, api_name="/translate_input_test"))
+        slider_call = lambda cl: cl.predict(ck, "a2b", src, *[0.5] * 8, api_name="/translate_code")  # noqa: E731
+        for name, call in (("face", face_call), ("slider", slider_call)):
+            call(c)  # warm-up
+            xs = [t for t, err in (timed(lambda: call(c)) for _ in range(a.reps)) if err is None]
+            out[f"{name}_1client_p50_ms"], out[f"{name}_1client_p95_ms"] = round(pct(xs, 50), 1), round(pct(xs, 95), 1)
+            for n, m in zip(a.clients, a.requests):
+                out[f"{name}_{n}x{m}"] = concurrent(url, call, n, m)
+        out["load_avg_at_end"] = os.getloadavg()
+    finally:
+        proc.terminate()
+        proc.wait(30)
+    print(json.dumps(out, indent=1) if a.json else "\n".join(f"{k:<28} {v}" for k, v in out.items()))
+
+
+if __name__ == "__main__":
+    main()
