@@ -61,6 +61,35 @@ def install_atomic_image_cache() -> None:
     pu.save_pil_to_cache = save_pil_to_cache
 
 
+def on_page_load(fn: Callable, inputs, outputs, **kw) -> None:
+    """Run ``fn`` when a visitor's page opens (``Blocks.load`` of the app being built), so a tab can open
+    on a result without computing it while the app starts."""
+    from gradio.context import Context
+
+    root = Context.root_block
+    if root is None:
+        raise RuntimeError("on_page_load must be called while building a gr.Blocks")
+    root.load(fn, inputs, outputs, **kw)
+
+
+def warm_up(name: str, fn: Callable, *args: Any) -> threading.Thread:
+    """Start ``fn(*args)`` in a background thread (e.g. build a cache the first query needs) without
+    delaying the app's start; failures are logged, the handler that needs the cache retries it. The
+    thread is not a daemon: a process that exits meanwhile waits for it (seconds) instead of killing
+    it inside a torch kernel, which aborts the process."""
+
+    def run() -> None:
+        try:
+            with torch.inference_mode():
+                fn(*args)
+        except Exception:  # noqa: BLE001 - a warm-up is best effort
+            log.exception("warm-up %s failed", name)
+
+    t = threading.Thread(target=run, name=f"warm-{name}", daemon=False)
+    t.start()
+    return t
+
+
 def load_model(name: str):
     """Load a registered checkpoint once (thread-safe) and cache it; raises ``gr.Error`` on failure."""
     with _lock:

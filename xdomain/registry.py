@@ -163,6 +163,21 @@ register_method(MethodSpec(
     title="DiscoGAN",
 ))
 
+register_method(MethodSpec(
+    "unit", "xdomain.methods.unit:UNIT",
+    "Liu, Breuel & Kautz, Unsupervised Image-to-Image Translation Networks (UNIT), NeurIPS 2017",
+    "coupled VAE-GANs sharing one latent space: MNIST ↔ USPS domain adaptation and CelebA attribute translation",
+    title="UNIT",
+))
+
+register_method(MethodSpec(
+    "cogan", "xdomain.methods.cogan:CoGAN",
+    "Liu & Tuzel, Coupled Generative Adversarial Networks (CoGAN), NeurIPS 2016",
+    "pairs of corresponding images from one noise vector through weight-tied GANs (digit ↔ edge / negative, "
+    "face attribute pairs); translation by inverting a generator",
+    title="CoGAN",
+))
+
 # --------------------------------------------------------------------------- checkpoints
 # A checkpoint is listed here once its folder under checkpoints/ has landed (or is on the Hub).
 register_checkpoint(CheckpointSpec(

@@ -71,3 +71,14 @@ def test_api_lists_named_endpoints(client):
     info = client.view_api(return_format="dict", print_info=False)
     names = set(info["named_endpoints"])
     assert names, "the app exposes no named API endpoints"
+
+
+def test_retrieve_tab_opens_with_neighbours(app_url, page):
+    """The Retrieve tab shows the first test image's neighbours on arrival (no three empty galleries);
+    its feature index is built in the background while the app starts."""
+    page.goto(app_url)
+    page.get_by_text("xdomain").first.wait_for()
+    open_tab(page, "retrieve")
+    for kind in ("shared", "exclusive", "pixels"):
+        page.locator(f"#retrieve-{kind} img").first.wait_for(state="visible", timeout=60_000)
+    assert "Query" in page.locator("#retrieve-summary").inner_text()

@@ -128,6 +128,14 @@ def retrieve_run(model_name: str, side: str, query: np.ndarray | None, target: s
     return out[0], out[1], out[2], "\n".join(lines)
 
 
+def retrieve_first(model_name: str, side: str, query: np.ndarray | None, target: str) -> tuple:
+    """The page's opening result: the neighbours of the initial query, or nothing (no message) when there
+    is no query yet, e.g. without the dataset."""
+    if query is None:
+        return [], [], [], ""
+    return retrieve_run(model_name, side, query, target)
+
+
 def build(checkpoints: list[str] | None = None) -> None:
     """Create the tab's components (called inside ``gr.Tab`` by app.py)."""
     top = selector.header("retrieve", checkpoints, label="Query domain")
@@ -148,3 +156,7 @@ def build(checkpoints: list[str] | None = None) -> None:
     sel.dropdown.change(retrieve_metrics, sel.dropdown, metrics, api_name="retrieve_metrics")
     gr.on([run.click, target.change], retrieve_run, [sel.dropdown, side, query.image, target], [*results, summary],
           api_name="retrieve_run")
+    # the feature index is built in the background while the app starts, and the tab opens on the first
+    # test image's neighbours instead of three empty galleries
+    common.warm_up("retrieve-index", retrieval_index, sel.model)
+    common.on_page_load(retrieve_first, [sel.dropdown, side, query.image, target], [*results, summary])

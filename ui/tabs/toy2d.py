@@ -22,7 +22,7 @@ from pathlib import Path
 import gradio as gr
 import numpy as np
 
-from ui.common import friendly
+from ui.common import friendly, on_page_load
 from xdomain import plots, toylab
 from xdomain.methods.toy2d import Toy2DConfig
 from xdomain.variants import VARIANTS
@@ -149,6 +149,17 @@ def scrub(run: toylab.LabRun | None, frame) -> tuple[np.ndarray, list[list]]:
 
 
 @friendly
+@lru_cache(maxsize=1)
+def _seed_curves() -> np.ndarray:
+    return plots.figure_to_array(plots.seed_curves(list(precomputed())))
+
+
+@friendly
+def seed_curves_image() -> np.ndarray:
+    """The committed runs' curves over seeds (rendered once, then cached)."""
+    return _seed_curves()
+
+
 def show_seed(seed) -> tuple:
     """Load the committed paper-preset run of ``seed`` (figure, table, status, slider, run)."""
     runs = {r.cfg.seed: r for r in precomputed()}
@@ -212,7 +223,7 @@ def build() -> None:
     status = gr.Markdown(_status(runs[0], "Precomputed", " · paper preset") if runs else
                          "No precomputed runs found (`python -m experiments.make_toy2d_runs` makes them); press **Train**.",
                          elem_id="toy2d-status")
-    figure = gr.Image(render(runs[0]) if runs else None, format="png", label="Figure 4: B plane per variant",
+    figure = gr.Image(None, format="png", label="Figure 4: B plane per variant",  # drawn when a page opens
                       interactive=False, elem_id="toy2d-figure")
     table = gr.Dataframe(metrics_table(runs[0]) if runs else None, headers=TABLE_HEADERS, label="Mode counters",
                          interactive=False, elem_id="toy2d-metrics")
@@ -230,10 +241,12 @@ def build() -> None:
             gr.Markdown(f"{PRESET.steps} iterations, lr {PRESET.lr:g}, batch {PRESET.batch_size}; final frame, "
                         "mean ± std over seeds (computed from the committed runs).")
             gr.Dataframe(summary_table(runs), headers=TABLE_HEADERS, interactive=False, elem_id="toy2d-summary")
-            gr.Image(plots.figure_to_array(plots.seed_curves(runs)), format="png", label="Curves over seeds",
-                     interactive=False, elem_id="toy2d-curves")
+            curves = gr.Image(None, format="png", label="Curves over seeds", interactive=False, elem_id="toy2d-curves")
             pick = gr.Dropdown(seeds, value=seeds[0], label="Show seed", elem_id="toy2d-seed-select")
             pick.change(show_seed, pick, [figure, table, status, frame, state], api_name="toy2d_show_seed")
+            # matplotlib renders take seconds: drawn when a visitor's page opens, not while the app starts
+            on_page_load(show_seed, pick, [figure, table, status, frame, state])
+            on_page_load(seed_curves_image, None, curves)
         else:
             gr.Markdown("Not available: `checkpoints/toy2d-runs/` is missing.")
 

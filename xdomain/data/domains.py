@@ -264,3 +264,23 @@ def balancing_weights(attrs_a: torch.Tensor, attrs_b: torch.Tensor, max_ratio: f
         w = w.clamp(max=max_ratio * w.mean().item())
         out.append(w / w.sum())
     return out[0], out[1]
+
+
+def balance_weights_for(d: dict, balance) -> dict[str, torch.Tensor]:
+    """Per-image sampling weights {"A": [N_A], "B": [N_B]} that give both domains of a CelebA pair the
+    same joint distribution of the ``balance`` attributes (:func:`balancing_weights`)."""
+    if "attrs_A" not in d:
+        raise ValueError(f"balance={tuple(balance)!r} needs a CelebA dataset")
+    cols = celeba_columns(balance)
+    return dict(zip("AB", balancing_weights(d["attrs_A"][:, cols], d["attrs_B"][:, cols])))
+
+
+def random_flips(batch: dict[str, torch.Tensor], seed: int, step: int, sides: str = "AB") -> dict[str, torch.Tensor]:
+    """Each image of ``sides`` flipped left-right with probability ½, from a generator seeded by
+    ``(seed, step)``: the D- and G-step of one iteration see the same flips."""
+    g = torch.Generator().manual_seed(seed * 7919 + step)
+    out = dict(batch)
+    for s in sides:
+        m = (torch.rand(len(batch[s]), generator=g) < 0.5).to(batch[s].device)
+        out[s] = torch.where(m[:, None, None, None], batch[s].flip(-1), batch[s])
+    return out

@@ -39,6 +39,7 @@ of a GAN's many sub-networks.
 """
 from __future__ import annotations
 
+import dataclasses
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, Iterator
@@ -106,6 +107,7 @@ class Method(nn.Module):
     kind: ClassVar[str] = "translator"  # registry kind: "translator" or "judge"
     inference_modules: ClassVar[tuple[str, ...]] = ()
     fused_adam: ClassVar[bool] = False
+    presets: ClassVar[dict[str, dict[str, Any]]] = {}  # named config overrides (e.g. DTN's "digits", "faces")
 
     def __init__(self, cfg: BaseConfig):
         super().__init__()
@@ -119,6 +121,15 @@ class Method(nn.Module):
     def tiny_config(cls) -> BaseConfig:
         """A config small enough for the shared unit-test battery (seconds on CPU)."""
         raise NotImplementedError
+
+    @classmethod
+    def preset(cls, name: str, **overrides: Any) -> BaseConfig:
+        """The config of a named preset (``cls.presets``), with ``overrides``; ``preset`` records its name
+        when the config has that field."""
+        if name not in cls.presets:
+            raise KeyError(f"unknown {cls.name} preset {name!r}; known: {', '.join(cls.presets) or 'none'}")
+        named = {"preset": name} if "preset" in {f.name for f in dataclasses.fields(cls.Config)} else {}
+        return cls.Config(**(cls.presets[name] | named | overrides))
 
     @classmethod
     def resolve_config(cls, cfg: BaseConfig) -> BaseConfig:
@@ -210,6 +221,33 @@ class Method(nn.Module):
                         dist.all_reduce(p.grad, op=dist.ReduceOp.SUM)
                         p.grad /= world
         opt.step()
+
+    # ------------------------------------------------------------------ tied tensors in state dicts
+    def tied_aliases(self) -> dict[str, str]:
+        """State-dict key → the first key naming the same tensor (``G2.0.0.weight`` → ``G1.0.0.weight``)."""
+        first: dict[int, str] = {}
+        out: dict[str, str] = {}
+        for k, v in nn.Module.state_dict(self, keep_vars=True).items():
+            if id(v) in first:
+                out[k] = first[id(v)]
+            else:
+                first[id(v)] = k
+        return out
+
+    def state_dict(self, *args, destination=None, prefix: str = "", keep_vars: bool = False):
+        """Every tensor once: a tensor tied into two networks under its first name only (safetensors
+        refuses aliased tensors, so the training state needs this); :meth:`load_state_dict` restores it."""
+        sd = super().state_dict(*args, destination=destination, prefix=prefix, keep_vars=keep_vars)
+        for alias in self.tied_aliases():
+            sd.pop(prefix + alias, None)
+        return sd
+
+    def load_state_dict(self, state_dict, strict: bool = True, assign: bool = False):
+        sd = dict(state_dict)
+        for alias, name in self.tied_aliases().items():
+            if alias not in sd and name in sd:
+                sd[alias] = sd[name]
+        return super().load_state_dict(sd, strict=strict, assign=assign)
 
     def inference_net(self, name: str) -> nn.Module:
         """The module that ships and runs inference under ``name`` (a method may substitute e.g. an average)."""

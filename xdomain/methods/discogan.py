@@ -152,23 +152,13 @@ class DiscoGAN(VariantGAN, TwoDomainGAN):
         tensors = {"A": d["A"], "B": d["B"]} | extra
         weights = {}
         if cfg.balance and split == "train":
-            if "attrs_A" not in d:
-                raise ValueError(f"balance={cfg.balance!r} needs a CelebA dataset, not {cfg.dataset!r}")
-            cols = domains.celeba_columns(cfg.balance)
-            weights = dict(zip("AB", domains.balancing_weights(d["attrs_A"][:, cols], d["attrs_B"][:, cols])))
+            weights = domains.balance_weights_for(d, cfg.balance)
         return Domains(tensors, groups={s: [s] + [k for k in extra if k.endswith("_" + s)] for s in "AB"},
                        weights=weights)
 
     def augment(self, batch: dict[str, torch.Tensor], step: int) -> dict[str, torch.Tensor]:
         """Random horizontal flips (``cfg.flip``), the same in the D- and the G-step of an iteration."""
-        if not self.cfg.flip:
-            return batch
-        g = torch.Generator().manual_seed(self.cfg.seed * 7919 + step)
-        out = dict(batch)
-        for s in "AB":
-            m = (torch.rand(len(batch[s]), generator=g) < 0.5).to(batch[s].device)
-            out[s] = torch.where(m[:, None, None, None], batch[s].flip(-1), batch[s])
-        return out
+        return domains.random_flips(batch, self.cfg.seed, step) if self.cfg.flip else batch
 
     def loss_weights(self) -> dict[str, float]:
         return {"const_A": self.cfg.w_const, "const_B": self.cfg.w_const}

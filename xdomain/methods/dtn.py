@@ -172,6 +172,7 @@ def emoji_target(root, cfg: DTNConfig) -> np.ndarray:
 class DTN(TwoDomainGAN):
     Config = DTNConfig
     name = "dtn"
+    presets = PRESETS
     inference_modules = ("f", "norm", "g")
     generator_names = ("g",)
     discriminator_names = ("D",)
@@ -222,12 +223,6 @@ class DTN(TwoDomainGAN):
     def domain_names(self) -> tuple[str, str]:
         """Labels for the UI (S, T)."""
         return domains.dataset_info(self.cfg.dataset).domain_names
-
-    @classmethod
-    def preset(cls, name: str, **overrides: Any) -> DTNConfig:
-        if name not in PRESETS:
-            raise KeyError(f"unknown DTN preset {name!r}; known: {', '.join(PRESETS)}")
-        return DTNConfig(**(PRESETS[name] | overrides))
 
     @classmethod
     def tiny_config(cls) -> DTNConfig:

@@ -1,0 +1,267 @@
+"""UNIT (Liu et al., NeurIPS 2017): shapes of both presets, weight sharing that is real (one tensor, held once
+by Adam, one update per step), the loss terms each flag switches, save → load, determinism, seeded z draws,
+and the source-only baseline. Synthetic tensors throughout, except where ``data_root`` is asked for."""
+from __future__ import annotations
+
+import math
+import warnings
+
+import pytest
+import torch
+
+from xdomain import hub, registry
+from xdomain.methods.unit import UNIT, cc_loss, kl_loss, vae_loss
+
+PRESETS = ("digits", "faces")
+
+
+def tiny(preset: str = "digits", **kw) -> UNIT:
+    cfg = UNIT.tiny_config(preset).replace(**kw)
+    torch.manual_seed(cfg.seed)
+    m = UNIT(cfg)
+    m.configure_optimizers()
+    return m
+
+
+def batch(m: UNIT, n: int = 4, seed: int = 0) -> dict[str, torch.Tensor]:
+    g = torch.Generator().manual_seed(seed)
+    c, s = m.cfg.channels, m.cfg.image_size
+    out = {k: torch.rand(n, c, s, s, generator=g) * 2 - 1 for k in "AB"}
+    if m.cfg.classifier:
+        out[f"label_{m.cfg.source}"] = torch.randint(0, 10, (n,), generator=g)
+    return out
+
+
+def shared_pairs(a: torch.nn.Module, b: torch.nn.Module) -> list[tuple[str, torch.Tensor]]:
+    """Parameters that ``a`` and ``b`` hold as the very same tensor."""
+    ids = {id(p) for p in b.parameters()}
+    return [(n, p) for n, p in a.named_parameters() if id(p) in ids]
+
+
+@pytest.fixture
+def registered():
+    """``unit`` in the registry for hub.load_model (restoring whatever was there before)."""
+    before = registry.METHODS.get("unit")
+    registry.register_method(registry.MethodSpec("unit", "xdomain.methods.unit:UNIT", "UNIT (test)", "test", title="UNIT"))
+    yield
+    if before is None:
+        registry.METHODS.pop("unit", None)
+    else:
+        registry.METHODS["unit"] = before
+
+
+# ------------------------------------------------------------------------------ shapes
+@pytest.mark.parametrize("preset", PRESETS)
+def test_shapes_and_range(preset):
+    m = tiny(preset).eval()
+    b = batch(m, 3)
+    mu, ex = m.encode(b["A"], "A")
+    assert ex is None and mu.shape == (3, *m.z_shape) and m.code_dim == mu[0].numel()
+    for d, src, dst in (("a2b", "A", "B"), ("b2a", "B", "A")):
+        y = m.translate(b[src], d, seed=0)
+        assert y.shape == b[dst].shape and y.abs().max() <= 1
+    assert m.decode(mu, None, "B").shape == b["B"].shape
+    assert m.D1(b["A"])[0].shape == (3,)
+    if m.cfg.classifier:
+        assert m.classify(b["A"], "A").shape == (3, 10)
+
+
+@pytest.mark.parametrize("preset", PRESETS)
+def test_full_presets_build_at_paper_resolution(preset):
+    torch.manual_seed(0)
+    m = UNIT(UNIT.preset(preset)).eval()
+    s, c = m.cfg.image_size, m.cfg.channels
+    assert (s, c) == ((32, 1) if preset == "digits" else (64, 3))
+    x = torch.rand(2, c, s, s) * 2 - 1
+    assert m.translate(x, "a2b").shape == x.shape
+    assert m.z_shape == ((256, 1, 1) if preset == "digits" else (128, 8, 8))
+    with pytest.raises(KeyError):
+        UNIT.preset("svhn")
+
+
+def test_digits_preset_ties_the_layers_of_tables_4_and_5():
+    m = UNIT(UNIT.preset("digits"))
+    assert [m.E1[i] is m.E2[i] for i in range(5)] == [False, True, True, True, True]  # Table 4: E layers 2–4 and μ
+    assert [m.G1[i] is m.G2[i] for i in range(5)] == [True, True, True, False, False]  # Table 4: G layers 1–3
+    d1, d2 = [*m.D1.body, m.D1.head], [*m.D2.body, m.D2.head]
+    assert [a is b for a, b in zip(d1, d2)] == [False, True, True, True]  # Table 5: layers 2, 3, 4a/4b
+    assert not m.cfg.cycle  # "the cycle-consistency constraint was not necessary for this task"
+
+
+# ------------------------------------------------------------------------------ weight sharing
+@pytest.mark.parametrize("preset", PRESETS)
+def test_tied_layers_are_one_tensor(preset):
+    m = tiny(preset)
+    enc, gen = shared_pairs(m.E1, m.E2), shared_pairs(m.G1, m.G2)
+    assert enc and gen
+    n_e, n_g = m.cfg.n_shared_enc, m.cfg.n_shared_gen
+    assert all(m.E1[i] is m.E2[i] for i in range(len(m.E1) - n_e, len(m.E1)))
+    assert all(m.E1[i] is not m.E2[i] for i in range(len(m.E1) - n_e))
+    assert all(m.G1[i] is m.G2[i] for i in range(n_g)) and all(m.G1[i] is not m.G2[i] for i in range(n_g, len(m.G1)))
+    untied = tiny(preset, n_shared_enc=0, n_shared_gen=0, n_shared_dis=0)
+    assert not shared_pairs(untied.E1, untied.E2) and not shared_pairs(untied.G1, untied.G2)
+    assert not shared_pairs(untied.D1, untied.D2)
+    # a tied tensor ships once, under E1 / G1
+    sd = m.inference_state_dict()
+    assert not any(k.startswith("E2.") and k[3:] in {n for n, _ in enc} for k in sd)
+    assert len(sd) == len({id(v) for v in m.inference_state_dict().values()})
+
+
+def _refs(opt: torch.optim.Optimizer, p: torch.Tensor) -> int:
+    return sum(q is p for g in opt.param_groups for q in g["params"])
+
+
+@pytest.mark.parametrize("preset", PRESETS)
+def test_adam_holds_each_tied_tensor_once_and_steps_it_once(preset):
+    m = tiny(preset).train()
+    _, w = shared_pairs(m.E1, m.E2)[0]
+    _, v = shared_pairs(m.G1, m.G2)[0]
+    for p in (w, v):
+        assert _refs(m.optimizers["G"], p) == 1
+    if m.cfg.n_shared_dis:
+        assert _refs(m.optimizers["D"], shared_pairs(m.D1, m.D2)[0][1]) == 1
+    before = w.detach().clone()
+    m.g_step(batch(m), 0)
+    assert m.optimizers["G"].state[w]["step"].item() == 1
+    lr, eps = m.cfg.lr, 1e-8  # Adam's first step: m̂ = g, v̂ = g², so Δ = −lr·g / (|g| + ε)
+    expected = before - lr * w.grad / (w.grad.abs() + eps)
+    assert w.grad.abs().sum() > 0 and torch.allclose(w.detach(), expected, rtol=0, atol=1e-7)
+
+
+def test_the_sharing_check_catches_a_double_update():
+    """The bug FINDINGS names: Adam over E1's and E2's parameters lists the tied tensor twice and moves it twice."""
+    m = tiny()
+    _, w = shared_pairs(m.E1, m.E2)[0]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # torch warns about the duplicate, as it should
+        naive = torch.optim.Adam([*m.E1.parameters(), *m.E2.parameters()], lr=m.cfg.lr, betas=(0.5, 0.999))
+    assert _refs(naive, w) == 2
+    w.grad = torch.ones_like(w)
+    before = w.detach().clone()
+    naive.step()
+    assert naive.state[w]["step"].item() == 2
+    assert ((before - w.detach()) > 1.5 * m.cfg.lr).all()  # two steps of ≈ lr each
+
+
+# ------------------------------------------------------------------------------ losses and steps
+def test_kl_is_half_the_squared_mean():
+    mu = torch.ones(2, 3, 1, 1)
+    assert kl_loss(mu, "sample").item() == pytest.approx(1.5)  # ½‖μ‖² per image, batch mean
+    assert kl_loss(mu, "element").item() == pytest.approx(0.5)
+    x = torch.zeros(2, 1, 4, 4)
+    loss, logs = vae_loss(x, x + 0.5, mu, side="A", w_kl=0.1, w_rec=100.0)
+    assert loss.item() == pytest.approx(100 * 0.5 + 0.1 * 1.5) and set(logs) == {"vae_rec_A", "vae_kl_A"}
+    loss, logs = cc_loss(x, x, mu, 2 * mu, side="B", w_kl=0.1, w_cyc=100.0, kl=False)
+    assert loss.item() == 0 and set(logs) == {"cc_rec_B"}
+
+
+@pytest.mark.parametrize("cycle", [True, False])
+@pytest.mark.parametrize("kl", [True, False])
+def test_flags_switch_their_terms(cycle, kl):
+    m = tiny(cycle=cycle, kl=kl).train()
+    logs = m.g_step(batch(m), 0)
+    has = lambda prefix: {f"{prefix}_A", f"{prefix}_B"} <= set(logs)  # noqa: E731
+    assert has("vae_rec") and has("gan")
+    assert has("cc_rec") == cycle and any(k.startswith("cc_") for k in logs) == cycle
+    assert has("vae_kl") == kl and has("cc_kl") == (kl and cycle)
+    assert any("kl" in k for k in logs) == kl
+
+
+@pytest.mark.parametrize("preset", PRESETS)
+def test_one_finite_d_step_and_g_step(preset):
+    m = tiny(preset).train()
+    b = batch(m)
+    d0 = {k: v.clone() for k, v in m.D1.state_dict().items()}
+    e0 = {k: v.clone() for k, v in m.E2.state_dict().items()}
+    logs = m.d_step(b, 0) | m.g_step(b, 0)
+    assert all(isinstance(v, float) and math.isfinite(v) for v in logs.values())
+    assert {"d_A", "d_B", "g_total"} <= set(logs)
+    if m.cfg.classifier:
+        assert {"cls", "feat"} <= set(logs)
+    assert any(not torch.equal(v, m.D1.state_dict()[k]) for k, v in d0.items())
+    assert any(not torch.equal(v, m.E2.state_dict()[k]) for k, v in e0.items())
+    assert all(torch.isfinite(p).all() for p in m.parameters())
+
+
+def test_source_only_trains_no_generator():
+    m = tiny(source_only=True).train()
+    nets = {n: {k: v.clone() for k, v in getattr(m, n).state_dict().items()} for n in ("E1", "E2", "G1", "G2", "D1", "D2", "C")}
+    b = batch(m)
+    logs = m.train_step(b, 0)
+    assert set(logs) == {"cls", "acc_src_batch"} and m.g_step(b, 1) == {}
+    changed = {n: any(not torch.equal(v, getattr(m, n).state_dict()[k]) for k, v in sd.items()) for n, sd in nets.items()}
+    assert not any(changed[n] for n in ("E1", "E2", "G1", "G2"))
+    assert changed["D2"] and changed["C"]  # source B: D2's trunk and the head learn
+    assert torch.equal(nets["D1"]["body.0.0.weight"], m.D1.body[0][0].weight)  # the target's own layer: untouched
+
+
+# ------------------------------------------------------------------------------ inference
+def test_translate_seeds_and_codes():
+    m = tiny().eval()
+    x = batch(m)["A"]
+    base = m.translate(x, "a2b")
+    assert torch.equal(base, m.translate(x, "a2b"))  # seed=None: μ, deterministic
+    assert torch.equal(base, m.decode(m.encode(x, "A")[0], None, "B"))
+    one, again, two = (m.translate(x, "a2b", seed=s) for s in (1, 1, 2))
+    assert torch.equal(one, again) and not torch.equal(one, two) and not torch.equal(one, base)
+    assert torch.equal(m.translate(x, "a2b", code=torch.zeros(m.code_dim)), base)
+    eta = m.draw_code(len(x), 1)
+    assert torch.allclose(m.translate(x, "a2b", code=eta), one)  # sample_std = 1: the code is η itself
+    quiet = tiny(sample_std=0.0).eval()
+    assert torch.equal(quiet.translate(x, "a2b", seed=5), quiet.translate(x, "a2b"))
+
+
+@pytest.mark.parametrize("preset", PRESETS)
+def test_save_load_gives_identical_outputs(preset, registered, tmp_path):
+    m = tiny(preset, **({"ema": 0.5} if preset == "faces" else {})).train()
+    m.train_step(batch(m), 0)
+    m.eval()
+    loaded = hub.load_model(hub.save_checkpoint(tmp_path / preset, m, card=m.model_card()))
+    assert type(loaded) is UNIT and loaded.cfg == m.cfg
+    x = batch(m, seed=3)
+    for d, s in (("a2b", "A"), ("b2a", "B")):
+        assert torch.equal(m.translate(x[s], d, seed=4), loaded.translate(x[s], d, seed=4))
+    if m.cfg.classifier:
+        assert torch.equal(m.classify(x["B"], "A"), loaded.classify(x["B"], "A"))
+    assert loaded.E1[-1] is loaded.E2[-1]  # the ties survive loading
+    if m.cfg.ema:
+        assert loaded.ema_nets["E1"][-1] is loaded.ema_nets["E2"][-1]
+
+
+def test_determinism_under_a_seed():
+    outs = []
+    for _ in range(2):
+        m = tiny().train()
+        for step in range(2):
+            torch.manual_seed(100 + step)
+            m.train_step(batch(m, seed=step), step)
+        outs.append(m.eval().translate(batch(m, seed=9)["A"], "a2b", seed=3))
+    assert torch.equal(outs[0], outs[1])
+
+
+# ------------------------------------------------------------------------------ metrics and data
+@pytest.mark.parametrize("preset", PRESETS)
+def test_metrics_on_synthetic_data(preset):
+    m = tiny(preset, dataset="celeba_Male" if preset == "faces" else "usps20_mnist").eval()
+    data = batch(m, 8)
+    data |= {f"label_{s}": torch.randint(0, 10, (8,)) for s in "AB"} if preset == "digits" else {}
+    out = m.compute_metrics(data, {}, limit=6)
+    assert all(math.isfinite(v) for v in out.values())
+    assert {"cycle_l1_a", "z_diversity_a2b", "z_diversity_b2a"} <= set(out) and out["z_diversity_a2b"] > 0
+    if preset == "digits":
+        assert {"acc_source_test", "acc_target_test", "cycle_l1_b"} <= set(out)
+    else:
+        assert {"diversity_a2b", "cycle_l1_b", "drift_l1_a_1"} <= set(out)
+    assert m.judge_names() == ({"digits": "judge-mnist"} if preset == "digits"
+                               else {"attributes": "judge-celeba-robust", "plain": "judge-celeba-attrs"})
+    assert "UNIT" in m.model_card()
+
+
+def test_target_labels_never_reach_training(data_root):
+    cfg = UNIT.tiny_config()  # source B (MNIST), target A (USPS)
+    train = UNIT.load_data(cfg, data_root, "train")
+    assert set(train.tensors) == {"A", "B", "label_B"}
+    assert UNIT.load_data(cfg.replace(source="A"), data_root, "train").tensors.keys() == {"A", "B", "label_A"}
+    assert {"label_A", "label_B"} <= set(UNIT.load_data(cfg, data_root, "test").tensors)
+    b = train.sample(4, torch.Generator().manual_seed(0))
+    assert b["B"].shape == (4, 1, 16, 16) and b["label_B"].shape == (4,)
