@@ -145,11 +145,11 @@ def mnist_cd_cb(root, split: str = "train", seed: int = 0, size: int = 32) -> di
 
 
 def edges(gray: np.ndarray) -> np.ndarray:
-    """Morphological gradient (3×3 dilation − erosion): a thin edge map of each digit."""
+    """CoGAN's edge domain: 3×3 dilation minus the image (the outer contour of each digit), as the
+    CoGAN authors' data tool makes it (FINDINGS, issue 15); uint8 [N, H, W] → uint8 [N, H, W]."""
     t = torch.from_numpy(gray).float().unsqueeze(1)
     dil = F.max_pool2d(t, 3, 1, 1)
-    ero = -F.max_pool2d(-t, 3, 1, 1)
-    return (dil - ero).clamp(0, 255).squeeze(1).to(torch.uint8).numpy()
+    return (dil - t).clamp(0, 255).squeeze(1).to(torch.uint8).numpy()
 
 
 @register_dataset("mnist_edge")

@@ -54,8 +54,7 @@ paper's 1024…32 and 32…1024, FC 2048. Domains: CelebA faces with / without a
 same digit); here each split is cut into two disjoint halves by a seeded permutation — domain 1 = the
 digits of one half, domain 2 = the transformed digits of the other (the paper: the 60,000 training
 digits in two halves of 30,000; here the 50,000 training digits in halves of 25,000; the last 10,000
-are ``val``). The edge map is this project's ``domains.edges`` (3×3 dilation − 3×3 erosion, a
-morphological gradient); the authors' code uses dilation − image (the outer half of that band).
+are ``val``). The edge map is ``domains.edges``: 3×3 dilation − the image, as the authors' tool makes it.
 
 **Translation by inversion** (§5 "Cross-domain image transformation", the paper uses the Euclidean
 loss and L-BFGS): z* = argmin_z ‖g_src(z) − x‖² by Adam (``invert_lr``) for ``invert_steps`` steps
@@ -70,9 +69,8 @@ batch of images and starts is optimised at once without the line search coupling
   with the training transform (edge map / negative), binarise both it and g2(z) at 0.5 on the [0, 1]
   scale and average the matching pixels (:func:`pixel_agreement`). The score has a high *floor*:
   ``pixel_agreement_floor`` = the same for randomly paired REAL images (transform of a real domain-1
-  digit vs a real domain-2 image of the other half) — 0.770 (edge) and 0.828 (negative) on the test
-  halves here (FINDINGS, with the authors' thinner dilation − image edges: 0.81 / 0.84; an all-black
-  edge image scores ≈ 0.87 there); ``pixel_agreement_shuffled`` = the model's own pairs with g2's
+  digit vs a real domain-2 image of the other half); FINDINGS measured 0.81 (edge) / 0.84 (negative)
+  with the same edges, and an all-black edge image ≈ 0.87; ``pixel_agreement_shuffled`` = the model's own pairs with g2's
   images permuted. The paper reports 0.952 (edge) and 0.967 (negative), the conditional GAN 0.909 / 0.778.
 * digits inversion: ``invert_mse`` = ‖g1(z*) − x‖² per pixel ([−1, 1] scale) for ``invert_eval_images``
   test digits x (``invert_eval_steps`` steps, ``invert_eval_starts`` starts); with the MNIST judge
@@ -175,11 +173,9 @@ PAPER_CONFIGS: dict[str, dict[str, Any]] = {
 # ------------------------------------------------------------------------------ pure helpers
 def edge_map(x: torch.Tensor) -> torch.Tensor:
     """The edge transform of :func:`xdomain.data.domains.edges` on [−1, 1] tensors [N, 1, H, W]:
-    3×3 dilation − 3×3 erosion (max-pools, borders ignored), clamped, back to [−1, 1]."""
+    3×3 dilation − the image (a max-pool; borders ignored), clamped, back to [−1, 1]."""
     t = (x + 1) / 2
-    dil = F.max_pool2d(t, 3, 1, 1)
-    ero = -F.max_pool2d(-t, 3, 1, 1)
-    return (dil - ero).clamp(0, 1) * 2 - 1
+    return (F.max_pool2d(t, 3, 1, 1) - t).clamp(0, 1) * 2 - 1
 
 
 def to_domain_2(x1: torch.Tensor, task: str) -> torch.Tensor:
@@ -580,7 +576,7 @@ class CoGAN(TwoDomainGAN):
                  f"CoGAN: generators tied in their first {c.n_shared_g} of {len(c.g_widths) + 1} layers, "
                  f"discriminators in their last {c.n_shared_d} of {len(c.d_widths) + 2}")
         data = ("two DISJOINT seeded halves of the MNIST split (domain 1 = digits of one half, domain 2 = "
-                f"{'edge maps (3×3 dilation − erosion)' if c.dataset == 'mnist_edge' else 'negatives'} of the "
+                f"{'edge maps (3×3 dilation − image)' if c.dataset == 'mnist_edge' else 'negatives'} of the "
                 "other), so no corresponding pair is ever seen; MNIST (LeCun, Cortes & Burges) is CC BY-SA 3.0"
                 if c.arch == "digits" else
                 "CelebA faces with / without the attribute (official identity-disjoint split); CelebA is for "
