@@ -72,7 +72,7 @@ def results() -> None:
     print("|---|---|---|---|---|")
     for method, ckpt, metric, ours, paper in rows:
         print(f"| [`{method}`](docs/{method}.md) | {ckpt} | {metric} | {ours} | {paper} |")
-    print(f"| CoGAN, UNIT | — | planned ({PLANNED}) | — | — |")
+    print(f"| CoGAN, UNIT | — | implemented, not trained yet ({PLANNED}) | — | — |")
 
 
 TABLES = {

@@ -189,7 +189,7 @@ def build(checkpoints: list[str] | None = None) -> None:
                 n = gr.Slider(1, N_MAX, value=8, step=1, label="N outputs", elem_id="translate-n")
                 seed = gr.Number(value=0, precision=0, label="Seed", elem_id="translate-seed")
             run = gr.Button("Sample N outputs", elem_id="translate-diverse-btn", variant="primary")
-            diverse = gr.Image(value=translate_diverse(sel.name, "a2b", first, 8, 0) if d else None, label="Outputs",
+            diverse = gr.Image(value=None, label="Outputs",  # painted when a page opens (see below), not at start
                                type="numpy", format="png", interactive=False, elem_id="translate-diverse", buttons=["download"])
 
     sel.dropdown.change(translate_layout, sel.dropdown, [codes_col, plain_col, diverse_col, plain, roundtrip, trip_note],
@@ -200,6 +200,7 @@ def build(checkpoints: list[str] | None = None) -> None:
               trigger_mode="always_last", show_progress="hidden", queue=False)
         randomise.click(translate_randomise, [sel.dropdown, code_seed], [code_seed, *sliders], api_name="translate_randomise")
         take.click(translate_take_code, [sel.dropdown, direction, ref.image], sliders, api_name="translate_take_code")
+    common.on_page_load(translate_diverse, [sel.dropdown, direction, picker.image, n, seed], diverse)
     gr.on([run.click, picker.image.change, direction.change], translate_diverse,
           [sel.dropdown, direction, picker.image, n, seed], diverse, api_name="translate_diverse",
           trigger_mode="always_last")
