@@ -16,7 +16,8 @@ for paired domains, ``paired=True`` meaning row *i* of A and row *i* of B show t
 | ``celeba_blond_black`` | Blond_Hair (not Black_Hair) | Black_Hair (not Blond_Hair) | no |
 
 Splits: MNIST-derived ``train`` = first 50,000 training images, ``val`` = last 10,000,
-``test`` = the 10,000 test images (the paper's protocol). CelebA uses the official
+``test`` = the 10,000 test images (the paper's protocol); USPS ``val`` = the last 729 training digits
+(a labelled target-validation split for choosing an adapted model; never trained on). CelebA uses the official
 identity-disjoint partition.
 """
 from __future__ import annotations
@@ -110,6 +111,21 @@ def mnist_split(root, split: str) -> tuple[np.ndarray, np.ndarray]:
     raise ValueError(f"split must be train/val/test, got {split!r}")
 
 
+USPS_VAL = 729  # the last 729 USPS training digits are the validation split (as for the USPS judge)
+
+
+def usps_split(root, split: str) -> tuple[np.ndarray, np.ndarray]:
+    """USPS train / val (carved from the end of the official training set) / test."""
+    if split == "test":
+        return sources.load_usps(root, "test")
+    x, y = sources.load_usps(root, "train")
+    if split == "train":
+        return x[:-USPS_VAL], y[:-USPS_VAL]
+    if split == "val":
+        return x[-USPS_VAL:], y[-USPS_VAL:]
+    raise ValueError(f"split must be train/val/test, got {split!r}")
+
+
 def pad32(x: np.ndarray) -> np.ndarray:
     return np.pad(x, ((0, 0), (2, 2), (2, 2)))  # 28 → 32, as is usual for MNIST GANs
 
@@ -170,8 +186,8 @@ def mnist_negative(root, split: str = "train", seed: int = 0, size: int = 28) ->
 
 @register_dataset("usps_mnist")
 def usps_mnist(root, split: str = "train", seed: int = 0, size: int = 32) -> dict:
-    ux, uy = sources.load_usps(root, "test" if split == "test" else "train")
-    mx, my = sources.load_mnist(root, "test" if split == "test" else "train")
+    ux, uy = usps_split(root, split)
+    mx, my = mnist_split(root, split)
     return {"A": resize(to_tensor(ux), size), "B": resize(to_tensor(pad32(mx)), size),
             "label_A": torch.from_numpy(uy), "label_B": torch.from_numpy(my), "paired": False, "names": ("USPS", "MNIST")}
 
@@ -190,8 +206,8 @@ def usps_in_mnist_box(x: np.ndarray) -> np.ndarray:
 @register_dataset("usps20_mnist")
 def usps20_mnist(root, split: str = "train", seed: int = 0, size: int = 32) -> dict:
     """As ``usps_mnist`` but with USPS in MNIST's 20-pixel digit box (:func:`usps_in_mnist_box`)."""
-    ux, uy = sources.load_usps(root, "test" if split == "test" else "train")
-    mx, my = sources.load_mnist(root, "test" if split == "test" else "train")
+    ux, uy = usps_split(root, split)
+    mx, my = mnist_split(root, split)
     return {"A": resize(to_tensor(usps_in_mnist_box(ux)), size), "B": resize(to_tensor(pad32(mx)), size),
             "label_A": torch.from_numpy(uy), "label_B": torch.from_numpy(my), "paired": False, "names": ("USPS", "MNIST")}
 
