@@ -80,7 +80,7 @@ def warm_up(name: str, fn: Callable, *args: Any) -> threading.Thread:
 
     def run() -> None:
         try:
-            with torch.inference_mode():
+            with torch.no_grad():
                 fn(*args)
         except Exception:  # noqa: BLE001 - a warm-up is best effort
             log.exception("warm-up %s failed", name)
@@ -96,7 +96,10 @@ def load_model(name: str):
         if name in _models:
             return _models[name]
         try:
-            model = hub.load_model(name, device="cpu")
+            # never as inference tensors (a caller may be in inference mode): CoGAN's encode/translate invert
+            # its generator with autograd through the weights
+            with torch.inference_mode(False):
+                model = hub.load_model(name, device="cpu")
         except (hub.CheckpointError, KeyError) as e:
             raise gr.Error(f"Model '{name}' is not available: {e}") from None
         _models[name] = model
@@ -152,7 +155,7 @@ def friendly(fn: Callable) -> Callable:
     """Decorator for handlers: known problems → ``gr.Error`` with a plain message; others logged.
 
     Generator (streaming) handlers stay generators, so Gradio still streams them; they run without
-    inference mode because they may train (and each ``next`` can run on a different thread).
+    gradient tracking switched off because they may train (and each ``next`` can run on a different thread).
     """
     if inspect.isgeneratorfunction(fn):
 
@@ -165,7 +168,7 @@ def friendly(fn: Callable) -> Callable:
 
     @functools.wraps(fn)
     def wrapper(*args, **kwargs):
-        with _as_gr_errors(fn.__name__), torch.inference_mode():
+        with _as_gr_errors(fn.__name__), torch.no_grad():  # not inference mode: CoGAN inverts with autograd
             return fn(*args, **kwargs)
 
     return wrapper

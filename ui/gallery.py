@@ -107,7 +107,7 @@ def _cached_start(kind: str, m, side: str, compute: Callable[[], int], fallback:
         if key in _starts:
             return _starts[key]
     try:
-        with torch.inference_mode():
+        with torch.no_grad():
             index = int(compute())
     except (sources.DatasetMissingError, KeyError, ValueError, OSError) as e:
         log.info("no %s default image for this model: %s", kind, e)

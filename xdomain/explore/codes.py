@@ -8,6 +8,8 @@ disentanglement*, NeurIPS 2018 (paper symbols → code: ``(S^X, E^X) = G_e(x)`` 
 * guided translation    ``ŷ = G_d(S^X, c)`` for a chosen code ``c`` (sliders)  → :func:`translate_with_code`
 * visual analogy        ``F_d(S_1^X, E_2^X)``: content of the query, style of the reference → :func:`analogy_grid`
 * interpolation         along S, E or both                                     → :func:`interpolate`
+* shared-latent models (UNIT, CoGAN: ``latent == "shared"``, ``encode(x) → (z, None)``): one code renders
+  both domains, so an interpolation ``z_t = (1−t)·z_1 + t·z_2`` is shown in A and in B → :func:`interpolate_shared`
 
 What a view may do with a model is read from the contract (``latent``, ``code_dim``, ``directions``),
 never from its name. Models must be in eval mode (``hub.load_model`` returns them so). Images are
@@ -53,6 +55,17 @@ def require_codes(model) -> int:
         raise ValueError(f"{type(model).__name__} has no shared/exclusive representation "
                          "(encode/decode with an exclusive code): this view needs a disentangling model.")
     return d
+
+
+def require_shared(model) -> None:
+    """A model with one shared code and no exclusive part (``latent == "shared"``: UNIT, CoGAN), else ValueError."""
+    latent = getattr(model, "latent", "none")
+    if latent != "shared":
+        hint = (" Its codes have an exclusive part: use interpolate() along the shared, exclusive or both parts."
+                if latent == "shared+exclusive" else "")
+        raise ValueError(f"{type(model).__name__} has no single shared latent space (latent = {latent!r}): "
+                         f"interpolating in both domains needs a model whose encode gives one shared code "
+                         f"(latent = 'shared', e.g. UNIT or CoGAN).{hint}")
 
 
 def round_trips(model, x: torch.Tensor, direction: str, n: int = 1) -> list[torch.Tensor]:
@@ -193,3 +206,36 @@ def interpolate(model, x1: torch.Tensor, x2: torch.Tensor, side: str, part: Part
     return model.decode(s_t, e_t, side).cpu()  # [steps, C, H, W]
 
 
+def shared_code(model, x: torch.Tensor, side: str) -> torch.Tensor:
+    """The shared code ``z`` of images ``x`` of ``side`` (``encode(x, side)[0]``; ``latent == "shared"``).
+
+    Encoding may optimise (CoGAN inverts its generator with autograd), so it runs outside inference
+    mode — on a copy of ``x``, since tensors made in inference mode cannot enter autograd — and
+    without gradient for everything else. The code stays on the model's device.
+    """
+    require_shared(model)
+    check_side(side)
+    with torch.inference_mode(False), torch.no_grad():
+        z, _ = model.encode(_model_input(model, x).clone(), side)
+    return z
+
+
+@torch.no_grad()
+def interpolate_shared(model, x1: torch.Tensor, x2: torch.Tensor, side: str, steps: int = 8) -> torch.Tensor:
+    """Both domains along a line in a shared latent space (UNIT, CoGAN: ``latent == "shared"``).
+
+    ``z_1, z_2`` = the shared codes of two images of ``side`` (``encode(x, side)[0]``);
+    ``z_t = (1−t)·z_1 + t·z_2`` for ``t`` in ``linspace(0, 1, steps)``; row 0 renders every ``z_t``
+    in domain A (``decode(z_t, None, "A")``), row 1 in domain B. Frame 0 is therefore the input's
+    reconstruction on its own side and its translation on the other (frame ``steps−1``: the same
+    for ``x_2``). Returns ``[2, steps, C, H, W]``.
+    """
+    require_shared(model)
+    check_side(side)
+    if steps < 2:
+        raise ValueError("an interpolation needs at least 2 steps")
+    x = torch.cat([_model_input(model, x1)[:1], _model_input(model, x2)[:1]])
+    z = shared_code(model, x, side)  # [2, *z_shape]: both images in one batch (one inversion for CoGAN)
+    t = torch.linspace(0, 1, steps, device=z.device).view(-1, *([1] * (z.ndim - 1)))  # [steps, 1, ...]
+    z_t = z[0:1] + t * (z[1:2] - z[0:1])  # [steps, *z_shape]
+    return torch.stack([model.decode(z_t, None, s).cpu() for s in SIDES])  # [2, steps, C, H, W]

@@ -39,14 +39,26 @@ def from_uint8_hwc(arr: np.ndarray, size: int, channels: int = 3) -> torch.Tenso
     return to_tensor(img, size, channels)
 
 
+def side_by_side(rows: torch.Tensor) -> torch.Tensor:
+    """``[R, N, C, H, W]`` (R sequences of N frames) → ``[N, C, H, R·W]``: frame ``i`` shows every row's
+    frame ``i`` left to right (e.g. domain A | domain B of a shared-latent interpolation)."""
+    if rows.ndim != 5 or rows.shape[0] < 1 or rows.shape[1] < 1:
+        raise ValueError(f"expected rows [R, N, C, H, W], got {tuple(rows.shape)}")
+    return torch.cat(list(rows), dim=-1)
+
+
 def write_gif(frames: torch.Tensor, path: str | os.PathLike, *, scale: int = 4, duration_ms: int = 120,
               boomerang: bool = True) -> Path:
     """Write ``frames`` ``[N, C, H, W]`` in ``[-1, 1]`` as a looping GIF (enlarged ``scale``×).
 
-    ``boomerang`` plays the sequence forward then back, so the loop has no jump.
+    ``frames`` ``[R, N, C, H, W]`` plays R sequences side by side (:func:`side_by_side`: each GIF
+    frame is ``R·W`` wide, e.g. A | B). ``boomerang`` plays the sequence forward then back, so the
+    loop has no jump.
     """
+    if frames.ndim == 5:
+        frames = side_by_side(frames)
     if frames.ndim != 4 or frames.shape[0] < 1:
-        raise ValueError(f"expected frames [N, C, H, W], got {tuple(frames.shape)}")
+        raise ValueError(f"expected frames [N, C, H, W] or [R, N, C, H, W], got {tuple(frames.shape)}")
     seq = list(frames)
     if boomerang and len(seq) > 2:
         seq = seq + seq[-2:0:-1]
