@@ -73,6 +73,30 @@ def results() -> None:
     for method, ckpt, metric, ours, paper in rows:
         print(f"| [`{method}`](docs/{method}.md) | {ckpt} | {metric} | {ours} | {paper} |")
     print(f"| CoGAN, UNIT | — | implemented, not trained yet ({PLANNED}) | — | — |")
+    print()
+    face_offers()
+
+
+def face_offers() -> None:
+    """Which Face-tab targets clear their quality bar (xdomain.metrics.bars), from the stored metrics."""
+    from xdomain.data.domains import dataset_info
+    from xdomain.metrics import bars
+
+    print("The Face tab offers a direction only when its stored test figures clear its bar "
+          f"({bars.BARS['face-attribute'].about}); the others are listed there as *experimental*:")
+    print()
+    print("| Face-tab target | offered | figures |")
+    print("|---|---|---|")
+    for c in registry.checkpoints_for_tab("face"):
+        m = meta(c.name)
+        if m is None:
+            continue
+        dirs = ("a2b", "b2a") if c.method == "discogan" and m["config"].get("variant", "discogan") != "gan" else ("a2b",)
+        for d in dirs:
+            v = bars.check(c.bar, m.get("metrics", {}), d)
+            a, b = dataset_info(c.dataset).domain_names
+            label = c.label if len(dirs) == 1 else f"{a} → {b}" if d == "a2b" else f"{b} → {a}"
+            print(f"| {label} | {'yes' if v.passed else 'experimental'} | {v.summary(bars.BARS[c.bar]) if c.bar else '—'} |")
 
 
 TABLES = {

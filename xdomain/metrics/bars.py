@@ -40,14 +40,16 @@ class Verdict:
         parts = []
         for stem, lo in bar.minimum.items():
             v = self.figures.get(stem)
-            shown = "not measured" if v is None else (f"{v:.1%}" if lo <= 1 and stem != "diversity" else f"{v:.2f}")
-            bar_txt = f"{lo:.0%}" if lo <= 1 and stem != "diversity" else f"{lo:g}"
+            share = stem.startswith(_SHARES)  # a share of faces, shown as a percentage
+            shown = "not measured" if v is None else (f"{v:.1%}" if share else f"{v:.2f}")
+            bar_txt = f"{lo:.0%}" if share else f"{lo:g}"
             miss = v is None or v < lo
             parts.append(f"{_NAMES.get(stem, stem)} {shown}" + (f" (bar {bar_txt})" if miss else ""))
         return ", ".join(parts)
 
 
 _NAMES = {"flipped": "flipped", "kept_mean": "kept", "diversity": "diversity"}
+_SHARES = ("flipped", "kept", "bal_acc")
 
 BARS: dict[str, Bar] = {
     "face-attribute": Bar("face-attribute", {"flipped": 0.80, "kept_mean": 0.85, "diversity": 0.90},
