@@ -79,6 +79,7 @@ def face_targets(load: Callable[[str], Any]) -> tuple[list[FaceTarget], list[str
             verdict = bars.check(c.bar, metrics, d)
             figures = verdict.summary(bars.BARS[c.bar]) if c.bar else ""
             value = c.name if not m.two_way else f"{c.name}:{d}"
-            label = f"{m.direction_label(d)} ({_method_title(c.name)})"
+            src, dst = (m.domain_names["AB".index(x)] for x in (("A", "B") if d == "a2b" else ("B", "A")))
+            label = f"{src[:1].upper() + src[1:]} → {dst} ({_method_title(c.name)})"
             targets.append(FaceTarget(value, c.name, d, label, verdict.passed, figures, m.two_way))
     return targets, problems
