@@ -300,3 +300,34 @@ def random_flips(batch: dict[str, torch.Tensor], seed: int, step: int, sides: st
         m = (torch.rand(len(batch[s]), generator=g) < 0.5).to(batch[s].device)
         out[s] = torch.where(m[:, None, None, None], batch[s].flip(-1), batch[s])
     return out
+
+
+# ------------------------------------------------------------------------------ parametric avatars
+AVATAR_SPLITS = {"train": 10000, "val": 1000, "test": 1000}  # avatars rendered (and cached) per split
+
+
+def register_avatar_datasets() -> None:
+    """``avatars_<style>`` (one per :data:`xdomain.data.avatars.STYLES`): rendered DiceBear avatars as
+    domain B only, ``{"B": [N,3,64,64] in [-1,1], "labels_B": {attribute: int64 [N]}, "tone_B": [N]}``
+    (see :mod:`xdomain.data.avatars`); generated on first use into the cache dir. Split ``s`` of seed
+    ``k`` is avatar dataset seed ``3k + index(s)``, so splits and seeds never share an avatar stream."""
+    from xdomain.data import avatars
+
+    for style in avatars.STYLES:
+        name = f"avatars_{style.replace('-', '_')}"
+
+        def build(root, split: str = "train", seed: int = 0, size: int = 64, _style: str = style) -> dict:
+            if split not in AVATAR_SPLITS:
+                raise ValueError(f"split must be train/val/test, got {split!r}")
+            d = avatars.avatar_dataset(_style, AVATAR_SPLITS[split], 3 * seed + list(AVATAR_SPLITS).index(split))
+            t = avatars.to_tensors(d)
+            return {"B": resize(t["images"], size), "labels_B": {a: t[a] for a in avatars.ATTRS},
+                    "tone_B": t["tone"], "paired": False, "names": ("", f"{_style} avatar")}
+
+        register_dataset(name)(build)
+        _INFO[name] = DatasetInfo(name, ("", f"{style} avatar"), 3, 64, "",
+                                  f"DiceBear '{style}' avatars labelled by their own options "
+                                  f"({avatars.STYLE_LICENSES[style]})")
+
+
+register_avatar_datasets()
