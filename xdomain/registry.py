@@ -286,14 +286,26 @@ register_checkpoint(CheckpointSpec(
     extra={"equal_steps_reference_for": "discogan-celeba-male-unbalanced"},
 ))
 register_checkpoint(CheckpointSpec(
+    "discogan-celeba-blond-black-30min", "discogan", "celeba_blond_black",
+    "DiscoGAN Blond ↔ Black hair, unbalanced, 1,992 steps in 30 min: the model issue 17 replaced",
+    extra={"replaced_by": "discogan-celeba-blond-black"},
+))
+register_checkpoint(CheckpointSpec(
+    "discogan-celeba-eyeglasses-25min", "discogan", "celeba_Eyeglasses",
+    "DiscoGAN Eyeglasses ↔ none, unbalanced, 1,610 steps in 25 min: the model issue 17 replaced",
+    extra={"replaced_by": "discogan-celeba-eyeglasses"},
+))
+register_checkpoint(CheckpointSpec(
     "discogan-celeba-blond-black", "discogan", "celeba_blond_black",
-    "DiscoGAN, CelebA Blond ↔ Black hair at 64×64 (paper Fig. 7c)",
+    "DiscoGAN, CelebA Blond ↔ Black hair at 64×64 (paper Fig. 7c): balanced, weight-averaged, the 6,000-step "
+    "snapshot of a 120-min run chosen on validation identities",
     tabs=("face",),
     label="Blond ↔ Black hair (DiscoGAN)", bar="face-attribute",
 ))
 register_checkpoint(CheckpointSpec(
     "discogan-celeba-eyeglasses", "discogan", "celeba_Eyeglasses",
-    "DiscoGAN, CelebA Eyeglasses ↔ none at 64×64 (paper Fig. 7d)",
+    "DiscoGAN, CelebA Eyeglasses ↔ none at 64×64 (paper Fig. 7d): balanced, weight-averaged, the 6,000-step "
+    "snapshot of a 120-min run chosen on validation identities",
     tabs=("face",),
     label="Eyeglasses ↔ none (DiscoGAN)", bar="face-attribute",
 ))
