@@ -29,6 +29,7 @@ from xdomain.methods.base import Method
 
 STATE_NAME = "train_state.safetensors"
 STATE_META = "train_state.json"
+STATE_RECORD = "xdomain_train_state"  # safetensors metadata key: the step / optimizer record of those tensors
 
 
 def pick_device(spec: str = "auto") -> torch.device:
@@ -89,16 +90,24 @@ def _unflatten_optimizers(opts: dict[str, torch.optim.Optimizer], tensors: dict[
 
 
 def save_train_state(out: Path, model: Method, step: int, elapsed: float) -> None:
+    """One atomic file holds the tensors *and* the step / optimizer scalars (in its metadata), so a kill
+    between two writes can never pair one step's weights with another step's counters; the JSON beside
+    it repeats the same record for people and tools (``load_run`` reads the method and config from it)."""
     tensors = {f"model.{k}": v for k, v in model.state_dict().items()}
     opt_t, opt_meta = _flatten_optimizers(model.optimizers)
     tensors.update(opt_t)
-    hub.atomic_save_tensors(out / STATE_NAME, tensors)
     meta = {"method": model.name, "step": step, "elapsed_s": elapsed, "config": model.cfg.to_dict(), "optimizers": opt_meta}
-    hub.atomic_write_bytes(out / STATE_META, json.dumps(meta).encode())
+    record = json.dumps(meta)
+    hub.atomic_save_tensors(out / STATE_NAME, tensors, metadata={STATE_RECORD: record})
+    hub.atomic_write_bytes(out / STATE_META, record.encode())
 
 
 def load_train_state(out: Path, model: Method) -> tuple[int, float]:
-    meta = json.loads((out / STATE_META).read_text())
+    from safetensors import safe_open
+
+    with safe_open(str(out / STATE_NAME), framework="pt") as f:  # the record saved with these very tensors
+        record = (f.metadata() or {}).get(STATE_RECORD)
+    meta = json.loads(record) if record else json.loads((out / STATE_META).read_text())
     tensors = load_file(str(out / STATE_NAME))
     model.load_state_dict({k[6:]: v for k, v in tensors.items() if k.startswith("model.")})
     _unflatten_optimizers(model.optimizers, {k: v for k, v in tensors.items() if k.startswith("opt.")}, meta["optimizers"])
