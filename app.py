@@ -93,10 +93,14 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--no-browser", action="store_true", help="do not open a browser tab")
     a = p.parse_args(argv)
     logging.basicConfig(level=logging.INFO)
+    from ui.common import warm_all
+
     demo.queue(default_concurrency_limit=2).launch(
         server_name=a.host, server_port=a.port, share=a.share, inbrowser=not a.no_browser,
-        max_file_size=MAX_UPLOAD, show_error=True,
+        max_file_size=MAX_UPLOAD, show_error=True, prevent_thread_lock=True,
     )
+    warm_all()  # first paints, feature indexes and slow imports, in the background once the page is served
+    demo.block_thread()
 
 
 if __name__ == "__main__":

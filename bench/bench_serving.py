@@ -9,7 +9,14 @@ measures through ``gradio_client`` over loopback HTTP:
 * **face**: one client sending a 640×480 photo to ``/face_run`` (p50 / p95), then N clients × M
   requests at once with one identical photo (p50, p95, failed requests);
 * **slider**: ``/translate_code`` with the disentanglement model, one client and N × M at once;
-* **retrieve**: the first ``/retrieve_run`` query after start.
+* **retrieve**: the first ``/retrieve_run`` query right after the first page (it waits for the feature
+  index the background warm-up is still building), and in a second fresh app left ``--open-wait``
+  seconds first (what a visitor who opens the Retrieve tab after looking at the Face tab gets);
+* **floor**: the same client against ``bench/floor_app.py``, the smallest Gradio app with the same queue
+  (no torch, no model): its cold start and no-op calls are what no change to this app can go below.
+
+``face`` sends one identical photo (the app's in-memory crop cache answers after the first);
+``face_fresh`` sends a new file each time (one pixel differs), so the face detector runs every time.
 
 It prints the machine's load average beside the figures (other processes skew them; say so when you
 report them). Requests are bounded in number and sent to 127.0.0.1 only.
@@ -39,11 +46,12 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def start_app(port: int) -> tuple[subprocess.Popen, float]:
-    """Launch the demo; return the process and the seconds until ``/`` answers 200."""
+def start_app(port: int, script: Path = REPO / "app.py") -> tuple[subprocess.Popen, float]:
+    """Launch the demo (or ``script``); return the process and the seconds until ``/`` answers 200."""
     env = dict(os.environ, GRADIO_ANALYTICS_ENABLED="False", HF_HUB_DISABLE_TELEMETRY="1", HF_HUB_OFFLINE="1")
+    args = [str(port)] if script.name == "floor_app.py" else ["--port", str(port), "--no-browser"]
     t0 = time.perf_counter()
-    proc = subprocess.Popen([sys.executable, str(REPO / "app.py"), "--port", str(port), "--no-browser"], cwd=REPO,
+    proc = subprocess.Popen([sys.executable, str(script), *args], cwd=REPO,
                             env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     url = f"http://127.0.0.1:{port}/"
     while time.perf_counter() - t0 < 180:
@@ -69,6 +77,68 @@ def photo_file() -> str:
     path = Path(tempfile.mkdtemp()) / "photo.jpg"
     canvas.save(path, quality=90)
     return str(path)
+
+
+def fresh_photos(path: str, n: int) -> list[str]:
+    """``n`` copies of the photo that differ in one corner pixel: different files, the same face, so the
+    app's in-memory crop cache (keyed by the pixels) never answers for them."""
+    from PIL import Image
+
+    img = Image.open(path).convert("RGB")
+    folder = Path(tempfile.mkdtemp())
+    out = []
+    for i in range(n):
+        img.putpixel((0, 0), (i % 256, (i // 256) % 256, 7))
+        out.append(str(folder / f"photo{i}.png"))  # PNG: the changed pixel survives exactly
+        img.save(out[-1])
+    return out
+
+
+def floor(reps: int) -> dict:
+    """Gradio's own figures on this machine (``bench/floor_app.py``: no torch, no models): cold start and
+    p50 of a no-op text call, a no-op 64×64 image call and an upload → 64×64 image call via gradio_client,
+    and the upload call from 8 clients × 10 requests at once."""
+    from gradio_client import Client, handle_file
+
+    port = free_port()
+    proc, cold = start_app(port, REPO / "bench" / "floor_app.py")
+    out: dict = {"floor_cold_start_s": round(cold, 2)}
+    try:
+        c = Client(f"http://127.0.0.1:{port}/", verbose=False)
+        photo = photo_file()
+        for name, call in (("noop_text", lambda: c.predict("x", api_name="/noop_text")),
+                           ("noop_image", lambda: c.predict(0.5, api_name="/noop_image")),
+                           ("noop_upload", lambda: c.predict(handle_file(photo), api_name="/noop_upload"))):
+            call()
+            xs = [t for t, err in (timed(call) for _ in range(reps)) if err is None]
+            out[f"floor_{name}_p50_ms"] = round(pct(xs, 50), 1)
+        out["floor_noop_upload_8x10"] = concurrent(f"http://127.0.0.1:{port}/",
+                                                   lambda cl: cl.predict(handle_file(photo), api_name="/noop_upload"), 8, 10)
+    finally:
+        proc.terminate()
+        proc.wait(30)
+    return out
+
+
+def retrieve_after_open(wait_s: float) -> dict:
+    """A fresh app, left ``wait_s`` seconds after its first page (a visitor reading the Face tab while the
+    background warm-up paints the other tabs), then the first ``/retrieve_run`` query of the process."""
+    from gradio_client import Client, handle_file
+
+    port = free_port()
+    proc, _ = start_app(port)
+    try:
+        time.sleep(wait_s)
+        c = Client(f"http://127.0.0.1:{port}/", verbose=False)
+        ck = "disentangle-mnist-cdcb"
+        q = handle_file(c.predict(ck, "A", 0, api_name="/retrieve_query_test"))
+        t = time.perf_counter()
+        c.predict(ck, "A", q, "other", api_name="/retrieve_run")
+        return {"retrieve_first_after_open_ms": round((time.perf_counter() - t) * 1000, 1),
+                "retrieve_open_wait_s": wait_s}
+    finally:
+        proc.terminate()
+        proc.wait(30)
 
 
 def timed(fn) -> tuple[float, str | None]:
@@ -103,6 +173,9 @@ def main() -> None:
     p.add_argument("--requests", type=int, nargs="+", default=[10, 50], help="per client, paired with --clients")
     p.add_argument("--reps", type=int, default=30, help="single-client repetitions")
     p.add_argument("--json", action="store_true")
+    p.add_argument("--no-floor", action="store_true", help="skip Gradio's own floor (bench/floor_app.py)")
+    p.add_argument("--open-wait", type=float, default=20.0,
+                   help="seconds a fresh app is left open before its first retrieve query (default 20)")
     a = p.parse_args()
     from gradio_client import Client, handle_file
 
@@ -121,20 +194,27 @@ def main() -> None:
         t = time.perf_counter()
         c.predict(ck, "A", handle_file(c.predict(ck, "A", 0, api_name="/retrieve_query_test")), "other",
                   api_name="/retrieve_run")
-        out["retrieve_first_ms"] = round((time.perf_counter() - t) * 1000, 1)
+        out["retrieve_first_at_start_ms"] = round((time.perf_counter() - t) * 1000, 1)
         face_call = lambda cl: cl.predict(target, handle_file(photo), False, api_name="/face_run")  # noqa: E731
         src = handle_file(c.predict(ck, "a2b", 3, api_name="/translate_input_test"))
         slider_call = lambda cl: cl.predict(ck, "a2b", src, *[0.5] * 8, api_name="/translate_code")  # noqa: E731
-        for name, call in (("face", face_call), ("slider", slider_call)):
+        fresh = iter(fresh_photos(photo, a.reps + 1))
+        fresh_call = lambda cl: cl.predict(target, handle_file(next(fresh)), False, api_name="/face_run")  # noqa: E731
+        for name, call in (("face", face_call), ("face_fresh", fresh_call), ("slider", slider_call)):
             call(c)  # warm-up
             xs = [t for t, err in (timed(lambda: call(c)) for _ in range(a.reps)) if err is None]
             out[f"{name}_1client_p50_ms"], out[f"{name}_1client_p95_ms"] = round(pct(xs, 50), 1), round(pct(xs, 95), 1)
+            if name == "face_fresh":
+                continue  # the concurrent runs send one identical photo, as the issue asks
             for n, m in zip(a.clients, a.requests):
                 out[f"{name}_{n}x{m}"] = concurrent(url, call, n, m)
         out["load_avg_at_end"] = os.getloadavg()
     finally:
         proc.terminate()
         proc.wait(30)
+    out |= retrieve_after_open(a.open_wait)
+    if not a.no_floor:
+        out |= floor(a.reps)
     print(json.dumps(out, indent=1) if a.json else "\n".join(f"{k:<28} {v}" for k, v in out.items()))
 
 

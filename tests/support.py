@@ -40,3 +40,20 @@ def importable_methods() -> list[str]:
             continue
         names.append(name)
     return names
+
+
+def opened(demo) -> None:
+    """Apply the tabs' first paints (``ui.common.page_default``: run when a page opens, not at build) to the
+    components, so ``.value`` is what a visitor sees when the page has opened."""
+    for f in demo.fns.values():
+        if not f.fn.__name__.startswith("first_paint_"):
+            continue
+        result = f.fn()
+        outs = f.outputs
+        for comp, v in zip(outs, result if len(outs) > 1 else [result]):
+            if isinstance(v, dict) and v.get("__type__") == "update":
+                for k, val in v.items():
+                    if k != "__type__":
+                        setattr(comp, k, val)
+            else:
+                comp.value = v

@@ -17,6 +17,7 @@ import pytest
 import torch
 from PIL import Image
 
+from support import opened
 from xdomain import explore, hub, registry, train
 from xdomain.methods.cogan import CoGAN
 from xdomain.methods.unit import UNIT
@@ -160,6 +161,7 @@ def _build(checkpoints=None):
         interpolate.build(checkpoints)
     handlers = {f.api_name: f.fn for f in demo.fns.values()}
     components = {b.elem_id: b for b in demo.blocks.values() if getattr(b, "elem_id", None)}
+    opened(demo)  # the first paints a page gets when it opens
     return demo, handlers, components
 
 

@@ -17,6 +17,7 @@ import numpy as np
 import pytest
 import torch
 
+from support import opened
 from xdomain import explore, hub
 
 CDCB, DTN = "disentangle-mnist-cdcb", "dtn-usps-mnist"
@@ -33,6 +34,7 @@ def build(tabs, checkpoints: list[str]):
                 importlib.import_module(f"ui.tabs.{tab}").build(checkpoints)
     handlers = {f.api_name: f.fn for f in demo.fns.values()}
     components = {b.elem_id: b for b in demo.blocks.values() if getattr(b, "elem_id", None)}
+    opened(demo)
     return handlers, components
 
 

@@ -225,30 +225,39 @@ class ImagePicker:
     (``{prefix}_gallery``: image ``i`` of MNIST-CD and of MNIST-CB show the same digit).
     """
 
+    @property
+    def initial(self) -> np.ndarray | None:
+        """The first image shown (raw array, for a tab's own first paint; computed once, on first use)."""
+        return self._first()[2]
+
     def __init__(self, prefix: str, label: str, sel: selector.Selected, side: gr.components.Component,
                  role: str = "source", index: int | None = 0, draw: bool = True, start: Start | None = None):
         eid = prefix.replace("_", "-")
-        m = sel.model
-        side0 = resolve_side(side.value, role)
-        items, note = gallery_items(m, side0)
-        self.initial: np.ndarray | None = None  # the first image shown (raw array, for first paints)
-        if items and index is not None:
-            if start is not None:
-                index = start(m, side0)
-            self.initial = show(test_image(m, side0, index))
+        m, side0 = sel.model, resolve_side(side.value, role)
+
+        def first() -> tuple[list, str, np.ndarray | None, int, Any]:
+            """The picker's first paint (gallery, note, image, index, fetch button): made when a page opens
+            (or by the warm-up after the server starts), not while the app is built."""
+            items, note = gallery_items(m, side0)
+            i = index or 0
+            if items and index is not None and start is not None:
+                i = start(m, side0)
+            image = show(test_image(m, side0, i)) if items and index is not None else None
+            return items, note, image, i, gr.update(visible=not items)
+
         with gr.Group():
-            self.image = gr.Image(value=self.initial, label=label, type="numpy", image_mode="RGB", format="png",
+            self.image = gr.Image(label=label, type="numpy", image_mode="RGB", format="png",
                                   interactive=False, height=160, elem_id=f"{eid}-image", buttons=["download"])
             with gr.Tabs():
                 with gr.Tab("Test set"):
-                    self.note = gr.Markdown(note, elem_id=f"{eid}-note")
-                    self.gallery = gr.Gallery(value=items, columns=8, height=200, allow_preview=False, format="png",
+                    self.note = gr.Markdown(elem_id=f"{eid}-note")
+                    self.gallery = gr.Gallery(columns=8, height=200, allow_preview=False, format="png",
                                               show_label=False, elem_id=f"{eid}-gallery", object_fit="contain")
                     with gr.Row():
                         self.index = gr.Number(value=index or 0, precision=0, minimum=0, label="Test index",
                                                elem_id=f"{eid}-index", scale=2)
                         load = gr.Button("Load", elem_id=f"{eid}-load", scale=1)
-                    fetch = gr.Button("Download the dataset", elem_id=f"{eid}-fetch", visible=not items)
+                    fetch = gr.Button("Download the dataset", elem_id=f"{eid}-fetch", visible=False)
                 with gr.Tab("Upload"):
                     self.file = gr.File(file_types=["image"], type="filepath", label="Image file (PNG, JPEG, …)",
                                         elem_id=f"{eid}-upload", height=120)
@@ -263,6 +272,8 @@ class ImagePicker:
                             self.colour = gr.ColorPicker(value=DEFAULT_COLOUR, label="Colour in the domain",
                                                          elem_id=f"{eid}-colour")
                             use = gr.Button("Use drawing", elem_id=f"{eid}-draw")
+
+        self._first = common.page_default(prefix, first, [self.gallery, self.note, self.image, self.index, fetch])
 
         @common.friendly
         def pick_select(model_name: str, side_value: str, evt: gr.SelectData) -> tuple[int, np.ndarray]:

@@ -20,6 +20,9 @@ No gradio here: the UI (``ui/tabs/face.py``) and the CLI both call :func:`face_c
 """
 from __future__ import annotations
 
+import hashlib
+import threading
+from collections import OrderedDict
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -117,9 +120,31 @@ def crop_square(img: Image.Image, region: tuple[int, int, int, int], size: int) 
     return Image.fromarray(sq).resize((size, size), Image.BICUBIC)
 
 
+_CACHE: OrderedDict[tuple, FaceCrop] = OrderedDict()  # recent answers, in memory only (never written anywhere)
+_CACHE_SIZE = 16
+_cache_lock = threading.Lock()
+
+
 def face_crop(src, *, use_whole_image: bool = False, size: int = 64) -> FaceCrop:
-    """Photo (path, bytes, PIL, array) → :class:`FaceCrop`. Raises ``ImageInputError`` for bad files."""
+    """Photo (path, bytes, PIL, array) → :class:`FaceCrop`. Raises ``ImageInputError`` for bad files.
+
+    The last few answers are kept in memory, keyed by a hash of the decoded pixels: the same photo run
+    through another target (or sent again) skips the detector (≈ 90 ms of a 640×480 photo on this CPU)."""
     img = open_image(src)
+    key = (hashlib.blake2b(img.tobytes(), digest_size=16).hexdigest(), img.size, bool(use_whole_image), int(size))
+    with _cache_lock:
+        if key in _CACHE:
+            _CACHE.move_to_end(key)
+            return _CACHE[key]
+    out = _face_crop(img, use_whole_image, size)
+    with _cache_lock:
+        _CACHE[key] = out
+        while len(_CACHE) > _CACHE_SIZE:
+            _CACHE.popitem(last=False)
+    return out
+
+
+def _face_crop(img: Image.Image, use_whole_image: bool, size: int) -> FaceCrop:
     for turn in (0, *TURNS):
         photo = img.rotate(turn, expand=True) if turn else img
         boxes = detect(np.asarray(photo), min_weight=TURNED_MIN_WEIGHT if turn else UPRIGHT_MIN_WEIGHT)

@@ -16,9 +16,6 @@ from pathlib import Path
 from typing import Sequence
 
 import numpy as np
-from matplotlib.backends.backend_agg import FigureCanvasAgg
-from matplotlib.figure import Figure
-from matplotlib.ticker import MaxNLocator
 
 from xdomain.methods.toy2d import mode_centers
 
@@ -69,6 +66,8 @@ class ToyFigure:
                 _fixed_ylim(ax, cfg, name)
                 ax.set_title(METRIC_TITLES[name], fontsize=9)
                 ax.tick_params(labelsize=7)
+                from matplotlib.ticker import MaxNLocator  # matplotlib loads on first draw, not on import
+
                 ax.xaxis.set_major_locator(MaxNLocator(3))  # few tick labels: text dominates draw time
                 ax.yaxis.set_major_locator(MaxNLocator(3))
                 if j == 0:
@@ -164,6 +163,9 @@ def seed_curves(runs: Sequence, *, width: float = 12.0, dpi: int = 80):
 
 
 def new_figure(width: float, height: float, dpi: int) -> Figure:
+    from matplotlib.backends.backend_agg import FigureCanvasAgg  # imported here: importing this module (the
+    from matplotlib.figure import Figure  # app's start) does not pay for matplotlib
+
     fig = Figure(figsize=(width, height), dpi=dpi)
     FigureCanvasAgg(fig)  # attaches itself as fig.canvas
     return fig

@@ -57,7 +57,8 @@ def _image_src(page, elem: str) -> str:
 def test_opens_with_an_example_result(app_url, page):
     """A first-time visitor sees a translated example before doing anything."""
     _face_tab(page, app_url)
-    assert "Found 1 face" in page.locator("#face-message").inner_text()
+    # painted when the page opens (``ui.common.page_default``), not while the app starts
+    page.locator("#face-message", has_text="Found 1 face").wait_for(timeout=60_000)
     for elem in ("face-photo", "face-crop", "face-output", "face-roundtrip"):
         assert _src_pixels(page, elem).std() > 5, f"{elem} is empty on open"
     shot(page, "tab-face")

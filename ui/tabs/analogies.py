@@ -78,14 +78,19 @@ def build(checkpoints: list[str] | None = None) -> None:
                                   elem_id="analogies-reference-source")
             ref_files = gr.File(file_count="multiple", file_types=["image"], type="filepath", height=100,
                                 label=f"Reference images (up to {K_MAX})", elem_id="analogies-reference-files")
-            run = gr.Button("Make analogies", variant="primary", elem_id="analogies-run")
+            run = gr.Button("Make analogies", variant="primary", elem_id="analogies-run", interactive=False)
         with gr.Column(scale=3):
-            try:  # first paint from the test set; without the dataset the sheet starts empty
-                first = analogies_run(sel.name, "A", 5, 0, TEST, None, TEST, None)
-            except gr.Error:
-                first = None
-            sheet = gr.Image(value=first, label="Analogies", type="numpy", format="png", interactive=False,
+            sheet = gr.Image(label="Analogies", type="numpy", format="png", interactive=False,
                              elem_id="analogies-grid", buttons=["download"])
+
+    def first_paint():
+        """The first paint from the test set; without the dataset the sheet starts empty."""
+        try:
+            return analogies_run(sel.name, "A", 5, 0, TEST, None, TEST, None)
+        except gr.Error:
+            return None
+
+    common.page_default("analogies", first_paint, sheet, enable=(run,))
     gr.on([run.click, side.change], analogies_run,
           [sel.dropdown, side, k, seed, query_source, query_files, ref_source, ref_files], sheet,
           api_name="analogies_run")

@@ -297,8 +297,6 @@ def build() -> None:
             gr.Markdown("\n\n".join(problems))
     two_way = [(label, value) for label, value, both in choices if both]
     default = choices[0][1]
-    first = face_example(default, DEFAULT_EXAMPLE)  # (photo, crop, output, message, button update, last)
-    first_trip = face_round_trips(default, first[1], 1)
     with gr.Row(equal_height=False):
         with gr.Column(scale=4):
             target = gr.Dropdown(choices=[(label, value) for label, value, _ in choices], value=default,
@@ -313,21 +311,21 @@ def build() -> None:
             with gr.Row():
                 seed = gr.Number(0, precision=0, visible=False)
                 random_btn = gr.Button("Random CelebA test face", elem_id="face-random", visible=faces.celeba_available())
-            last = gr.State(first[5])  # the last photo (path, array or aligned crop), for re-runs
+            last = gr.State()  # the last photo (path, array or aligned crop), for re-runs
         with gr.Column(scale=6):
-            message = gr.Markdown(first[3], elem_id="face-message")
+            message = gr.Markdown(elem_id="face-message")
             use_whole = gr.Button("Use the whole image", elem_id="face-use-whole", visible=False, variant="primary")
             with gr.Row():
-                photo = gr.Image(first[0], label="Photo", type="numpy", format="jpeg", interactive=False,
+                photo = gr.Image(label="Photo", type="numpy", format="jpeg", interactive=False,
                                  elem_id="face-photo", height=DISPLAY)
-                crop = gr.Image(first[1], label="Face crop (64×64)", type="numpy", format="png", interactive=False,
+                crop = gr.Image(label="Face crop (64×64)", type="numpy", format="png", interactive=False,
                                 elem_id="face-crop", height=DISPLAY)
-                output = gr.Image(first[2], label="Output", type="numpy", format="png", interactive=False,
+                output = gr.Image(label="Output", type="numpy", format="png", interactive=False,
                                   elem_id="face-output", height=DISPLAY, buttons=["download"])
             trips = gr.Slider(1, MAX_TRIPS, value=1, step=1, label="Round trips (A → B → A, repeated)", elem_id="face-trips")
-            roundtrip = gr.Image(first_trip[0], label="Round trip", type="numpy", format="png", interactive=False,
+            roundtrip = gr.Image(label="Round trip", type="numpy", format="png", interactive=False,
                                  elem_id="face-roundtrip", buttons=["download"])
-            trip_note = gr.Markdown(first_trip[1], elem_id="face-roundtrip-note")
+            trip_note = gr.Markdown(elem_id="face-roundtrip-note")
             with gr.Accordion("Compare the three variants", open=False):
                 compare = gr.Checkbox(False, label="Compare GAN / GAN + recon / DiscoGAN (paper Fig. 2)", elem_id="face-compare")
                 variants = gr.Image(label="Variants", type="numpy", format="png", interactive=False, elem_id="face-variants")
@@ -339,6 +337,13 @@ def build() -> None:
                 sequence = gr.Image(label="Sequence", type="numpy", format="png", interactive=False, elem_id="face-sequence",
                                     buttons=["download"])
                 sequence_note = gr.Markdown(elem_id="face-sequence-note")
+
+    def first_paint() -> tuple:
+        """The bundled example through the first offered target, and its round trip, when a page opens."""
+        first = face_example(default, DEFAULT_EXAMPLE)  # (photo, crop, output, message, button update, last)
+        return (*first, *face_round_trips(default, first[1], 1))
+
+    common.page_default("face", first_paint, [photo, crop, output, message, use_whole, last, roundtrip, trip_note])
 
     def then_panels(event) -> None:
         """After anything that changes the crop or the target: the round trip, variants and sequence, one

@@ -170,20 +170,25 @@ def build(checkpoints: list[str] | None = None) -> None:
         part = gr.Radio(PART_CHOICES, value="exclusive", label="Interpolate", elem_id="interpolate-part", scale=3,
                         visible=not shared)
         steps = gr.Slider(2, STEPS_MAX, value=8, step=1, label="Steps", elem_id="interpolate-steps", scale=2)
-        run = gr.Button("Interpolate", variant="primary", elem_id="interpolate-run", scale=1)
+        run = gr.Button("Interpolate", variant="primary", elem_id="interpolate-run", scale=1, interactive=False)
     text = explain_text(m)
     explain = gr.Markdown(text, visible=bool(text), elem_id="interpolate-explain")
-    strip0 = strip_b0 = gif0 = None
-    if (first.initial is not None and second.initial is not None
-            and m.latent in ("shared", "shared+exclusive")):  # first paint
-        strip0, gif0 = interpolate_run(sel.name, "A", first.initial, second.initial, "exclusive", 8)
-        strip_b0 = interpolate_strip_b(sel.name, "A", first.initial, second.initial, 8)
     la, lb, lg = labels(m)
-    strip = gr.Image(value=strip0, label=la, type="numpy", format="png", interactive=False,
+    strip = gr.Image(label=la, type="numpy", format="png", interactive=False,
                      elem_id="interpolate-strip", buttons=["download"])
-    strip_b = gr.Image(value=strip_b0, label=lb, type="numpy", format="png", interactive=False,
+    strip_b = gr.Image(label=lb, type="numpy", format="png", interactive=False,
                        elem_id="interpolate-strip-b", buttons=["download"], visible=shared)
-    gif = gr.File(value=gif0, label=lg, elem_id="interpolate-gif", interactive=False)
+    gif = gr.File(label=lg, elem_id="interpolate-gif", interactive=False)
+
+    def first_paint() -> tuple:
+        """The two start images interpolated (both domains for a shared-latent model), when a page opens."""
+        a, b = first.initial, second.initial
+        if a is None or b is None or m.latent not in ("shared", "shared+exclusive"):
+            return None, None, None
+        strip0, gif0 = interpolate_run(sel.name, "A", a, b, "exclusive", 8)
+        return strip0, interpolate_strip_b(sel.name, "A", a, b, 8), gif0
+
+    common.page_default("interpolate", first_paint, [strip, strip_b, gif], enable=(run,))
     sel.dropdown.change(interpolate_layout, sel.dropdown, [part, explain, strip, strip_b, gif],
                         api_name="interpolate_layout")
     images = [sel.dropdown, side, first.image, second.image]

@@ -148,7 +148,7 @@ def build(checkpoints: list[str] | None = None) -> None:
     with gr.Row(equal_height=False):
         with gr.Column(scale=2):
             query = gallery.ImagePicker("retrieve_query", "Query", sel, side, index=0)
-            run = gr.Button("Retrieve top 10", variant="primary", elem_id="retrieve-run")
+            run = gr.Button("Retrieve top 10", variant="primary", elem_id="retrieve-run", interactive=False)
         with gr.Column(scale=5):
             summary = gr.Markdown(elem_id="retrieve-summary")
             results = [gr.Gallery(label=KIND_LABELS[kind], columns=K // 2, height="auto", allow_preview=False, format="png",
@@ -158,5 +158,6 @@ def build(checkpoints: list[str] | None = None) -> None:
           api_name="retrieve_run")
     # the feature index is built in the background while the app starts, and the tab opens on the first
     # test image's neighbours instead of three empty galleries
-    common.warm_up("retrieve-index", retrieval_index, sel.model)
-    common.on_page_load(retrieve_first, [sel.dropdown, side, query.image, target], [*results, summary])
+    common.after_start("retrieve-index", lambda: retrieval_index(sel.model))
+    common.page_default("retrieve", lambda: retrieve_first(sel.name, side.value, query.initial, target.value),
+                        [*results, summary], enable=(run,))

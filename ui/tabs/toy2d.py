@@ -22,6 +22,7 @@ from pathlib import Path
 import gradio as gr
 import numpy as np
 
+from ui import common
 from ui.common import friendly, on_page_load
 from xdomain import plots, toylab
 from xdomain.methods.toy2d import Toy2DConfig
@@ -199,7 +200,7 @@ def _warm_up() -> None:
 
 
 def build() -> None:
-    threading.Thread(target=_warm_up, name="toy2d-warm-up", daemon=True).start()
+    common.after_start("toy2d-imports", _warm_up)
     runs = list(precomputed())
     gr.Markdown(
         "Domain **A** is a mixture of 5 Gaussians, domain **B** has 10 modes on an arc (black ×). Each panel "

@@ -156,10 +156,7 @@ def build(checkpoints: list[str] | None = None) -> None:
             picker = gallery.ImagePicker("translate_input", "Input (source domain)", sel, direction, role="source", index=0,
                                          start=gallery.faithful_start)
         with gr.Column(scale=5):
-            first = picker.initial  # first paint: the first test image with code 0, and eight samples
-            once = translate_once(sel.name, "a2b", first) if first is not None and not d else (None, None, "")
-            output = gr.Image(value=translate_code(sel.name, "a2b", first, *[0.0] * d) if d else once[0],
-                              label="Output (target domain)", type="numpy", format="png", interactive=False, height=200,
+            output = gr.Image(label="Output (target domain)", type="numpy", format="png", interactive=False, height=200,
                               elem_id="translate-output", buttons=["download"])
             with gr.Column(visible=d > 0) as codes_col:
                 gr.Markdown("#### Exclusive code → output\nThe digit comes from the input's shared part; "
@@ -180,16 +177,16 @@ def build(checkpoints: list[str] | None = None) -> None:
                         take = gr.Button("Take code from reference", elem_id="translate-take-code", variant="primary")
             with gr.Column(visible=d == 0) as plain_col:
                 plain = gr.Markdown(plain_text(m), elem_id="translate-plain-text")
-                roundtrip = gr.Image(value=once[1], label="Round trip", type="numpy", format="png", interactive=False,
+                roundtrip = gr.Image(label="Round trip", type="numpy", format="png", interactive=False,
                                      elem_id="translate-roundtrip", buttons=["download"], visible=m.two_way)
-                trip_note = gr.Markdown(once[2], elem_id="translate-roundtrip-note", visible=m.two_way)
+                trip_note = gr.Markdown(elem_id="translate-roundtrip-note", visible=m.two_way)
         with gr.Column(scale=4, visible=d > 0) as diverse_col:
             gr.Markdown("#### Diverse outputs from random z")
             with gr.Row():
                 n = gr.Slider(1, N_MAX, value=8, step=1, label="N outputs", elem_id="translate-n")
                 seed = gr.Number(value=0, precision=0, label="Seed", elem_id="translate-seed")
-            run = gr.Button("Sample N outputs", elem_id="translate-diverse-btn", variant="primary")
-            diverse = gr.Image(value=None, label="Outputs",  # painted when a page opens (see below), not at start
+            run = gr.Button("Sample N outputs", elem_id="translate-diverse-btn", variant="primary", interactive=False)
+            diverse = gr.Image(value=None, label="Outputs",  # painted when a page opens (first_paint), not at start
                                type="numpy", format="png", interactive=False, elem_id="translate-diverse", buttons=["download"])
 
     sel.dropdown.change(translate_layout, sel.dropdown, [codes_col, plain_col, diverse_col, plain, roundtrip, trip_note],
@@ -200,7 +197,18 @@ def build(checkpoints: list[str] | None = None) -> None:
               trigger_mode="always_last", show_progress="hidden", queue=False)
         randomise.click(translate_randomise, [sel.dropdown, code_seed], [code_seed, *sliders], api_name="translate_randomise")
         take.click(translate_take_code, [sel.dropdown, direction, ref.image], sliders, api_name="translate_take_code")
-    common.on_page_load(translate_diverse, [sel.dropdown, direction, picker.image, n, seed], diverse)
+
+    def first_paint() -> tuple:
+        """The first test image's output with code 0 (or its translation and round trip), and eight samples."""
+        x = picker.initial
+        if x is None:
+            return None, None, "", None
+        if d:
+            return translate_code(sel.name, "a2b", x, *[0.0] * d), gr.skip(), gr.skip(), \
+                translate_diverse(sel.name, "a2b", x, 8, 0)
+        return (*translate_once(sel.name, "a2b", x), None)
+
+    common.page_default("translate", first_paint, [output, roundtrip, trip_note, diverse], enable=(run,))
     gr.on([run.click, picker.image.change, direction.change], translate_diverse,
           [sel.dropdown, direction, picker.image, n, seed], diverse, api_name="translate_diverse",
           trigger_mode="always_last")
