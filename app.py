@@ -30,6 +30,7 @@ TABS: list[tuple[str, str, str]] = [  # the face experience first: it is what mo
     ("face", "Your face → another attribute", "Upload a photo (or use an example) and translate your face."),
     ("translate", "Translate", "Translate an image between domains with diverse outputs."),
     ("interpolate", "Interpolate", "Morph shared (content) or exclusive (style) codes between two images."),
+    ("pairs", "Pairs", "One noise vector, a corresponding pair: CoGAN's generators share their first layers."),
     ("analogies", "Analogies", "Combine the content of one image with the style of another."),
     ("retrieve", "Retrieve", "Cross-domain nearest neighbours by shared, exclusive or pixel features."),
     ("toy2d", "Toy 2D mode collapse", "DiscoGAN's toy experiment: GAN vs GAN+reconstruction vs DiscoGAN, trained live."),

@@ -15,7 +15,7 @@ import json
 import re
 from pathlib import Path
 
-from experiments import discogan_sweep, discogan_table, disentangle_table, judge_robustness
+from experiments import cogan_digits, discogan_sweep, discogan_table, disentangle_table, judge_robustness
 from experiments.discogan_table import pct
 from xdomain import hub, registry
 
@@ -24,7 +24,8 @@ ROOT = Path(__file__).resolve().parents[1]
 # The papers' own figures beside ours in README.md's headline table ("—": the paper quotes no figure
 # for the setting we run). Disentanglement figures come from disentangle_table.ROWS (paper Table 1).
 TOY2D_PAPER = "10 / 0"  # DiscoGAN §3.1, Fig. 4: all 10 B modes covered, no two A modes collide
-PLANNED = "Liu & Tuzel, *CoGAN*, NeurIPS 2016; Liu et al., *UNIT*, NeurIPS 2017"
+PLANNED = "Liu et al., *UNIT*, NeurIPS 2017"
+COGAN_PAPER = {"mnist_negative": "0.967", "mnist_edge": "0.952"}  # Liu & Tuzel Tables 3–4 (iterations grid-searched)
 
 
 def meta(name: str) -> dict | None:
@@ -68,11 +69,16 @@ def results() -> None:
     if m := meta("discogan-fashion-bags-shoes"):
         rows.append(("discogan", "`discogan-fashion-bags-shoes`", "bags → shoes / shoes → bags judged as the "
                      "target %", pair(m["metrics"], "flipped_a2b", "flipped_b2a"), "—"))
+    for name in ("cogan-mnist-negative", "cogan-mnist-edge"):
+        if m := meta(name):
+            x, task = m["metrics"], m["config"]["dataset"]
+            rows.append(("cogan", f"`{name}`", f"pixel agreement of pairs, {task[6:]} (floor: random real pairs)",
+                         f"{x['pixel_agreement']:.3f} ({x['pixel_agreement_floor']:.3f})", COGAN_PAPER[task]))
     print("| method | checkpoint | headline metric | ours | paper |")
     print("|---|---|---|---|---|")
     for method, ckpt, metric, ours, paper in rows:
         print(f"| [`{method}`](docs/{method}.md) | {ckpt} | {metric} | {ours} | {paper} |")
-    print(f"| CoGAN, UNIT | — | implemented, not trained yet ({PLANNED}) | — | — |")
+    print(f"| UNIT | — | implemented, not trained yet ({PLANNED}) | — | — |")
     print()
     face_offers()
 
@@ -107,6 +113,7 @@ TABLES = {
     "discogan-sweep": discogan_sweep.table,
     "discogan-select": lambda: discogan_sweep.table("val"),
     "judge-robustness": lambda: judge_robustness.main([]),
+    "cogan-digits": lambda: print(cogan_digits.table(json.loads(cogan_digits.OUT.read_text()))),
 }
 
 

@@ -315,3 +315,25 @@ register_checkpoint(CheckpointSpec(
     tabs=("translate",),
     label="Bags ↔ shoes (DiscoGAN)",
 ))
+register_checkpoint(CheckpointSpec(
+    "cogan-mnist-negative", "cogan", "mnist_negative",
+    "CoGAN Task B, digit ↔ negative at 28×28 (paper Fig. 2, Table 4): generators tied in all but the last layer, "
+    "domains from disjoint MNIST halves; 1,500 steps, the seed and snapshot chosen on selection noise draws",
+    tabs=("pairs", "interpolate"),
+    label="Digit ↔ negative digit (CoGAN)",
+))
+register_checkpoint(CheckpointSpec(
+    "cogan-mnist-negative-cond", "cogan", "mnist_negative",
+    "Conditional-GAN baseline for CoGAN Task B (paper §5, Table 5): one G with a domain bit, a 3-way D, nothing tied",
+    extra={"conditional_baseline_of": "cogan-mnist-negative"},
+))
+register_checkpoint(CheckpointSpec(
+    "cogan-mnist-edge", "cogan", "mnist_edge",
+    "CoGAN Task A, digit ↔ edge map at 28×28 (paper Table 3): below the paper (agreement barely above the floor "
+    "of random real pairs after 1,500 steps), so not offered in the app",
+))
+register_checkpoint(CheckpointSpec(
+    "cogan-mnist-edge-cond", "cogan", "mnist_edge",
+    "Conditional-GAN baseline for CoGAN Task A (paper §5, Table 5)",
+    extra={"conditional_baseline_of": "cogan-mnist-edge"},
+))

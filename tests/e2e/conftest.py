@@ -128,3 +128,11 @@ def open_tab(page, module: str) -> None:
     label = {m: lbl for m, lbl, _ in app.TABS}[module]
     page.get_by_role("tab", name=label).click()
     page.wait_for_timeout(300)
+
+
+def require_landed(name: str) -> None:
+    """Skip the calling test when checkpoint ``name`` has not landed (its folder is missing)."""
+    from ui.common import checkpoint_status
+
+    if checkpoint_status(name) is not None:
+        pytest.skip(f"{name} has not landed yet")

@@ -55,8 +55,12 @@ _INFO = {
     "mnist_cd_cb": DatasetInfo("mnist_cd_cb", ("MNIST-CD", "MNIST-CB"), 3, 32, "judge-mnist",
                                "MNIST-CD: a digit drawn in a random colour on black; MNIST-CB: a white digit on a "
                                "random-colour background (the disentanglement paper's pair)"),
-    "mnist_edge": DatasetInfo("mnist_edge", ("Digit", "Digit edges"), 1, 32, "judge-mnist"),
-    "mnist_negative": DatasetInfo("mnist_negative", ("Digit", "Negative digit"), 1, 32, "judge-mnist"),
+    "mnist_edge": DatasetInfo("mnist_edge", ("Digit", "Digit edges"), 1, 32, "judge-mnist",
+                              "an MNIST digit and the edge map of a digit (3×3 dilation minus the image), CoGAN's "
+                              "Task A; the training domains come from disjoint halves, so no pair was ever seen"),
+    "mnist_negative": DatasetInfo("mnist_negative", ("Digit", "Negative digit"), 1, 32, "judge-mnist",
+                                  "an MNIST digit and the negative of a digit (black on white), CoGAN's Task B; the "
+                                  "training domains come from disjoint halves, so no pair was ever seen"),
     "usps_mnist": DatasetInfo("usps_mnist", ("USPS", "MNIST"), 1, 32, "judge-mnist"),
     "usps20_mnist": DatasetInfo("usps20_mnist", ("USPS", "MNIST"), 1, 32, "judge-mnist",
                                 "USPS postal digits → MNIST handwritten digits"),

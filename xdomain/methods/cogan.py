@@ -150,6 +150,8 @@ class CoGANConfig(BaseConfig):
     invert_eval_steps: int = 100  # … steps …
     invert_eval_starts: int = 2  # … and random starts
     judge: str = "judge-mnist"  # metrics only; never used in training
+    eval_z_seed: int | None = None  # seed of the metrics' z draws (None: seed + 2016); snapshot selection
+    #   uses other draws than the reported ones (experiments/select_cogan.py)
 
 
 PRESETS: dict[str, dict[str, Any]] = {
@@ -482,7 +484,8 @@ class CoGAN(TwoDomainGAN):
     @torch.no_grad()
     def _pairs(self, n: int, batch: int = 500) -> tuple[torch.Tensor, torch.Tensor]:
         """``n`` generated pairs from fixed z's (seeded by ``cfg.seed``), on the CPU."""
-        z = torch.randn(n, self.cfg.z_dim, generator=torch.Generator().manual_seed(self.cfg.seed + 2016))
+        zs = self.cfg.seed + 2016 if self.cfg.eval_z_seed is None else self.cfg.eval_z_seed
+        z = torch.randn(n, self.cfg.z_dim, generator=torch.Generator().manual_seed(zs))
         out = [self.sample_pairs_from(z[i:i + batch]) for i in range(0, n, batch)]
         return torch.cat([a for a, _ in out]), torch.cat([b for _, b in out])
 
