@@ -174,9 +174,23 @@ def main() -> None:
     p.add_argument("--reps", type=int, default=30, help="single-client repetitions")
     p.add_argument("--json", action="store_true")
     p.add_argument("--no-floor", action="store_true", help="skip Gradio's own floor (bench/floor_app.py)")
+    p.add_argument("--cold-only", type=int, default=0, metavar="N",
+                   help="only time N cold starts of the app and of Gradio's floor app (median and each), then exit")
     p.add_argument("--open-wait", type=float, default=20.0,
                    help="seconds a fresh app is left open before its first retrieve query (default 20)")
     a = p.parse_args()
+    if a.cold_only:
+        times: dict[str, list[float]] = {"app": [], "floor": []}
+        for _ in range(a.cold_only):
+            for kind, script in (("app", REPO / "app.py"), ("floor", REPO / "bench" / "floor_app.py")):
+                proc, t = start_app(free_port(), script)
+                proc.terminate()
+                proc.wait(30)
+                times[kind].append(round(t, 2))
+        out = {"load_avg_at_start": os.getloadavg(), **{f"cold_start_{k}_median_s": round(pct(v, 50), 2) for k, v in times.items()},
+               **{f"cold_start_{k}_s": v for k, v in times.items()}}
+        print(json.dumps(out, indent=1) if a.json else "\n".join(f"{k:<28} {v}" for k, v in out.items()))
+        return
     from gradio_client import Client, handle_file
 
     port = free_port()

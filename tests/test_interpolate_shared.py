@@ -152,7 +152,7 @@ def unit_checkpoint(tmp_path_factory, data_root):
         common._models.clear()
 
 
-def _build(checkpoints=None):
+def _build(checkpoints=None, paint: bool = True):
     import gradio as gr
 
     from ui.tabs import interpolate
@@ -161,7 +161,8 @@ def _build(checkpoints=None):
         interpolate.build(checkpoints)
     handlers = {f.api_name: f.fn for f in demo.fns.values()}
     components = {b.elem_id: b for b in demo.blocks.values() if getattr(b, "elem_id", None)}
-    opened(demo)  # the first paints a page gets when it opens
+    if paint:  # the first paints a page gets when it opens (not for a demo that will be served: raw values)
+        opened(demo)
     return demo, handlers, components
 
 
@@ -247,7 +248,7 @@ def test_interpolate_tab_served_through_gradio_client(unit_checkpoint):
 
     from ui import common, gallery
 
-    demo, h, _ = _build()
+    demo, h, _ = _build(paint=False)
     _, url, _ = demo.launch(server_name="127.0.0.1", server_port=None, prevent_thread_lock=True, quiet=True)
     try:
         client = Client(url, verbose=False)

@@ -66,7 +66,7 @@ def test_a_dataset_without_a_description_hides_the_line(tmp_path):
     from xdomain.methods.discogan import DiscoGAN
 
     cfg = DiscoGAN.tiny_config()
-    ckpt = str(hub.save_checkpoint(tmp_path / "tiny-disco", DiscoGAN(type(cfg)(**{**cfg.__dict__, "dataset": "mnist_edge"}))))
+    ckpt = str(hub.save_checkpoint(tmp_path / "tiny-disco", DiscoGAN(type(cfg)(**{**cfg.__dict__, "dataset": "usps_mnist"}))))
     h, c = build(["translate"], [ckpt])
     assert c["translate-about"].visible is False
     update = h["translate_about"](ckpt)
