@@ -1,6 +1,6 @@
 """CoGAN digit runs (issue 15): score snapshots by the pre-written rule, evaluate, tabulate over seeds.
 
-The rule (``runs/SELECTION-cogan.md``, written before any CoGAN run): every run of a task is trained
+The rule (``docs/cogan_selection.md``, a copy of ``runs/SELECTION-cogan.md`` written before any CoGAN run; revised for budget to 1,500 steps per run before any test figure): every run of a task is trained
 the same way; its candidates are the snapshots every 500 steps (``<run>-<step>`` folders made by
 ``scripts/snapshot_run.sh``) and the last state. Each candidate is scored by pixel agreement on
 10,000 *selection* z draws (``eval_z_seed = 777``), never on the reported draws (``seed + 2016``),
