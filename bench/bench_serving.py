@@ -49,9 +49,8 @@ def free_port() -> int:
 def start_app(port: int, script: Path = REPO / "app.py") -> tuple[subprocess.Popen, float]:
     """Launch the demo (or ``script``); return the process and the seconds until ``/`` answers 200."""
     env = dict(os.environ, GRADIO_ANALYTICS_ENABLED="False", HF_HUB_DISABLE_TELEMETRY="1", HF_HUB_OFFLINE="1")
-    args = [str(port)] if script.name == "floor_app.py" else ["--port", str(port), "--no-browser"]
     t0 = time.perf_counter()
-    proc = subprocess.Popen([sys.executable, str(script), *args], cwd=REPO,
+    proc = subprocess.Popen([sys.executable, str(script), "--port", str(port), "--no-browser"], cwd=REPO,
                             env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     url = f"http://127.0.0.1:{port}/"
     while time.perf_counter() - t0 < 180:

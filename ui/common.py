@@ -8,9 +8,12 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import hashlib
 import inspect
 import logging
+import tempfile
 import threading
+from pathlib import Path
 from typing import Any, Callable
 
 import gradio as gr
@@ -139,22 +142,16 @@ def warm_all() -> threading.Thread:
     return t
 
 
-def warm_up(name: str, fn: Callable, *args: Any) -> threading.Thread:
-    """Start ``fn(*args)`` in a background thread (e.g. build a cache the first query needs) without
-    delaying the app's start; failures are logged, the handler that needs the cache retries it. The
-    thread is not a daemon: a process that exits meanwhile waits for it (seconds) instead of killing
-    it inside a torch kernel, which aborts the process."""
+GIF_DIR = Path(tempfile.gettempdir()) / "xdomain-gifs"
 
-    def run() -> None:
-        try:
-            with torch.no_grad():
-                fn(*args)
-        except Exception:  # noqa: BLE001 - a warm-up is best effort
-            log.exception("warm-up %s failed", name)
 
-    t = threading.Thread(target=run, name=f"warm-{name}", daemon=False)
-    t.start()
-    return t
+def gif_file(frames: torch.Tensor, stem: str) -> str:
+    """``frames`` (``[N, C, H, W]``, or ``[R, N, C, H, W]`` played side by side) as a looping GIF named by
+    ``stem`` and a digest of the frames' pixels: the same frames give the same file, written once."""
+    from xdomain import explore
+
+    digest = hashlib.sha1(explore.to_uint8_hwc(frames).tobytes()).hexdigest()[:16]
+    return str(explore.write_gif(frames, GIF_DIR / f"{stem}-{digest}.gif"))
 
 
 def load_model(name: str):

@@ -8,8 +8,7 @@ import pytest
 from PIL import Image
 
 from xdomain import registry
-from tests.e2e.conftest import open_tab, shot
-from ui.common import checkpoint_status
+from tests.e2e.conftest import open_tab, require_landed, shot
 
 pytestmark = pytest.mark.slow
 CKPT = "discogan-fashion-bags-shoes"
@@ -17,8 +16,7 @@ CKPT = "discogan-fashion-bags-shoes"
 
 @pytest.fixture(autouse=True)
 def _landed():
-    if checkpoint_status(CKPT) is not None:
-        pytest.skip(f"{CKPT} has not landed yet")
+    require_landed(CKPT)
 
 
 def _img(path) -> np.ndarray:
@@ -63,8 +61,7 @@ def test_non_image_upload_gives_a_message(client, tmp_path):
 def test_one_way_model_has_no_round_trip(client):
     from gradio_client import handle_file
 
-    if checkpoint_status("dtn-usps-mnist") is not None:
-        pytest.skip("dtn-usps-mnist has not landed")
+    require_landed("dtn-usps-mnist")
     src = client.predict("dtn-usps-mnist", "a2b", 0, api_name="/translate_input_test")
     out, strip, note = client.predict("dtn-usps-mnist", "a2b", handle_file(src), api_name="/translate_once")
     assert _img(out).std() > 2 and strip is None and "one way" in note

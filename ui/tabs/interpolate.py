@@ -18,10 +18,8 @@ API endpoints: ``interpolate_run`` (strip — domain A's for a shared-latent mod
 from __future__ import annotations
 
 import hashlib
-import tempfile
 import threading
 from collections import OrderedDict
-from pathlib import Path
 
 import gradio as gr
 import numpy as np
@@ -34,7 +32,6 @@ STEPS_MAX = 24
 PART_CHOICES = [("Shared — the digit morphs, the colour stays", "shared"),
                 ("Exclusive — the colour morphs, the digit stays", "exclusive"),
                 ("Both", "both")]
-GIF_DIR = Path(tempfile.gettempdir()) / "xdomain-gifs"
 FRAMES_LABEL = "Frames (first → second)"
 GIF_LABEL = "Animated GIF"
 SHARED_CACHE = 8  # recent shared-latent interpolations kept for the domain-B strip (CoGAN's encode is slow)
@@ -99,13 +96,10 @@ def interpolate_run(model_name: str, side: str, first: np.ndarray | None, second
     steps = _steps(steps)
     if _check_latent(m) == "shared":
         frames = shared_frames(model_name, side, first, second, steps)  # [2, steps, C, H, W]
-        gif = explore.write_gif(frames, GIF_DIR / f"interpolation-shared-AB-{_digest(explore.to_uint8_hwc(frames))}.gif")
-        return gallery.show_grid(frames[0], nrow=steps), str(gif)
+        return gallery.show_grid(frames[0], nrow=steps), common.gif_file(frames, "interpolation-shared-AB")
     x1, x2 = _inputs(m, first, second)
     frames = explore.interpolate(m, x1, x2, side, part, steps)  # [steps, C, H, W]
-    digest = hashlib.sha1(explore.to_uint8_hwc(frames).tobytes()).hexdigest()[:16]  # same frames, same file
-    gif = explore.write_gif(frames, GIF_DIR / f"interpolation-{part}-{digest}.gif")
-    return gallery.show_grid(frames, nrow=steps), str(gif)
+    return gallery.show_grid(frames, nrow=steps), common.gif_file(frames, f"interpolation-{part}")
 
 
 @common.friendly

@@ -17,11 +17,8 @@ API endpoints: ``pairs_grid``, ``pairs_walk``, ``pairs_interpolate``, ``pairs_in
 """
 from __future__ import annotations
 
-import hashlib
 import queue
-import tempfile
 import threading
-from pathlib import Path
 
 import gradio as gr
 import numpy as np
@@ -36,7 +33,6 @@ N_DIRS = 4
 STEPS_MAX = 16
 WALK_RANGE = 3.0
 SCALE = 3
-GIF_DIR = Path(tempfile.gettempdir()) / "xdomain-gifs"
 
 
 def _model(name: str):
@@ -87,9 +83,7 @@ def pairs_interpolate(model_name: str, seed_a: float, seed_b: float, steps: floa
     t = torch.linspace(0, 1, steps)[:, None]
     x1, x2 = m.sample_pairs_from((1 - t) * za + t * zb)
     frames = torch.stack([x1, x2])  # [2, steps, C, H, W]
-    digest = hashlib.sha1(explore.to_uint8_hwc(frames).tobytes()).hexdigest()[:16]
-    gif = explore.write_gif(frames, GIF_DIR / f"pairs-{digest}.gif")
-    return _rows(m, x1, x2, steps), str(gif)
+    return _rows(m, x1, x2, steps), common.gif_file(frames, "pairs")
 
 
 def _progress(errors: list[float], steps: int) -> str:
