@@ -18,22 +18,18 @@ from __future__ import annotations
 
 import argparse
 import json
-import statistics
 from pathlib import Path
 
 import torch
 
+from experiments.snapshots import add_score_command, mean_std, save_row, score_runs, select_and_test
 from xdomain.methods.cogan import pixel_agreement
 from xdomain.train import load_run
 
 SELECT_Z_SEED = 777
 OUT = Path(__file__).resolve().parents[1] / "docs" / "cogan_digits.json"
-
-
-def candidates(run: Path) -> list[Path]:
-    """The run's snapshots (``<run>-<step>``) and the run itself (its last state), by step."""
-    snaps = [p for p in run.parent.glob(run.name + "-*") if p.name[len(run.name) + 1:].isdigit()]
-    return sorted(snaps, key=lambda p: int(p.name.rsplit("-", 1)[1])) + [run]
+SHARING = OUT.with_name("cogan_sharing.json")
+SHARING_PLOT = OUT.with_name("cogan_sharing.png")
 
 
 @torch.no_grad()
@@ -50,29 +46,11 @@ def selection_score(model, n: int = 10000) -> float:
 def score(run: Path, evaluate: bool = True, until: int | None = None) -> dict:
     """Selection scores of the run's candidates (those at or before step ``until``, when given: a run
     trained past the protocol's budget is counted at that step), then test metrics of the pick and the last."""
-    rows = []
-    for c in candidates(run):
-        model, step, _ = load_run(c)
-        if until is not None and step > until:
-            continue
-        rows.append({"candidate": c.name, "step": step, "select_agreement": round(selection_score(model), 5)})
-    pick = max(rows, key=lambda r: (r["select_agreement"], r["step"]))
-    last = rows[-1]
-    out = {"run": run.name, "candidates": rows, "chosen_step": pick["step"], "last_step": last["step"]}
-    if evaluate:
-        for key, row in (("chosen", pick), ("last", last)):
-            model, _, _ = load_run(run.parent / row["candidate"])
-            out[f"test_{key}"] = {k: round(v, 5) for k, v in model.evaluate(split="test").items()}
-        model, _, _ = load_run(run.parent / last["candidate"])
+    out, model = select_and_test(run, "select_agreement", selection_score, evaluate, until)
+    if model is not None:
         out.update(task=model.task, conditional=model.cfg.conditional, seed=model.cfg.seed,
                    n_shared_g=model.cfg.n_shared_g, n_shared_d=model.cfg.n_shared_d)
     return out
-
-
-def save_row(row: dict) -> None:
-    rows = json.loads(OUT.read_text()) if OUT.exists() else []
-    rows = [r for r in rows if r["run"] != row["run"]] + [row]
-    OUT.write_text(json.dumps(sorted(rows, key=lambda r: r["run"]), indent=1) + "\n")
 
 
 def groups(rows: list[dict]) -> dict[tuple[str, str], list[dict]]:
@@ -83,10 +61,6 @@ def groups(rows: list[dict]) -> dict[tuple[str, str], list[dict]]:
             continue
         out.setdefault((r["task"], "conditional GAN" if r["conditional"] else "CoGAN"), []).append(r)
     return out
-
-
-def mean_std(xs: list[float]) -> str:
-    return f"{statistics.mean(xs):.3f} ± {statistics.stdev(xs):.3f}" if len(xs) > 1 else f"{xs[0]:.3f}"
 
 
 def table(rows: list[dict]) -> str:
@@ -104,22 +78,63 @@ def table(rows: list[dict]) -> str:
     return "\n".join(lines)
 
 
+def sharing_row(run: Path) -> dict:
+    """The sharing sweep (paper Fig. 3): no selection, the run's state as trained, on the test split."""
+    model, step, elapsed = load_run(run)
+    got = model.evaluate(split="test")
+    return {"run": run.name, "step": step, "minutes": round(elapsed / 60, 1), "task": model.task,
+            "n_shared_g": model.cfg.n_shared_g, "n_shared_d": model.cfg.n_shared_d,
+            **{k: round(got[k], 5) for k in ("pixel_agreement", "pixel_agreement_floor", "pixel_agreement_shuffled")}}
+
+
+def sharing_table(rows: list[dict]) -> str:
+    lines = ["| tied generator layers (of 5) | tied discriminator layers (of 4) | steps | pixel agreement | "
+             "floor (real pairs) | shuffled pairs |", "|---|---|---|---|---|---|"]
+    for r in sorted(rows, key=lambda r: (r["n_shared_d"] != 3, r["n_shared_g"], r["n_shared_d"])):
+        lines.append(f"| {r['n_shared_g']} | {r['n_shared_d']} | {r['step']} | {r['pixel_agreement']:.3f} | "
+                     f"{r['pixel_agreement_floor']:.3f} | {r['pixel_agreement_shuffled']:.3f} |")
+    return "\n".join(lines)
+
+
+def sharing_plot(rows: list[dict], path: Path) -> None:
+    """Two panels: agreement against tied G layers (D = 3) and against tied D layers (G = 4)."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=(8, 3.2))
+    FigureCanvasAgg(fig)
+    floor = max(r["pixel_agreement_floor"] for r in rows)
+    for ax, key, fixed, name in ((fig.add_subplot(1, 2, 1), "n_shared_g", ("n_shared_d", 3), "generator"),
+                                 (fig.add_subplot(1, 2, 2), "n_shared_d", ("n_shared_g", 4), "discriminator")):
+        pts = sorted((r[key], r["pixel_agreement"]) for r in rows if r[fixed[0]] == fixed[1])
+        ax.plot(*zip(*pts), "o-", color="tab:blue", label="CoGAN")
+        ax.axhline(floor, color="grey", ls="--", lw=1, label="floor: random real pairs")
+        ax.set(xlabel=f"tied {name} layers ({fixed[0][-1].upper()} = {fixed[1]})", ylabel="pixel agreement",
+               ylim=(0.75, 1.0), xticks=[p[0] for p in pts])
+        ax.grid(alpha=0.3)
+    fig.axes[0].legend(loc="lower right", fontsize=8)
+    fig.suptitle("CoGAN digit ↔ negative: weight sharing (1,000 steps, seed 0, test split)", fontsize=10)
+    fig.tight_layout()
+    fig.savefig(path, dpi=100)
+
+
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     sub = p.add_subparsers(dest="cmd", required=True)
-    s = sub.add_parser("score")
-    s.add_argument("runs", nargs="+")
-    s.add_argument("--no-eval", action="store_true", help="selection scores only (no test figures, not saved)")
-    s.add_argument("--until", type=int, default=None, help="ignore states after this step (the protocol's budget)")
+    add_score_command(sub, "ignore states after this step (the protocol's budget)")
     sub.add_parser("table")
+    w = sub.add_parser("sharing", help="the sharing sweep: test figures of each run's state, table and plot")
+    w.add_argument("runs", nargs="*", help="runs to (re)measure; none: redraw the table and plot from the JSON")
     a = p.parse_args()
     torch.set_num_threads(1)  # it runs beside training runs (one thread each)
     if a.cmd == "score":
+        score_runs(a, score, OUT)
+    elif a.cmd == "sharing":
         for run in a.runs:
-            row = score(Path(run), evaluate=not a.no_eval, until=a.until)
-            print(json.dumps(row, indent=1))
-            if not a.no_eval:
-                save_row(row)
+            save_row(SHARING, sharing_row(Path(run)))
+        rows = json.loads(SHARING.read_text())
+        sharing_plot(rows, SHARING_PLOT)
+        print(sharing_table(rows))
     else:
         print(table(json.loads(OUT.read_text())))
 

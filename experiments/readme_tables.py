@@ -15,7 +15,7 @@ import json
 import re
 from pathlib import Path
 
-from experiments import cogan_digits, discogan_sweep, discogan_table, disentangle_table, judge_robustness
+from experiments import cogan_digits, discogan_sweep, discogan_table, disentangle_table, judge_robustness, unit_digits
 from experiments.discogan_table import pct
 from xdomain import hub, registry
 
@@ -78,7 +78,7 @@ def results() -> None:
     print("|---|---|---|---|---|")
     for method, ckpt, metric, ours, paper in rows:
         print(f"| [`{method}`](docs/{method}.md) | {ckpt} | {metric} | {ours} | {paper} |")
-    print(f"| UNIT | — | implemented, not trained yet ({PLANNED}) | — | — |")
+    print(f"| [`unit`](docs/unit.md) | — | implemented; first adaptation runs below the source-only baseline, not offered ({PLANNED}) | — | — |")
     print()
     face_offers()
 
@@ -114,6 +114,8 @@ TABLES = {
     "discogan-select": lambda: discogan_sweep.table("val"),
     "judge-robustness": lambda: judge_robustness.main([]),
     "cogan-digits": lambda: print(cogan_digits.table(json.loads(cogan_digits.OUT.read_text()))),
+    "cogan-sharing": lambda: print(cogan_digits.sharing_table(json.loads(cogan_digits.SHARING.read_text()))),
+    "unit-probes": lambda: print(unit_digits.probe_table(json.loads(unit_digits.PROBES.read_text()))),
 }
 
 

@@ -195,6 +195,23 @@ def test_source_only_trains_no_generator():
     assert torch.equal(nets["D1"]["body.0.0.weight"], m.D1.body[0][0].weight)  # the target's own layer: untouched
 
 
+@pytest.mark.parametrize("preset", ["digits", "faces"])
+def test_twin_init_starts_both_paths_identical(preset):
+    """``twin_init``: every untied layer of domain 2 starts equal to domain 1's, so at step 0 both encoders give
+    one code for one image and both generators one image for one code; the ties stay ties; without the
+    flag the twins differ."""
+    m = tiny(preset, twin_init=True).eval()
+    x = batch(m)["A"]
+    with torch.no_grad():
+        z1, z2 = m.encode(x, "A")[0], m.encode(x, "B")[0]
+        assert torch.allclose(z1, z2) and torch.allclose(m.decode(z1, None, "A"), m.decode(z1, None, "B"))
+        assert torch.allclose(m.D1(x)[1], m.D2(x)[1])
+    assert m.E1[-1] is m.E2[-1] and m.G1[0] is m.G2[0]  # the ties are still one module
+    plain = tiny(preset).eval()
+    with torch.no_grad():
+        assert not torch.allclose(plain.encode(x, "A")[0], plain.encode(x, "B")[0])
+
+
 # ------------------------------------------------------------------------------ inference
 def test_translate_seeds_and_codes():
     m = tiny().eval()

@@ -30,7 +30,10 @@ matching — L1 between D1 and D2's top features of a generated pair (x̃_{1→1
 same D_source trunk + C under the same budget, cross-entropy only, no translation network trained.
 Not in the paper, per FINDINGS (a prototype that also classified translated source images got
 worse as it trained): classify real source only (``cls_translated=False``), dropout on D's FC layer
-(Table 5 row 3, ``dis_dropout``), ReLU after D's convs (the authors' ``CoDis32x32``).
+(Table 5 row 3, ``dis_dropout``), ReLU after D's convs (the authors' ``CoDis32x32``); and, as a flag,
+``twin_init``: domain 2's untied layers start as copies of domain 1's, so both paths (and the target path
+of the classifier) start identical and only training pulls them apart (docs/unit.md: untied twins drawn
+independently leave the two domains 2.3 apart per z dimension).
 
 Paper symbol → code: E1, E2, G1, G2, D1, D2 ↔ ``self.E1`` … ``self.D2``; μ ↔ ``encode(x, side)[0]``;
 η ↔ ``torch.randn_like(mu)``; λ0…λ4 ↔ ``w_gan, w_kl, w_rec, w_kl, w_cyc``; the classifier ↔ ``self.C``.
@@ -171,6 +174,7 @@ class UNITConfig(BaseConfig):
     source_only: bool = False  # baseline: D_source trunk + C by cross-entropy only; no translation network trained
     w_cls: float = 10.0  # authors' DA config: cls 10 vs GAN 1
     w_feat: float = 1.0  # feature matching between D1 and D2 (0 = off)
+    twin_init: bool = False  # domain 2's untied layers start as copies of domain 1's (not in the paper)
     cls_translated: bool = False  # also classify translated source images with their source label (FINDINGS: hurt)
     # faces
     flip: bool = False
@@ -301,12 +305,23 @@ class UNIT(TwoDomainGAN):
             self.C = nn.Linear(feat_dim, cfg.n_classes)  # one head on whichever D trunk reads the image
             self.discriminator_names += ("C",)
         init_weights(self)
+        if cfg.twin_init:
+            self._twin_init()
         self.inference_modules = TRANSLATORS + (self.discriminator_names if cfg.classifier else ())
         if cfg.ema:  # shadow E/G (one deepcopy keeps the ties): θ' ← ema·θ' + (1 − ema)·θ after every G step
             if not 0.0 < cfg.ema < 1.0:
                 raise ValueError(f"ema is a decay in (0, 1) (or 0 for off), got {cfg.ema}")
             live = nn.ModuleDict({n: getattr(self, n) for n in TRANSLATORS})
             self.ema_nets = copy.deepcopy(live).requires_grad_(False)
+
+    @torch.no_grad()
+    def _twin_init(self) -> None:
+        """``twin_init``: start each untied layer of domain 2 as a copy of domain 1's (E, G and D), so the two
+        paths begin identical and only training makes them differ (not in the paper; the ties are unchanged)."""
+        for a, b in ((self.E1, self.E2), (self.G1, self.G2), (self.D1, self.D2)):
+            for p1, p2 in zip(a.parameters(), b.parameters()):
+                if p1 is not p2 and p1.shape == p2.shape:
+                    p2.copy_(p1)
 
     @classmethod
     def tiny_config(cls, preset: str = "digits") -> UNITConfig:

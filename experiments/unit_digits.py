@@ -1,0 +1,173 @@
+"""UNIT digit adaptation runs (issue 14): score snapshots by the pre-written rule, evaluate, tabulate.
+
+The rule (``docs/unit_selection.md``, a copy of ``runs/SELECTION-unit.md`` written before any UNIT run):
+every run of a direction is trained the same way (30 min, one thread, two runs side by side); its
+candidates are the snapshots every 500 steps (``<run>-<step>``, ``scripts/snapshot_run.sh``) and the
+last state. A candidate's selection score is the shared classifier's accuracy on the labelled *target
+validation* split (USPS: the last 729 USPS training digits; MNIST: training digits 50,000–59,999, the
+first ``eval_limit``) — never on test. The best one is the validation-chosen step. Test figures
+(``Method.evaluate(split="test")``) are computed for the pick and for the last step; the headline is
+the last step, which uses no target label at all.
+
+    python -m experiments.unit_digits score runs/unit-m2u-s0     # candidates + pick (a JSON row)
+    python -m experiments.unit_digits table                      # mean ± std over seeds, per direction
+
+Rows go to ``docs/unit_digits.json`` (one per run).
+"""
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+import torch
+
+from experiments.snapshots import add_score_command, candidates, mean_std, save_row, score_runs, select_and_test
+from xdomain.data import resolve_root
+from xdomain.methods.unit import OTHER, UNITConfig
+from xdomain.train import load_run
+
+OUT = Path(__file__).resolve().parents[1] / "docs" / "unit_digits.json"
+PROBES = OUT.with_name("unit_probes.json")
+PROBE_KEYS = ("kl_reduce", "cycle", "twin_init", "lr", "w_gan", "w_feat", "gen_widths")
+PAPER = {"MNIST → USPS": "0.9597", "USPS → MNIST": "0.9358"}
+
+
+def direction(model) -> str:
+    """"MNIST → USPS" for source B on ``usps20_mnist`` (source → target)."""
+    names = dict(zip("AB", model.domain_names))
+    return f"{names[model.cfg.source]} → {names[OTHER[model.cfg.source]]}"
+
+
+@torch.no_grad()
+def val_accuracy(model, data: dict) -> float:
+    """Accuracy of the shared classifier on the target side of the validation split."""
+    side = OTHER[model.cfg.source]
+    n = min(model.cfg.eval_limit, len(data[side]))
+    return (model.classify(data[side][:n], side).argmax(1) == data[f"label_{side}"][:n]).float().mean().item()
+
+
+def score(run: Path, evaluate: bool = True, until: int | None = None) -> dict:
+    """Validation scores of the run's candidates (those at or before ``until``), then test metrics of the
+    pick and of the last step."""
+    val: dict = {}
+
+    def value(model) -> float:
+        if not val:
+            val.update(model.load_data(model.cfg, resolve_root(None), "val").tensors)
+        return val_accuracy(model, val)
+
+    out, model = select_and_test(run, "val_target_acc", value, evaluate, until)
+    if model is not None:
+        out.update(direction=direction(model), source_only=model.cfg.source_only, seed=model.cfg.seed,
+                   n_shared_enc=model.cfg.n_shared_enc, n_shared_gen=model.cfg.n_shared_gen,
+                   n_shared_dis=model.cfg.n_shared_dis)
+    return out
+
+
+def is_sweep(r: dict) -> bool:
+    return r["run"].startswith("unit-share")
+
+
+def table(rows: list[dict]) -> str:
+    """Per direction: UNIT and the source-only baseline, target test accuracy at the last and chosen step."""
+    lines = ["| direction | model | seeds | target accuracy, last step | target accuracy, val-chosen step | "
+             "source accuracy, last step | steps (last) | paper |", "|---|---|---|---|---|---|---|---|"]
+    groups: dict[tuple[str, bool], list[dict]] = {}
+    for r in rows:
+        if "test_last" in r and not is_sweep(r):
+            groups.setdefault((r["direction"], r["source_only"]), []).append(r)
+    for (d, base), rs in sorted(groups.items()):
+        last = [r["test_last"]["acc_target_test"] for r in rs]
+        chosen = [r["test_chosen"]["acc_target_test"] for r in rs]
+        src = [r["test_last"]["acc_source_test"] for r in rs]
+        steps = "–".join(sorted({str(r["last_step"]) for r in rs}, key=int))
+        paper = "—" if base else f"{PAPER[d]} (best test point during training)"
+        lines.append(f"| {d} | {'source only' if base else 'UNIT'} | {len(rs)} | {mean_std(last)} | "
+                     f"{mean_std(chosen)} | {mean_std(src)} | {steps} | {paper} |")
+    return "\n".join(lines)
+
+
+def sweep_table(rows: list[dict]) -> str:
+    """The sharing sweep: one seed per (E, G, D) tying, equal steps; target test accuracy at the last step."""
+    lines = ["| direction | tied E / G / D layers | steps | target accuracy, last step | val, last step |",
+             "|---|---|---|---|---|"]
+    for r in sorted((r for r in rows if is_sweep(r) and "test_last" in r),
+                    key=lambda r: (r["direction"], -r["n_shared_enc"], -r["n_shared_dis"])):
+        lines.append(f"| {r['direction']} | {r['n_shared_enc']} / {r['n_shared_gen']} / {r['n_shared_dis']} | "
+                     f"{r['last_step']} | {r['test_last']['acc_target_test']:.3f} | {r['candidates'][-1]['val_target_acc']:.3f} |")
+    return "\n".join(lines)
+
+
+@torch.no_grad()
+def code_gap(model, data: dict, n: int = 256) -> dict[str, float]:
+    """Is the latent space shared? The gap between the two domains' mean μ (mean |Δ| per z dimension)
+    against the spread of μ within a domain (mean per-dimension std, averaged over the two)."""
+    mu = {s: model.encode(data[s][:n], s)[0].flatten(1) for s in "AB"}
+    return {"code_gap": (mu["A"].mean(0) - mu["B"].mean(0)).abs().mean().item(),
+            "code_spread": 0.5 * (mu["A"].std(0).mean() + mu["B"].std(0).mean()).item()}
+
+
+def probe(run: Path) -> dict:
+    """A pilot/probe run, validation only (test is never read): per candidate the target val accuracy,
+    how often the MNIST judge reads the input's digit in a translation, and the reconstruction error."""
+    rows, val = [], None
+    for c in candidates(run):
+        model, step, _ = load_run(c)
+        if rows and rows[-1]["step"] == step:  # a snapshot of the very last state
+            continue
+        if val is None:
+            val = model.load_data(model.cfg, resolve_root(None), "val").tensors
+        got = model.evaluate(split="val", limit=500)
+        row = {"step": step, "val_target_acc": round(val_accuracy(model, val), 4),
+               "val_source_acc": round(got["acc_source_test"], 4)}
+        if not model.cfg.source_only:  # the baseline trains no translator
+            row |= {k: round(got[k], 4) for k in ("label_kept_a2b", "label_kept_b2a", "cycle_l1_a")}
+            row |= {k: round(v, 4) for k, v in code_gap(model, val).items()}
+        rows.append(row)
+    return {"run": run.name, "direction": direction(model), "source_only": model.cfg.source_only,
+            "config": {k: getattr(model.cfg, k) for k in PROBE_KEYS}, "candidates": rows}
+
+
+def _plain(v):
+    return list(v) if isinstance(v, (list, tuple)) else v
+
+
+def probe_table(rows: list[dict]) -> str:
+    lines = ["| run | direction | changed from the preset | step | target val accuracy | source val accuracy | "
+             "digit kept U→M / M→U | A→B→A L1 | code gap / spread |", "|---|---|---|---|---|---|---|---|---|"]
+    base = {k: getattr(UNITConfig(), k) for k in PROBE_KEYS}
+    for r in rows:
+        diff = ", ".join(f"{k}={r['config'][k]}" for k in PROBE_KEYS
+                         if _plain(r["config"].get(k, base[k])) != _plain(base[k])) or "—"
+        diff = "**source only** (no translator)" if r.get("source_only") else diff
+        for c in r["candidates"]:
+            kept = (f"{c['label_kept_a2b']:.3f} / {c['label_kept_b2a']:.3f} | {c['cycle_l1_a']:.3f} | "
+                    f"{c['code_gap']:.2f} / {c['code_spread']:.2f}" if "label_kept_a2b" in c else "— | — | —")
+            lines.append(f"| {r['run']} | {r['direction']} | {diff} | {c['step']} | {c['val_target_acc']:.3f} | "
+                         f"{c['val_source_acc']:.3f} | {kept} |")
+    return "\n".join(lines)
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    sub = p.add_subparsers(dest="cmd", required=True)
+    add_score_command(sub, "ignore states after this step (an equal-steps sweep)")
+    sub.add_parser("table")
+    pr = sub.add_parser("probe", help="validation-only rows of pilot/probe runs (docs/unit_probes.json)")
+    pr.add_argument("runs", nargs="*")
+    a = p.parse_args()
+    torch.set_num_threads(1)  # it runs beside training runs (one thread each)
+    if a.cmd == "score":
+        score_runs(a, score, OUT)
+    elif a.cmd == "probe":
+        for run in a.runs:
+            save_row(PROBES, probe(Path(run)))
+        print(probe_table(json.loads(PROBES.read_text())))
+    else:
+        rows = json.loads(OUT.read_text())
+        print(table(rows) + "\n\n" + sweep_table(rows))
+
+
+if __name__ == "__main__":
+    main()

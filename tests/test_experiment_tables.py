@@ -1,0 +1,69 @@
+"""The experiment scripts of issues 14–15 on hand-made rows and tiny models (no training, no test figures):
+candidates in step order, one row per run, the CoGAN sharing table and plot, the UNIT probe table, and
+the shared-code gap that tells a shared latent space from two separate ones."""
+from __future__ import annotations
+
+import json
+
+import pytest
+import torch
+
+from experiments import cogan_digits, snapshots, unit_digits
+from xdomain.methods.unit import UNIT
+from xdomain.nn.blocks import init_weights
+
+
+def test_candidates_are_the_snapshots_by_step_then_the_run(tmp_path):
+    for name in ("r", "r-1000", "r-500", "r-x", "rr-500"):
+        (tmp_path / name).mkdir()
+    assert [p.name for p in snapshots.candidates(tmp_path / "r")] == ["r-500", "r-1000", "r"]
+
+
+def test_save_row_replaces_the_run_and_keeps_the_others(tmp_path):
+    out = tmp_path / "rows.json"
+    snapshots.save_row(out, {"run": "b", "x": 1})
+    snapshots.save_row(out, {"run": "a", "x": 2})
+    snapshots.save_row(out, {"run": "b", "x": 3})
+    assert json.loads(out.read_text()) == [{"run": "a", "x": 2}, {"run": "b", "x": 3}]
+    assert snapshots.mean_std([0.5]) == "0.500" and snapshots.mean_std([0.4, 0.6]) == "0.500 ± 0.141"
+
+
+def sharing(g, d, agree):
+    return {"run": f"cg-share-g{g}d{d}", "step": 1000, "n_shared_g": g, "n_shared_d": d, "pixel_agreement": agree,
+            "pixel_agreement_floor": 0.828, "pixel_agreement_shuffled": 0.83}
+
+
+def test_sharing_table_and_plot(tmp_path):
+    rows = [sharing(4, 3, 0.987), sharing(0, 3, 0.83), sharing(4, 0, 0.98), sharing(2, 3, 0.95)]
+    lines = cogan_digits.sharing_table(rows).splitlines()
+    assert [ln.split("|")[1:3] for ln in lines[2:]] == [[" 0 ", " 3 "], [" 2 ", " 3 "], [" 4 ", " 3 "], [" 4 ", " 0 "]]
+    assert "| 0.830 |" in lines[2]
+    cogan_digits.sharing_plot(rows, tmp_path / "p.png")
+    assert (tmp_path / "p.png").stat().st_size > 5000
+
+
+def test_probe_table_names_what_changed_and_skips_translation_for_the_baseline():
+    cfg = {k: getattr(unit_digits.UNITConfig(), k) for k in unit_digits.PROBE_KEYS}
+    cand = {"step": 500, "val_target_acc": 0.5, "val_source_acc": 0.9, "label_kept_a2b": 0.1, "label_kept_b2a": 0.2,
+            "cycle_l1_a": 0.3, "code_gap": 2.3, "code_spread": 0.45}
+    rows = [{"run": "p", "direction": "MNIST → USPS", "source_only": False,
+             "config": cfg | {"kl_reduce": "element", "gen_widths": list(cfg["gen_widths"])}, "candidates": [cand]},
+            {"run": "s", "direction": "MNIST → USPS", "source_only": True, "config": cfg,
+             "candidates": [{"step": 2000, "val_target_acc": 0.918, "val_source_acc": 0.99}]}]
+    p, s = unit_digits.probe_table(rows).splitlines()[2:]
+    assert "| kl_reduce=element |" in p and "| 2.30 / 0.45 |" in p and "gen_widths" not in p
+    assert "source only" in s and s.endswith("| — | — | — |")
+
+
+@pytest.mark.parametrize("twin", [False, True])
+def test_code_gap_is_zero_only_when_both_encoders_agree(twin):
+    cfg = UNIT.tiny_config("digits").replace(twin_init=twin)
+    torch.manual_seed(0)
+    m = init_weights(UNIT(cfg), 0.3)  # DCGAN's std 0.02 makes every code ~0: draw visibly different twins
+    if twin:
+        m._twin_init()
+    m.eval()
+    x = torch.rand(16, 1, cfg.image_size, cfg.image_size) * 2 - 1
+    got = unit_digits.code_gap(m, {"A": x, "B": x})  # one set of images through both encoders
+    assert got["code_spread"] > 0
+    assert (got["code_gap"] < 1e-4 * got["code_spread"]) == twin
