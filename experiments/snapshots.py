@@ -14,8 +14,12 @@ from typing import Any, Callable
 
 
 def candidates(run: Path) -> list[Path]:
-    """The run's snapshots (``<run>-<step>``) and the run itself (its last state), by step."""
-    snaps = [p for p in run.parent.glob(run.name + "-*") if p.name[len(run.name) + 1:].isdigit()]
+    """The run's snapshots (``<run>-<step>``) and the run itself (its last state), by step; a snapshot
+    taken of the last state itself (``scripts/snapshot_run.sh`` copies the final save too) is left out."""
+    state = run / "train_state.json"
+    last = json.loads(state.read_text())["step"] if state.exists() else None
+    snaps = [p for p in run.parent.glob(run.name + "-*") if p.name[len(run.name) + 1:].isdigit()
+             and int(p.name[len(run.name) + 1:]) != last]
     return sorted(snaps, key=lambda p: int(p.name.rsplit("-", 1)[1])) + [run]
 
 

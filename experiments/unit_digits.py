@@ -24,6 +24,7 @@ import torch
 
 from experiments.snapshots import add_score_command, candidates, mean_std, save_row, score_runs, select_and_test
 from xdomain.data import resolve_root
+from xdomain.judges import load_judges
 from xdomain.methods.unit import OTHER, UNITConfig
 from xdomain.train import load_run
 
@@ -65,17 +66,13 @@ def score(run: Path, evaluate: bool = True, until: int | None = None) -> dict:
     return out
 
 
-def is_sweep(r: dict) -> bool:
-    return r["run"].startswith("unit-share")
-
-
 def table(rows: list[dict]) -> str:
     """Per direction: UNIT and the source-only baseline, target test accuracy at the last and chosen step."""
     lines = ["| direction | model | seeds | target accuracy, last step | target accuracy, val-chosen step | "
              "source accuracy, last step | steps (last) | paper |", "|---|---|---|---|---|---|---|---|"]
     groups: dict[tuple[str, bool], list[dict]] = {}
     for r in rows:
-        if "test_last" in r and not is_sweep(r):
+        if "test_last" in r:
             groups.setdefault((r["direction"], r["source_only"]), []).append(r)
     for (d, base), rs in sorted(groups.items()):
         last = [r["test_last"]["acc_target_test"] for r in rs]
@@ -85,17 +82,6 @@ def table(rows: list[dict]) -> str:
         paper = "—" if base else f"{PAPER[d]} (best test point during training)"
         lines.append(f"| {d} | {'source only' if base else 'UNIT'} | {len(rs)} | {mean_std(last)} | "
                      f"{mean_std(chosen)} | {mean_std(src)} | {steps} | {paper} |")
-    return "\n".join(lines)
-
-
-def sweep_table(rows: list[dict]) -> str:
-    """The sharing sweep: one seed per (E, G, D) tying, equal steps; target test accuracy at the last step."""
-    lines = ["| direction | tied E / G / D layers | steps | target accuracy, last step | val, last step |",
-             "|---|---|---|---|---|"]
-    for r in sorted((r for r in rows if is_sweep(r) and "test_last" in r),
-                    key=lambda r: (r["direction"], -r["n_shared_enc"], -r["n_shared_dis"])):
-        lines.append(f"| {r['direction']} | {r['n_shared_enc']} / {r['n_shared_gen']} / {r['n_shared_dis']} | "
-                     f"{r['last_step']} | {r['test_last']['acc_target_test']:.3f} | {r['candidates'][-1]['val_target_acc']:.3f} |")
     return "\n".join(lines)
 
 
@@ -111,14 +97,13 @@ def code_gap(model, data: dict, n: int = 256) -> dict[str, float]:
 def probe(run: Path) -> dict:
     """A pilot/probe run, validation only (test is never read): per candidate the target val accuracy,
     how often the MNIST judge reads the input's digit in a translation, and the reconstruction error."""
-    rows, val = [], None
+    rows, val, judges = [], None, None
     for c in candidates(run):
-        model, step, _ = load_run(c)
-        if rows and rows[-1]["step"] == step:  # a snapshot of the very last state
-            continue
-        if val is None:
+        model, step, _ = load_run(c)  # in eval mode
+        if val is None:  # the split and the judges once per run, not once per candidate
             val = model.load_data(model.cfg, resolve_root(None), "val").tensors
-        got = model.evaluate(split="val", limit=500)
+            judges = load_judges(model.judge_names())
+        got = model.compute_metrics(val, judges, 500)
         row = {"step": step, "val_target_acc": round(val_accuracy(model, val), 4),
                "val_source_acc": round(got["acc_source_test"], 4)}
         if not model.cfg.source_only:  # the baseline trains no translator
@@ -152,7 +137,7 @@ def probe_table(rows: list[dict]) -> str:
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     sub = p.add_subparsers(dest="cmd", required=True)
-    add_score_command(sub, "ignore states after this step (an equal-steps sweep)")
+    add_score_command(sub, "ignore states after this step (a run counted at a smaller budget)")
     sub.add_parser("table")
     pr = sub.add_parser("probe", help="validation-only rows of pilot/probe runs (docs/unit_probes.json)")
     pr.add_argument("runs", nargs="*")
@@ -165,8 +150,7 @@ def main() -> None:
             save_row(PROBES, probe(Path(run)))
         print(probe_table(json.loads(PROBES.read_text())))
     else:
-        rows = json.loads(OUT.read_text())
-        print(table(rows) + "\n\n" + sweep_table(rows))
+        print(table(json.loads(OUT.read_text())))
 
 
 if __name__ == "__main__":

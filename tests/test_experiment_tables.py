@@ -17,6 +17,8 @@ def test_candidates_are_the_snapshots_by_step_then_the_run(tmp_path):
     for name in ("r", "r-1000", "r-500", "r-x", "rr-500"):
         (tmp_path / name).mkdir()
     assert [p.name for p in snapshots.candidates(tmp_path / "r")] == ["r-500", "r-1000", "r"]
+    (tmp_path / "r" / "train_state.json").write_text(json.dumps({"step": 1000}))  # r-1000 copies the last state
+    assert [p.name for p in snapshots.candidates(tmp_path / "r")] == ["r-500", "r"]
 
 
 def test_save_row_replaces_the_run_and_keeps_the_others(tmp_path):

@@ -151,7 +151,7 @@ class CoGANConfig(BaseConfig):
     invert_eval_starts: int = 2  # … and random starts
     judge: str = "judge-mnist"  # metrics only; never used in training
     eval_z_seed: int | None = None  # seed of the metrics' z draws (None: seed + 2016); snapshot selection
-    #   uses other draws than the reported ones (experiments/select_cogan.py)
+    #   uses other draws than the reported ones (experiments/cogan_digits.py)
 
 
 PRESETS: dict[str, dict[str, Any]] = {
