@@ -15,6 +15,7 @@ import json
 import re
 from pathlib import Path
 
+from experiments import avatars as avatar_tables
 from experiments import cogan_digits, discogan_sweep, discogan_table, disentangle_table, judge_robustness, unit_digits
 from experiments.discogan_table import pct
 from xdomain import hub, registry
@@ -74,6 +75,17 @@ def results() -> None:
             x, task = m["metrics"], m["config"]["dataset"]
             rows.append(("cogan", f"`{name}`", f"pixel agreement of pairs, {task[6:]} (floor: random real pairs)",
                          f"{x['pixel_agreement']:.3f} ({x['pixel_agreement_floor']:.3f})", COGAN_PAPER[task]))
+    if avatar_tables.OUT.is_file():
+        res = json.loads(avatar_tables.OUT.read_text())
+        for key, label in (("parametric:avataaars", "parametric avatar (`avataaars`)"),
+                           ("dtn-faces-avatars", "`dtn-faces-avatars`"), ("dtn-faces-emoji", "`dtn-faces-emoji`")):
+            if r := res["rows"].get(key):
+                rows.append(("avatars", label, "face → avatar, test faces: balanced acc. hair / glasses / facial hair / "
+                             "smiling %, skin ρ, identity median rank (share of gallery)",
+                             " / ".join(pct(r[k]) for k in ("bal_acc_hair", "bal_acc_eyeglasses", "bal_acc_facial_hair",
+                                                             "bal_acc_smiling"))
+                             + f", {r['skin_spearman']:.2f}, {r['id_median_rank']:.0f} ({pct(r['id_median_rank_share'])}%)",
+                             "≈ 16 (bitmoji; quoted in shared/FINDINGS.md, not in our paper notes)"))
     print("| method | checkpoint | headline metric | ours | paper |")
     print("|---|---|---|---|---|")
     for method, ckpt, metric, ours, paper in rows:
@@ -116,6 +128,8 @@ TABLES = {
     "cogan-digits": lambda: print(cogan_digits.table(json.loads(cogan_digits.OUT.read_text()))),
     "cogan-sharing": lambda: print(cogan_digits.sharing_table(json.loads(cogan_digits.SHARING.read_text()))),
     "unit-probes": lambda: print(unit_digits.probe_table(json.loads(unit_digits.PROBES.read_text()))),
+    "avatars-eval": lambda: print(avatar_tables.eval_table(json.loads(avatar_tables.OUT.read_text()))),
+    "avatars-f": lambda: print(avatar_tables.f_table(json.loads(avatar_tables.F_READS.read_text()))),
 }
 
 

@@ -11,6 +11,7 @@ import functools
 import hashlib
 import inspect
 import logging
+import os
 import tempfile
 import threading
 from pathlib import Path
@@ -142,7 +143,30 @@ def warm_all() -> threading.Thread:
     return t
 
 
-GIF_DIR = Path(tempfile.gettempdir()) / "xdomain-gifs"
+FILE_DIR = Path(tempfile.gettempdir()) / "xdomain-files"  # downloads the handlers write (GIFs, avatars)
+
+
+def content_file(key: bytes, stem: str, ext: str, write: Callable[[Path], Any]) -> str:
+    """A file under :data:`FILE_DIR` named ``stem-<digest of key>.ext``, written once by ``write(path)``
+    (to a staging name, then renamed, so a concurrent reader never sees half a file): the same content
+    gives the same file. ``stem`` is the caller's constant (never derived from user input)."""
+    path = FILE_DIR / f"{stem}-{hashlib.sha1(key).hexdigest()[:16]}.{ext}"
+    if not path.exists():
+        FILE_DIR.mkdir(parents=True, exist_ok=True)
+        fd, staging = tempfile.mkstemp(dir=FILE_DIR, prefix=f".{path.stem}.", suffix=f".{ext}")
+        os.close(fd)
+        try:
+            write(Path(staging))
+            os.replace(staging, path)
+        except BaseException:
+            Path(staging).unlink(missing_ok=True)
+            raise
+    return str(path)
+
+
+def bytes_file(data: bytes, stem: str, ext: str) -> str:
+    """``data`` as a content-addressed file (see :func:`content_file`), e.g. an avatar's PNG or SVG."""
+    return content_file(data, stem, ext, lambda path: path.write_bytes(data))
 
 
 def gif_file(frames: torch.Tensor, stem: str) -> str:
@@ -150,24 +174,28 @@ def gif_file(frames: torch.Tensor, stem: str) -> str:
     ``stem`` and a digest of the frames' pixels: the same frames give the same file, written once."""
     from xdomain import explore
 
-    digest = hashlib.sha1(explore.to_uint8_hwc(frames).tobytes()).hexdigest()[:16]
-    return str(explore.write_gif(frames, GIF_DIR / f"{stem}-{digest}.gif"))
+    return content_file(explore.to_uint8_hwc(frames).tobytes(), stem, "gif",
+                        lambda path: explore.write_gif(frames, path))
+
+
+def load_once(key: str, load: Callable[[], Any]) -> Any:
+    """``load()`` once per process for ``key`` (thread-safe), then the cached result. A failure is not
+    cached: a checkpoint that lands later is picked up without a restart."""
+    with _lock:
+        if key not in _models:
+            # never as inference tensors (a caller may be in inference mode): CoGAN's encode/translate invert
+            # its generator with autograd through the weights
+            with torch.inference_mode(False):
+                _models[key] = load()
+        return _models[key]
 
 
 def load_model(name: str):
     """Load a registered checkpoint once (thread-safe) and cache it; raises ``gr.Error`` on failure."""
-    with _lock:
-        if name in _models:
-            return _models[name]
-        try:
-            # never as inference tensors (a caller may be in inference mode): CoGAN's encode/translate invert
-            # its generator with autograd through the weights
-            with torch.inference_mode(False):
-                model = hub.load_model(name, device="cpu")
-        except (hub.CheckpointError, KeyError) as e:
-            raise gr.Error(f"Model '{name}' is not available: {e}") from None
-        _models[name] = model
-        return model
+    try:
+        return load_once(name, lambda: hub.load_model(name, device="cpu"))
+    except (hub.CheckpointError, KeyError) as e:
+        raise gr.Error(f"Model '{name}' is not available: {e}") from None
 
 
 def checkpoint_status(name: str) -> str | None:

@@ -7,7 +7,7 @@
                                                     face models (CelebA): the photo is cropped to the face first,
                                                     exactly as the app's Face tab does (xdomain.face)
     publish <checkpoint-dir> --repo-id ID [--revision R] [--private]
-    export <run-dir> <checkpoint-dir> [--eval]      a checkpoint from a run's latest training state
+    export <run-dir> <checkpoint-dir> [--eval] [--ship-dtype float16]   a checkpoint from a run's latest state
 
 Errors a user can fix (unknown names, missing data, bad images, corrupt checkpoints) print one
 line on stderr and exit with status 2 — no traceback.
@@ -134,7 +134,8 @@ def _cmd_translate(args: argparse.Namespace) -> int:
 def _cmd_export(args: argparse.Namespace) -> int:
     from xdomain import train
 
-    folder = train.export_state(args.run_dir, args.checkpoint_dir, evaluate=args.eval, data_root=args.data_root)
+    folder = train.export_state(args.run_dir, args.checkpoint_dir, evaluate=args.eval, data_root=args.data_root,
+                                ship_dtype=args.ship_dtype)
     print(f"wrote {folder}")
     return 0
 
@@ -203,6 +204,8 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("checkpoint_dir", help="the checkpoint folder to write")
     s.add_argument("--eval", action="store_true", help="compute the metrics too")
     s.add_argument("--data-root", help="datasets folder for --eval (default $XDOMAIN_DATA or ../shared/data)")
+    s.add_argument("--ship-dtype", choices=("float32", "float16"),
+                   help="store the weights in this dtype (configs with a ship_dtype field; compute stays float32)")
     s.set_defaults(fn=_cmd_export)
     return p
 

@@ -249,6 +249,24 @@ register_checkpoint(CheckpointSpec(
     label="emoji (DTN)", bar="face-emoji",
 ))
 register_checkpoint(CheckpointSpec(
+    "encoder-celeba-id", "classifier", "celeba_identity_attrs",
+    "CelebA identity (7,508 train identities) + 40-attribute network trained with stylised faces: the avatar "
+    "DTN's face encoder f and the parametric avatar's attribute reader",
+))
+register_checkpoint(CheckpointSpec(
+    "judge-avatar-attrs", "classifier", "avatar_attrs",
+    "Avatar attribute judge trained only on rendered DiceBear avatars and their parameters (skin tone, hair "
+    "colour and style, glasses, facial hair, smiling): reads face → avatar outputs",
+))
+register_checkpoint(CheckpointSpec(
+    "judge-celeba-identity", "classifier", "celeba_identity",
+    "CelebA identity network (other widths and seed than f): the face → avatar identity-retrieval judge",
+))
+register_checkpoint(CheckpointSpec(
+    "judge-face-avatar", "classifier", "face_vs_avatar",
+    "Photo-vs-avatar classifier on faces and avatars no translator trained on: the avatar-ness judge",
+))
+register_checkpoint(CheckpointSpec(
     "judge-fashion", "classifier", "fashion_gray",
     "Fashion-MNIST classifier (grey, 32×32 padded), the judge of DiscoGAN's bags ↔ shoes",
 ))

@@ -133,11 +133,20 @@ def load_run(run_dir: str | Path) -> tuple[Method, int, float]:
     return model.eval(), step, elapsed
 
 
-def export_state(run_dir: str | Path, out_dir: str | Path, *, evaluate: bool = False, data_root=None) -> Path:
-    """Write an inference checkpoint from a run's latest ``train_state`` (e.g. while it still trains)."""
+def export_state(run_dir: str | Path, out_dir: str | Path, *, evaluate: bool = False, data_root=None,
+                 ship_dtype: str | None = None) -> Path:
+    """Write an inference checkpoint from a run's latest ``train_state`` (e.g. while it still trains).
+    ``ship_dtype`` (for configs that have the field) stores the weights as e.g. float16; the metrics are
+    then computed with the weights as shipped (rounded), not the float32 ones."""
     from xdomain.data import resolve_root
 
     model, step, elapsed = load_run(run_dir)
+    if ship_dtype is not None:
+        if not hasattr(model.cfg, "ship_dtype"):
+            raise ValueError(f"{model.name} configs have no ship_dtype field")
+        model.cfg = model.cfg.replace(ship_dtype=ship_dtype)
+        shipped = hub.shipped_state_dict(model)
+        model.load_state_dict({k: v.float() if v.is_floating_point() else v for k, v in shipped.items()}, strict=False)
     metrics = model.evaluate(resolve_root(data_root), limit=model.cfg.eval_limit) if evaluate else {}
     training = training_record(model, step, elapsed, "cpu", 1, exported_from_state=True)
     return hub.save_checkpoint(out_dir, model, metrics=metrics, training=training,

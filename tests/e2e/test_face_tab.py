@@ -2,14 +2,14 @@
 (a CelebA *test* face pasted into a larger picture, built at test time — no CelebA image is stored in
 the repo) gives a crop and a translation; a photo without a face and a non-image file give their
 messages; the targets offered are exactly those that clear their quality bar; changing the target
-leaves no spinner behind."""
+leaves no spinner behind; the editable avatar follows the face and its controls."""
 from __future__ import annotations
 
 import numpy as np
 import pytest
 from PIL import Image
 
-from tests.e2e.conftest import open_tab, shot
+from tests.e2e.conftest import open_tab, require_landed, shot
 
 pytestmark = pytest.mark.slow
 
@@ -298,3 +298,36 @@ def test_concurrent_identical_face_requests_all_succeed(app_url, face_photo):
     with ThreadPoolExecutor(8) as ex:
         errors = [e for errs in ex.map(worker, range(8)) for e in errs]
     assert not errors, errors[:3]
+
+
+# ----------------------------------------------------------------------------- the editable avatar
+def test_avatar_panel_follows_the_face_and_its_controls(app_url, page, face_photo):
+    """No face → the panel says so; a face → the avatar, what was read, SVG and PNG links; ticking
+    "Glasses" redraws the avatar (a new SVG) without reading the face again."""
+    from xdomain.avatar_fit import READER
+
+    require_landed(READER)
+    _face_tab(page, app_url)
+    page.locator("#avatar-read", has_text="read:").wait_for(timeout=60_000)  # the first paint's example
+    page.locator("#face-example").get_by_text("Cameraman").click()  # no face is found on it
+    page.locator("#avatar-message", has_text="No face crop").wait_for(timeout=60_000)
+    _upload(page, face_photo)
+    page.locator("#avatar-read", has_text="read:").wait_for(timeout=60_000)
+    assert "Found 1 face" in page.locator("#face-message").inner_text()
+    before = _image_src(page, "avatar-image")
+    assert before.startswith("data:image/svg+xml")
+    svg = page.locator("#avatar-svg a[href*='.svg']")
+    svg.wait_for(timeout=60_000)
+    page.locator("#avatar-png a[href*='.png']").wait_for(timeout=60_000)
+    old_href = svg.get_attribute("href")
+    glasses = page.locator("#avatar-glasses input")
+    was = glasses.is_checked()
+    glasses.click()
+    page.wait_for_function("(b) => { const i = document.querySelector('#avatar-image img'); return i && i.src !== b; }",
+                           arg=before, timeout=60_000)
+    assert glasses.is_checked() != was
+    page.wait_for_function("(h) => { const a = document.querySelector('#avatar-svg a[href*=\".svg\"]'); "
+                           "return a && a.getAttribute('href') !== h; }", arg=old_href, timeout=60_000)
+    assert page.locator("#avatar-message").inner_text().strip() == ""
+    assert not [t for t in page.locator(".toast-body").all_inner_texts() if t.strip()]
+    shot(page, "face-tab-avatar")

@@ -10,7 +10,8 @@ below that take a ``crop`` read it back exactly).
 
 For DiscoGAN targets the tab also shows the round trip A → B → A, repeated 1–4 times (the drift of
 Fig. 7f); GAN / GAN + recon / DiscoGAN side by side when the target has baselines (Fig. 2); and up
-to three more conversions applied in sequence (Fig. 7e).
+to three more conversions applied in sequence (Fig. 7e). Under them, an editable vector avatar read from the
+same crop (:mod:`ui.tabs.face_avatar`).
 
 Target values are looked up in :func:`target_table` (built from the registry), never used as paths.
 
@@ -32,6 +33,7 @@ import torch
 from PIL import Image, ImageDraw
 
 from ui import common, gallery
+from ui.tabs import face_avatar
 from xdomain import explore, face, registry
 from xdomain.explore import faces
 from xdomain.imageio import ImageInputError, open_image
@@ -337,17 +339,22 @@ def build() -> None:
                 sequence = gr.Image(label="Sequence", type="numpy", format="png", interactive=False, elem_id="face-sequence",
                                     buttons=["download"])
                 sequence_note = gr.Markdown(elem_id="face-sequence-note")
+            avatar = face_avatar.build(crop)
 
     def first_paint() -> tuple:
-        """The bundled example through the first offered target, and its round trip, when a page opens."""
+        """The bundled example through the first offered target, its round trip and its avatar, when a page opens."""
         first = face_example(default, DEFAULT_EXAMPLE)  # (photo, crop, output, message, button update, last)
-        return (*first, *face_round_trips(default, first[1], 1))
+        return (*first, *face_round_trips(default, first[1], 1), *avatar.first_paint(first[1]))
 
-    common.page_default("face", first_paint, [photo, crop, output, message, use_whole, last, roundtrip, trip_note])
+    common.page_default("face", first_paint, [photo, crop, output, message, use_whole, last, roundtrip, trip_note,
+                                              *avatar.read_outputs, avatar.png])
 
-    def then_panels(event) -> None:
-        """After anything that changes the crop or the target: the round trip, variants and sequence, one
-        after the other in the same chain (no second trigger racing the first, so no spinner is left behind)."""
+    def then_panels(event, new_crop: bool = True) -> None:
+        """After anything that changes the crop or the target: the avatar (a new crop only), then the round
+        trip, variants and sequence, one after the other in the same chain (no second trigger racing the first,
+        so no spinner is left behind)."""
+        if new_crop:
+            event = avatar.follow(event)
         (event.then(face_round_trips, [target, crop, trips], [roundtrip, trip_note], api_visibility="private")
               .then(face_variants, [target, crop, compare], [variants, variants_note], api_visibility="private")
               .then(face_sequence, [target, crop, *steps], [sequence, sequence_note], api_visibility="private"))
@@ -364,4 +371,4 @@ def build() -> None:
     then_panels(use_whole.click(face_whole, [target, last], outs, api_name="face_whole"))
     then_panels(random_btn.click(face_random, [target, seed], [*outs, seed], api_name="face_random"))
     then_panels(example.input(face_example, [target, example], outs, api_name="face_example"))
-    then_panels(target.input(face_rerun, [target, last, whole], outs, api_name="face_target"))
+    then_panels(target.input(face_rerun, [target, last, whole], outs, api_name="face_target"), new_crop=False)

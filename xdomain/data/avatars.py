@@ -149,6 +149,7 @@ AVATAARS = StyleSpec(
     # Left out: default (ambiguous half-smile), eating, grimace, screamOpen, tongue, vomit.
     mouth={"smile": "yes", "twinkle": "yes", "serious": "no", "sad": "no", "concerned": "no", "disbelief": "no"},
     nuisance={
+        "scale": 1.5, "translateY": 12,  # zoom on the head: it fills the frame like the CelebA crop
         "topProbability": 100,
         "eyesVariant": ["default", "happy", "side", "squint", "surprised"],
         "eyebrowsVariant": ["default", "defaultNatural", "flatNatural", "frownNatural", "raisedExcited",
@@ -180,7 +181,7 @@ PERSONAS = StyleSpec(
     mouth_component="mouth",
     # Left out: pacifier, smirk (ambiguous).
     mouth={"smile": "yes", "bigSmile": "yes", "frown": "no", "lips": "no", "surprise": "no"},
-    nuisance={"hairProbability": 100},
+    nuisance={"hairProbability": 100, "scale": 1.4, "translateY": 10},
 )
 
 MICAH = StyleSpec(
@@ -201,7 +202,7 @@ MICAH = StyleSpec(
     # Left out: nervous (grimace), pucker, smirk (ambiguous).
     mouth={"smile": "yes", "laughing": "yes", "frown": "no", "sad": "no", "surprised": "no"},
     nuisance={
-        "hairProbability": 100,
+        "hairProbability": 100, "scale": 1.3, "translateY": 8,
         "eyesVariant": ["eyes", "eyesShadow", "round"],  # "smiling" eyes are left out
     },
     # Frames that stand out from the skin (the palette's white / pastel frames vanish on light skin).
@@ -528,4 +529,36 @@ def to_tensors(data: Mapping[str, np.ndarray]) -> dict:
     x = torch.from_numpy(np.ascontiguousarray(data["images"])).permute(0, 3, 1, 2).float().div_(127.5).sub_(1.0)
     out = {"images": x.contiguous(), "tone": torch.from_numpy(np.asarray(data["tone"], np.float32))}
     out.update({a: torch.from_numpy(np.asarray(data[a], np.int64)) for a in ATTRS})
+    return out
+
+
+# ------------------------------------------------------------------------------ the avatar judge's outputs
+def _tone_range() -> tuple[float, float]:
+    ts = [tone(h) for s in STYLES.values() for h in s.skin]
+    return min(ts), max(ts)
+
+
+TONE_RANGE = _tone_range()  # darkness of the lightest and darkest skin colour any style uses
+JUDGE_OUTPUTS: tuple[str, ...] = (
+    "tone",  # skin darkness rescaled to [0, 1] over TONE_RANGE (a soft target)
+    *(f"hair_{g}" for g in GROUPS["hair_color"]),  # one-hot hair colour (all 0 for a hairless head)
+    *(f"style_{g}" for g in GROUPS["hair_style"]),  # one-hot hair style
+    *BINARY,  # glasses, facial_hair, smiling
+)
+
+
+def judge_targets(data: Mapping[str, np.ndarray]) -> np.ndarray:
+    """float32 [N, len(JUDGE_OUTPUTS)] targets of the avatar attribute judge from a dataset's labels."""
+    lo, hi = TONE_RANGE
+    n = len(data["tone"])
+    out = np.zeros((n, len(JUDGE_OUTPUTS)), np.float32)
+    out[:, 0] = np.clip((np.asarray(data["tone"], np.float32) - lo) / (hi - lo), 0, 1)
+    hc = np.asarray(data["hair_color"])
+    has = hc != IGNORE
+    out[np.nonzero(has)[0], 1 + hc[has]] = 1
+    k = 1 + len(GROUPS["hair_color"])
+    out[np.arange(n), k + np.asarray(data["hair_style"])] = 1
+    k += len(GROUPS["hair_style"])
+    for j, a in enumerate(BINARY):
+        out[:, k + j] = np.asarray(data[a])
     return out

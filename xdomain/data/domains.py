@@ -69,6 +69,8 @@ _INFO = {
     "celeba_blond_black": DatasetInfo("celeba_blond_black", ("Blond hair", "Black hair"), 3, 64, "judge-celeba-robust"),
     "celeba_Eyeglasses": DatasetInfo("celeba_Eyeglasses", ("Eyeglasses", "No eyeglasses"), 3, 64, "judge-celeba-robust"),
     "celeba_emoji": DatasetInfo("celeba_emoji", ("face photo", "emoji"), 3, 64, "judge-face-emoji"),
+    "celeba_avatars": DatasetInfo("celeba_avatars", ("face photo", "avatar"), 3, 64, "judge-face-avatar",
+                                  "a CelebA face → a DiceBear avatar (the DTN's target set: avatar dataset seed 0)"),
 }
 
 

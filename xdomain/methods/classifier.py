@@ -92,6 +92,102 @@ def face_vs_emoji(root, split: str) -> tuple[np.ndarray, np.ndarray]:
     return np.concatenate([faces, emoji]), np.r_[np.zeros(len(faces), np.int64), np.ones(len(emoji), np.int64)]
 
 
+def _identity_split(root, split: str):
+    """CelebA train identities → (images, columns, identity index 0 … n−1, mask of the ``split``'s rows)."""
+    x, cols = domains.celeba_split(root, "train")
+    ids = np.unique(cols["identity"], return_inverse=True)[1]
+    order = np.lexsort((cols["index"], ids))
+    rank = np.empty(len(ids), np.int64)
+    rank[order] = np.arange(len(ids)) - np.searchsorted(ids[order], ids[order])  # image number within identity
+    return x, cols, ids, (rank < 4 if split == "train" else rank == 4)
+
+
+@register_labelled("celeba_identity")
+def celeba_identity(root, split: str) -> tuple[np.ndarray, np.ndarray]:
+    """CelebA *train* identities (7,508 × 5 faces) labelled by identity (0 … n−1, in id order): ``train`` is
+    the first 4 images of each identity, ``val``/``test`` the 5th (classification accuracy on unseen photos of
+    known people). Retrieval on *unseen* identities is measured by :mod:`xdomain.metrics.avatars`."""
+    x, cols, ids, keep = _identity_split(root, split)
+    return np.asarray(x[cols["index"][keep]]), ids[keep].astype(np.int64)
+
+
+@register_labelled("celeba_identity_attrs")
+def celeba_identity_attrs(root, split: str) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`celeba_identity` plus the 40 attributes: y is float [N, 41] = (identity, attributes), for a
+    classifier with ``aux_outputs=40`` (DTN's identity-aware face encoder f, like the paper's DeepFace)."""
+    x, cols, ids, keep = _identity_split(root, split)
+    attrs = np.stack([cols[a] for a in sources.CELEBA_ATTRS], 1)[keep]
+    return np.asarray(x[cols["index"][keep]]), np.concatenate([ids[keep, None], attrs], 1).astype(np.float32)
+
+
+def _avatar_streams(split: str) -> list[dict[str, np.ndarray]]:
+    """The judges' avatars: every style, dataset seed 1 (streams 3/4/5) — never the DTN's seed-0 target set."""
+    from xdomain.data import avatars
+
+    i = list(domains.AVATAR_SPLITS).index(split)
+    return [avatars.avatar_dataset(s, domains.AVATAR_SPLITS[split], 3 + i) for s in avatars.STYLES]
+
+
+@register_labelled("avatar_attrs")
+def avatar_attrs(root, split: str) -> tuple[np.ndarray, np.ndarray]:
+    """Rendered DiceBear avatars (all styles) with their own parameters as targets, float [N, K] in the
+    layout of :data:`xdomain.data.avatars.JUDGE_OUTPUTS` (tone soft, the rest 0/1): the avatar attribute
+    judge. ``root`` is unused (avatars are rendered into the cache)."""
+    from xdomain.data import avatars
+
+    parts = _avatar_streams(split)
+    return (np.concatenate([d["images"] for d in parts]),
+            np.concatenate([avatars.judge_targets(d) for d in parts]))
+
+
+@register_labelled("face_vs_avatar")
+def face_vs_avatar(root, split: str) -> tuple[np.ndarray, np.ndarray]:
+    """Photo (0) vs DiceBear avatar (1), 64×64 RGB: the avatar-ness judge. Faces: CelebA *val* identities for
+    train/val (the first 4,000 / the rest), *test* identities for test; avatars: the judges' seed-1 streams,
+    1,500 per style for train (classes about balanced)."""
+    x, cols = domains.celeba_split(root, "test" if split == "test" else "val")
+    faces = np.asarray(x[cols["index"]])
+    if split != "test":
+        faces = faces[:4000] if split == "train" else faces[4000:]
+    parts = _avatar_streams(split)
+    av = np.concatenate([d["images"][:1500] if split == "train" else d["images"] for d in parts])
+    return np.concatenate([faces, av]), np.r_[np.zeros(len(faces), np.int64), np.ones(len(av), np.int64)]
+
+
+def stylise(x: torch.Tensor, share: float, gen: torch.Generator) -> torch.Tensor:
+    """Make a ``share`` of the images [B, 3, H, W] in [-1, 1] look drawn: smoothed (two 3×3 box blurs),
+    colours posterised to 5–8 levels per channel, and strong edges inked black. An f trained with it can
+    read flat-colour cartoons, which it never sees labelled (``shared/FINDINGS.md``: the plain CelebA f
+    reads avatar hair colour, beards and smiles at chance)."""
+    b, _, h, w = x.shape
+    pick = (torch.rand(b, generator=gen) < share).to(x.device)
+    levels = int(torch.randint(5, 9, (1,), generator=gen))
+    sm = x
+    for _ in range(2):
+        sm = F.avg_pool2d(F.pad(sm, (1, 1, 1, 1), mode="replicate"), 3, 1)
+    q = torch.round((sm + 1) / 2 * (levels - 1)) / (levels - 1) * 2 - 1
+    g = sm.mean(1, keepdim=True)
+    gx = F.pad((g[..., :, 2:] - g[..., :, :-2]).abs(), (1, 1, 0, 0))
+    gy = F.pad((g[..., 2:, :] - g[..., :-2, :]).abs(), (0, 0, 1, 1))
+    ink = (gx + gy) > 0.5
+    out = torch.where(ink, torch.full_like(q, -1.0), q)
+    return torch.where(pick[:, None, None, None], out, x)
+
+
+AVATAR_LICENCES = ("Avatars: DiceBear (MIT) styles avataaars (Pablo Stanley; free for personal and commercial use), "
+                   "personas (Draftbit, CC BY 4.0), micah (Micah Lanier, CC BY 4.0).")
+DATASET_NOTES = {
+    "avatar_attrs": "Trained only on rendered avatars (all three styles, dataset seed 1) with the renderer's own "
+                    "parameters as targets; no face and no translator output was ever used. " + AVATAR_LICENCES,
+    "face_vs_avatar": "Photos of CelebA validation identities vs rendered avatars (seed 1); CelebA is for "
+                      "non-commercial research only. " + AVATAR_LICENCES,
+    "celeba_identity": "Softmax over the 7,508 CelebA train identities (4 photos each); its pooled feature is the "
+                       "identity embedding for retrieval. CelebA is for non-commercial research only.",
+    "celeba_identity_attrs": "Softmax over the 7,508 CelebA train identities (4 photos each), like the DTN paper's "
+                             "DeepFace f. CelebA is for non-commercial research only.",
+}
+
+
 def degrade(x: torch.Tensor, share: float, max_noise: float, gen: torch.Generator) -> torch.Tensor:
     """Degrade a ``share`` of the images [B, C, H, W] in [-1, 1] the way generator outputs are:
     half of those get pixel noise N(0, σ²) with σ ~ U(0, ``max_noise``), half a blur (bilinear down to
@@ -123,6 +219,10 @@ class ClassifierConfig(BaseConfig):
     flip: bool = False  # random horizontal flips as augmentation (faces)
     degrade: float = 0.0  # share of training images degraded like generator outputs (see degrade())
     degrade_noise: float = 0.15  # max std of the added Gaussian noise ([-1, 1] units)
+    aux_outputs: int = 0  # extra sigmoid outputs after the n_classes softmax ones; y = (class, aux targets)
+    aux_weight: float = 1.0  # weight of their BCE beside the cross-entropy
+    stylise: float = 0.0  # share of training images made to look drawn (see stylise())
+    ship_dtype: str = "float32"  # dtype of the shipped weights ("float16" halves checkpoints/; compute stays float32)
     decay_from: float = 1.0  # fraction of `steps` after which lr decays linearly to 0 (1.0: constant lr)
     d_steps: int = 0  # no discriminator: one iteration is one cross-entropy update (g_step)
     steps: int = 2000
@@ -147,7 +247,8 @@ class Classifier(Method):
         side = 1 if cfg.global_pool else cfg.image_size // 2 ** len(cfg.widths)
         if cfg.global_pool:
             layers.append(nn.AdaptiveAvgPool2d(1))
-        self.net = init_weights(nn.Sequential(*layers, nn.Flatten(), nn.Linear(cin * side * side, cfg.n_classes)))
+        n_out = cfg.n_classes + cfg.aux_outputs
+        self.net = init_weights(nn.Sequential(*layers, nn.Flatten(), nn.Linear(cin * side * side, n_out)))
 
     @classmethod
     def tiny_config(cls) -> ClassifierConfig:
@@ -160,7 +261,8 @@ class Classifier(Method):
         x, y = LABELLED[cfg.dataset](root, split)
         t = domains.resize(domains.to_tensor(x), cfg.image_size)  # [N, C, S, S] in [-1, 1]
         y = torch.from_numpy(np.asarray(y))
-        return Domains({"x": t, "y": y.float() if cfg.multilabel else y.long()}, groups={"x": ["x", "y"]})
+        return Domains({"x": t, "y": y.float() if cfg.multilabel or cfg.aux_outputs else y.long()},
+                       groups={"x": ["x", "y"]})
 
     def configure_optimizers(self) -> dict[str, torch.optim.Optimizer]:
         self.optimizers = {"net": self.adam(self.net)}
@@ -186,9 +288,17 @@ class Classifier(Method):
         if self.cfg.flip:
             flip = torch.rand(len(x), generator=torch.Generator().manual_seed(step)) < 0.5
             x = torch.where(flip[:, None, None, None].to(x.device), x.flip(3), x)
+        if self.cfg.stylise:
+            x = stylise(x, self.cfg.stylise, torch.Generator().manual_seed(step + 2))
         if self.cfg.degrade:
             x = degrade(x, self.cfg.degrade, self.cfg.degrade_noise, torch.Generator().manual_seed(step + 1))
         logits = self.net(x)
+        if self.cfg.aux_outputs:
+            n = self.cfg.n_classes
+            ce = F.cross_entropy(logits[:, :n], y[:, 0].long())
+            bce = F.binary_cross_entropy_with_logits(logits[:, n:], y[:, 1:])
+            self.optimize("net", ce + self.cfg.aux_weight * bce)
+            return {"ce": ce.item(), "bce": bce.item(), "acc": (logits[:, :n].argmax(1) == y[:, 0].long()).float().mean().item()}
         if self.cfg.multilabel:
             loss = F.binary_cross_entropy_with_logits(logits, y)
             self.optimize("net", loss)
@@ -207,8 +317,15 @@ class Classifier(Method):
         return out
 
     def decide(self, logits: torch.Tensor) -> torch.Tensor:
-        """Logits → class indices [N] (multi-label: 0/1 [N, K] at logit 0, i.e. probability 0.5)."""
-        return (logits > 0).long() if self.cfg.multilabel else logits.argmax(1)
+        """Logits → class indices [N] (multi-label: 0/1 [N, K] at logit 0, i.e. probability 0.5; with
+        ``aux_outputs``: the class of the softmax part)."""
+        if self.cfg.multilabel:
+            return (logits > 0).long()
+        return logits[:, :self.cfg.n_classes].argmax(1)
+
+    def aux_logits(self, x: torch.Tensor, batch: int = 1000) -> torch.Tensor:
+        """The ``aux_outputs`` sigmoid logits [N, aux] (f's 40 CelebA attributes)."""
+        return self.logits(x, batch)[:, self.cfg.n_classes:]
 
     @torch.no_grad()
     def predict(self, x: torch.Tensor, batch: int = 1000) -> torch.Tensor:
@@ -219,6 +336,15 @@ class Classifier(Method):
     def compute_metrics(self, data, judges=None, limit: int | None = None) -> dict[str, float]:
         """Accuracy on the split (per attribute for CelebA); a judge is judged by its labels, not by judges."""
         x, y = data["x"][:limit], data["y"][:limit]
+        if self.cfg.dataset == "avatar_attrs":
+            from xdomain.metrics import avatars as avatar_metrics
+
+            return avatar_metrics.judge_self_metrics(self.logits(x), y)
+        if self.cfg.aux_outputs:
+            logits = self.logits(x)
+            hit = (self.decide(logits) == y[:, 0].long()).float()
+            aux_hit = ((logits[:, self.cfg.n_classes:] > 0).float() == y[:, 1:]).float()
+            return {"test_accuracy": hit.mean().item(), "aux_accuracy": aux_hit.mean().item(), "n_test": float(len(y))}
         hit = (self.predict(x) == y.long()).float()  # [N] or [N, K]
         out = {"test_accuracy": hit.mean().item(), "n_test": float(len(y))}
         if self.cfg.multilabel and self.cfg.dataset == "celeba_attrs":
@@ -233,4 +359,8 @@ class Classifier(Method):
             f"{'-'.join(map(str, c.widths))} with {c.norm} norm, ReLU and 2×2 max-pooling, then one linear layer "
             f"(the DTN paper's evaluation classifier, Taigman et al. 2017), trained on `{c.dataset}` at "
             f"{c.image_size}×{c.image_size} with ±{c.shift}-pixel random shifts. It is not a translation model."
+            + (f" {DATASET_NOTES[c.dataset]}" if c.dataset in DATASET_NOTES else "")
+            + (f" A second head of {c.aux_outputs} sigmoid outputs (weight {c.aux_weight}) reads the CelebA attributes; "
+               f"{c.stylise:.0%} of training faces were stylised (posterised, inked edges) so it reads drawings too."
+               if c.aux_outputs else "")
         )

@@ -12,8 +12,8 @@ Bars (from the issues that define them):
   the robust judge on test identities: target flipped ≥ 80%, the other listed attributes kept ≥ 85% on
   average (Male included where it is not the pair), output diversity ≥ 0.9.
 * ``face-emoji`` — faces → avatar: balanced accuracy of the avatar judge's reading ≥ 85% for hair colour,
-  eyeglasses and facial hair, ≥ 80% for smiling; skin-tone Spearman ≥ 0.6 (issue 16). Today's Twemoji
-  DTN has none of these figures, so it stays experimental.
+  eyeglasses and facial hair, ≥ 80% for smiling; skin-tone Spearman ≥ 0.6; identity median rank ≤ 5% of
+  the test gallery (issue 16; :mod:`xdomain.metrics.avatars`).
 """
 from __future__ import annotations
 
@@ -26,7 +26,13 @@ class Bar:
     name: str
     minimum: Mapping[str, float]  # metric stem → minimum; "_{direction}" is appended when per_direction
     per_direction: bool = True
+    maximum: Mapping[str, float] = field(default_factory=dict)  # metric stem → maximum (e.g. a median rank)
     about: str = ""
+
+
+    def limits(self) -> list[tuple[str, float, int]]:
+        """(stem, limit, +1 for a minimum / −1 for a maximum), minimums first."""
+        return [(k, v, 1) for k, v in self.minimum.items()] + [(k, v, -1) for k, v in self.maximum.items()]
 
 
 @dataclass
@@ -38,26 +44,29 @@ class Verdict:
     def summary(self, bar: Bar) -> str:
         """e.g. "flipped 98.0%, kept 84.4% (bar 85%), diversity 0.99"."""
         parts = []
-        for stem, lo in bar.minimum.items():
+        for stem, lo, sign in bar.limits():
             v = self.figures.get(stem)
             share = stem.startswith(_SHARES)  # a share of faces, shown as a percentage
             shown = "not measured" if v is None else (f"{v:.1%}" if share else f"{v:.2f}")
-            bar_txt = f"{lo:.0%}" if share else f"{lo:g}"
-            miss = v is None or v < lo
+            bar_txt = ("≤ " if sign < 0 else "") + (f"{lo:.0%}" if share else f"{lo:g}")
+            miss = v is None or sign * v < sign * lo
             parts.append(f"{_NAMES.get(stem, stem)} {shown}" + (f" (bar {bar_txt})" if miss else ""))
         return ", ".join(parts)
 
 
-_NAMES = {"flipped": "flipped", "kept_mean": "kept", "diversity": "diversity"}
-_SHARES = ("flipped", "kept", "bal_acc")
+_NAMES = {"flipped": "flipped", "kept_mean": "kept", "diversity": "diversity", "bal_acc_hair": "hair",
+          "bal_acc_eyeglasses": "glasses", "bal_acc_facial_hair": "facial hair", "bal_acc_smiling": "smiling",
+          "skin_spearman": "skin ρ", "id_median_rank_share": "identity median rank"}
+_SHARES = ("flipped", "kept", "bal_acc", "id_median_rank_share")
 
 BARS: dict[str, Bar] = {
     "face-attribute": Bar("face-attribute", {"flipped": 0.80, "kept_mean": 0.85, "diversity": 0.90},
                           about="flipped ≥ 80%, kept ≥ 85% on average, diversity ≥ 0.9 (robust judge, test identities)"),
     "face-emoji": Bar("face-emoji", {"bal_acc_hair": 0.85, "bal_acc_eyeglasses": 0.85, "bal_acc_facial_hair": 0.85,
                                      "bal_acc_smiling": 0.80, "skin_spearman": 0.60}, per_direction=False,
+                      maximum={"id_median_rank_share": 0.05},
                       about="avatar-judge balanced accuracy ≥ 85% (hair, glasses, facial hair), ≥ 80% (smiling), "
-                            "skin-tone Spearman ≥ 0.6"),
+                            "skin-tone Spearman ≥ 0.6, identity median rank ≤ 5% of the test gallery"),
 }
 
 
@@ -69,14 +78,14 @@ def check(bar_name: str, metrics: Mapping[str, float], direction: str = "a2b") -
         raise KeyError(f"unknown bar {bar_name!r}; known: {', '.join(BARS)}")
     bar = BARS[bar_name]
     v = Verdict(True)
-    for stem, lo in bar.minimum.items():
+    for stem, limit, sign in bar.limits():
         key = f"{stem}_{direction}" if bar.per_direction else stem
         val = metrics.get(key)
         v.figures[stem] = None if val is None else float(val)
         if val is None:
             v.passed = False
             v.misses.append(f"{key} not measured")
-        elif float(val) < lo:
+        elif sign * float(val) < sign * limit:
             v.passed = False
-            v.misses.append(f"{key} = {float(val):.3f} < {lo:g}")
+            v.misses.append(f"{key} = {float(val):.3f} {'<' if sign > 0 else '>'} {limit:g}")
     return v

@@ -1,0 +1,138 @@
+"""What the Face tab's editable avatar costs (issue 16 bar: it adds ≤ 30 ms to the answer for a 640×480 photo).
+
+    OMP_NUM_THREADS=1 .venv/bin/python bench/bench_avatar.py [--threads 1] [--repeats 100] [--json]
+
+Times the tab's handlers in-process (no HTTP; ``bench/bench_serving.py`` measures the loopback overhead),
+p50 / p90 / p99 in ms:
+
+* **(a) one 64×64 crop**: ``read`` (the reader's attribute logits + ITA), ``svg`` (parameters + DiceBear SVG
+  written to its file: what the avatar panel shows), ``png`` (the 256×256 PNG download, rasterised in the
+  step after), and ``read + svg``;
+* **(b) a 640×480 photo** (a face pasted into a grey canvas, JPEG-encoded like an upload, one pixel changed
+  per repeat so the face detector's cache never answers): ``face_run`` alone (without the avatar), with the
+  avatar on screen (``+ avatar_read``), and with the PNG too (``+ avatar_png``); per repeat, in the same
+  repeat, so "the avatar adds" is the paired difference.
+
+The reader is :data:`xdomain.avatar_fit.READER` when it loads; otherwise an untrained network of
+``judge-celeba-attrs``' architecture (about the same cost), and the output says so. The
+photo is a CelebA test face when the data root is staged, else the bundled astronaut example. The machine's
+load average is printed beside the figures: other processes skew them.
+"""
+from __future__ import annotations
+
+import io
+import json
+import os
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+from PIL import Image
+
+from common import parse, parser, pct  # bench/common.py (the script's folder is on sys.path)
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))  # ui/ (the app's package) lives beside xdomain at the repo root
+
+
+def load_fitter():
+    """(fitter, which): the app's attribute reader, or an untrained network of judge-celeba-attrs' architecture."""
+    from xdomain import hub
+    from xdomain.avatar_fit import READER, AvatarFitter
+    from xdomain.methods.classifier import Classifier, ClassifierConfig
+
+    try:
+        return AvatarFitter.load(READER), READER
+    except hub.CheckpointError as e:
+        cfg = ClassifierConfig(dataset="celeba_attrs", image_size=64, channels=3, n_classes=40,
+                               widths=(32, 64, 128, 256), global_pool=True, multilabel=True)
+        return AvatarFitter(Classifier(cfg), {}), f"untrained 40-attribute network ({e})"
+
+
+def photo_jpeg(i: int) -> bytes:
+    """A 640×480 photo with one face, JPEG-encoded; repeat ``i`` changes one pixel (a new photo each time)."""
+    from xdomain.explore import faces
+
+    if faces.celeba_available():
+        img = Image.fromarray(faces.example_photo(0))
+    else:
+        img = Image.new("RGB", (640, 480), (128, 128, 128))
+        img.paste(Image.open(REPO / "ui" / "examples" / "astronaut.jpg").convert("RGB").resize((300, 300)), (170, 60))
+    img.putpixel((i % 640, 0), (i % 256, 0, 0))
+    buf = io.BytesIO()
+    img.save(buf, "JPEG", quality=90)
+    return buf.getvalue()
+
+
+def summary(xs: list[float]) -> dict[str, float]:
+    return {f"p{q}": round(pct(xs, q), 1) for q in (50, 90, 99)}
+
+
+def timed(fn, *args):
+    t = time.perf_counter()
+    out = fn(*args)
+    return out, (time.perf_counter() - t) * 1000
+
+
+def main() -> None:
+    args = parse(parser(__doc__, repeats=100))
+    os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
+    from ui.tabs import face as tab
+    from ui.tabs import face_avatar as panel
+    from xdomain import avatar_fit, explore
+
+    fitter, which = load_fitter()
+    panel.fitter = lambda: fitter  # the panel reads with the network chosen above (its own loader is not timed)
+    target = tab.target_choices()[0][0][1]
+    style, seed = panel.DEFAULT_STYLE, 0
+    res: dict = {"threads": args.threads, "repeats": args.repeats, "reader": which, "target": target,
+                 "style": style, "load_avg_at_start": os.getloadavg()}
+
+    with tempfile.TemporaryDirectory() as tmp:
+        photos = []
+        for i in range(args.repeats + 1):
+            photos.append(Path(tmp) / f"photo{i}.jpg")
+            photos[-1].write_bytes(photo_jpeg(i))
+        crop = tab.face_run(target, str(photos[0]), False)[1]  # the ×4 display of the 64×64 crop
+        x = explore.from_uint8_hwc(crop, 64, 3)  # [1, 3, 64, 64]
+        panel.avatar_read(crop, style, seed)  # warm-up: imports, DiceBear style tables, resvg
+
+        a: dict[str, list[float]] = {"read": [], "svg": [], "png": [], "read + svg": []}
+        for _ in range(args.repeats):
+            with torch.no_grad():
+                (reading,), t_read = timed(fitter.read, x)
+            _, t_svg = timed(lambda: panel._svg(avatar_fit.params_for(reading, style, seed)))
+            _, t_png = timed(panel._png, avatar_fit.params_for(reading, style, seed))
+            for k, v in (("read", t_read), ("svg", t_svg), ("png", t_png), ("read + svg", t_read + t_svg)):
+                a[k].append(v)
+        res["a_one_crop_ms"] = {k: summary(v) for k, v in a.items()}
+
+        b: dict[str, list[float]] = {"face_run (no avatar)": [], "+ avatar_read (avatar on screen)": [],
+                                     "+ avatar_png (PNG download ready)": [], "avatar adds (on screen)": [],
+                                     "avatar adds (with PNG)": []}
+        for i in range(args.repeats):
+            out, t_face = timed(tab.face_run, target, str(photos[i + 1]), False)
+            read_out, t_avatar = timed(panel.avatar_read, out[1], style, seed)
+            controls = [c["value"] if isinstance(c, dict) else c for c in read_out[1:7]]
+            _, t_png = timed(panel.avatar_png, read_out[0], style, *controls, seed)
+            for k, v in zip(b, (t_face, t_face + t_avatar, t_face + t_avatar + t_png, t_avatar, t_avatar + t_png)):
+                b[k].append(v)
+        res["b_photo_640x480_ms"] = {k: summary(v) for k, v in b.items()}
+    res["load_avg_at_end"] = os.getloadavg()
+
+    if args.json:
+        print(json.dumps(res))
+        return
+    print(f"reader: {which}\ntarget: {target}; style {style}; {args.threads} thread(s); {args.repeats} repeats; "
+          f"load average {res['load_avg_at_start'][0]:.2f} → {res['load_avg_at_end'][0]:.2f}")
+    for title, rows in (("(a) one 64×64 crop", res["a_one_crop_ms"]), ("(b) 640×480 photo", res["b_photo_640x480_ms"])):
+        print(f"\n{title:<36} {'p50':>7} {'p90':>7} {'p99':>7}  (ms)")
+        for name, s in rows.items():
+            print(f"  {name:<34} {s['p50']:7.1f} {s['p90']:7.1f} {s['p99']:7.1f}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,301 @@
+"""Issue 16 — face → avatar: calibration of the parametric path, f on avatars, the judged figures, the gallery.
+
+    python -m experiments.avatars calibrate [--write]      # f's thresholds on CelebA *val* identities
+    python -m experiments.avatars read-avatars              # do f (and the old f) read avatars? (seed-1 val avatars)
+    python -m experiments.avatars eval --split test [--write]   # every face → avatar path, the same judges
+    python -m experiments.avatars gallery                   # docs/avatars_gallery.png (32 test faces, fixed seed)
+    python -m experiments.avatars select runs/dtn-av-ref ...  # DTN snapshots chosen on val faces, then test
+
+Everything is computed from committed checkpoints and the data root; ``eval --write`` stores
+``docs/avatars.json`` (the tables in ``docs/avatars.md`` are generated from it by
+``python -m experiments.readme_tables``). The selection rule is ``docs/avatars_selection.md``.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from xdomain import hub
+from xdomain.avatar_fit import CALIBRATION_KEY, READER, READERS, USED_ATTRS, AvatarFitter, attribute_logits, params_for
+from xdomain.data import avatars, domains, resolve_root, sources
+from xdomain.judges import balanced_threshold, judged_logits, load_judges
+from xdomain.methods.dtn import AVATAR_JUDGES
+from xdomain.metrics import avatars as am
+
+ROOT = Path(__file__).resolve().parents[1]
+OUT = ROOT / "docs" / "avatars.json"
+GALLERY = ROOT / "docs" / "avatars_gallery.png"
+DTN_CHECKPOINTS = ("dtn-faces-emoji", "dtn-faces-avatars")  # old Twemoji DTN, the avatar DTN (when committed)
+DTN_RUNS = ROOT / "docs" / "avatars_dtn.json"
+F_READS = ROOT / "docs" / "avatars_f.json"
+SELECT_STEMS = ("bal_acc_hair", "bal_acc_eyeglasses", "bal_acc_facial_hair", "bal_acc_smiling", "skin_spearman")
+
+
+def faces(split: str, root=None, limit: int | None = None) -> dict[str, torch.Tensor]:
+    x, cols = domains.celeba_split(resolve_root(root), split)
+    idx = cols["index"][:limit]
+    return {"A": domains.to_tensor(np.asarray(x[idx])),
+            "attrs_A": torch.from_numpy(np.stack([cols[a][:limit] for a in sources.CELEBA_ATTRS], 1)),
+            "identity_A": torch.from_numpy(cols["identity"][:limit].astype(np.int64))}
+
+
+# ------------------------------------------------------------------------------ calibrate
+def calibrate(name: str, root=None) -> dict:
+    """Per used attribute: the balanced-accuracy threshold of reader ``name`` on CelebA *val* identities."""
+    model = hub.load_model(name)
+    val = faces("val", root)
+    z = attribute_logits(model, val["A"])
+    out: dict = {"split": "val", "n": int(len(z))}
+    for a in USED_ATTRS:
+        k = sources.CELEBA_ATTRS.index(a)
+        t, bal = balanced_threshold(z[:, k], val["attrs_A"][:, k])
+        out[a] = {"threshold": t, "balanced_acc": bal}
+    out["mean_balanced_acc"] = float(np.mean([out[a]["balanced_acc"] for a in USED_ATTRS]))
+    return out
+
+
+# ------------------------------------------------------------------------------ f on avatars
+def read_avatars() -> dict:
+    """Balanced accuracy of each f's CelebA attribute reading on rendered avatars (seed-1 val streams)."""
+    data = [avatars.avatar_dataset(s, domains.AVATAR_SPLITS["val"], 4) for s in avatars.STYLES]
+    x = domains.to_tensor(np.concatenate([d["images"] for d in data]))
+    lab = {k: np.concatenate([d[k] for d in data]) for k in avatars.ATTRS}
+    truth = {f"hair_{c}": lab["hair_color"] == avatars.GROUPS["hair_color"].index(c) for c in am.HAIR_COLOURS}
+    truth |= {"eyeglasses": lab["glasses"] == 1, "facial_hair": lab["facial_hair"] == 1, "smiling": lab["smiling"] == 1}
+    col = {f"hair_{c}": am.CELEBA_HAIR[c] for c in am.HAIR_COLOURS} | {"eyeglasses": "Eyeglasses", "smiling": "Smiling"}
+    out = {}
+    for name in READERS:
+        m = hub.load_model(name)
+        z = attribute_logits(m, x)
+        row = {}
+        for key, t in truth.items():
+            logit = -z[:, sources.CELEBA_ATTRS.index("No_Beard")] if key == "facial_hair" else \
+                z[:, sources.CELEBA_ATTRS.index(col[key])]
+            row[key] = am.balanced_accuracy(logit.numpy() > 0, t)
+        out[name] = row
+    return {"n_avatars": int(len(x)), "styles": list(avatars.STYLES), "f": out}
+
+
+# ------------------------------------------------------------------------------ eval
+def parametric_outputs(fitter: AvatarFitter, crops: torch.Tensor, style: str, seed: int = 0) -> torch.Tensor:
+    readings = fitter.read(crops)
+    imgs = np.stack([avatars.render(style, params_for(r, style, seed), 64) for r in readings])
+    return domains.to_tensor(imgs)
+
+
+def evaluate(split: str, root=None, limit: int | None = None, only: list[str] | None = None) -> dict:
+    """Every path (``only``: these row keys, e.g. ``dtn-faces-avatars``) under the same judges on ``split``."""
+    data = faces(split, root)
+    n = limit or len(data["A"])
+    judges = load_judges(AVATAR_JUDGES)
+    missing = [r for r, j in judges.items() if j is None]
+    if missing:
+        raise SystemExit(f"judges not available: {missing}")
+    refs = {s: domains.to_tensor(avatars.avatar_dataset(s, domains.AVATAR_SPLITS["test"], 5)["images"])
+            for s in avatars.STYLES}
+    rows: dict = {}
+    fitter = AvatarFitter.load(READER)
+    for style in avatars.STYLES:
+        if only and f"parametric:{style}" not in only:
+            continue
+        out = parametric_outputs(fitter, data["A"][:n], style)
+        rows[f"parametric:{style}"] = am.face_avatar_metrics(out, data, judges, reference=refs[style])
+        print(style, json.dumps({k: round(v, 3) for k, v in rows[f"parametric:{style}"].items()}), flush=True)
+    for name in DTN_CHECKPOINTS:
+        if only and name not in only:
+            continue
+        try:
+            model = hub.load_model(name)
+        except hub.CheckpointError:
+            continue
+        out = model.translate_batched(data["A"][:n])
+        ref = refs.get(getattr(model.cfg, "avatar_style", ""), refs["avataaars"])
+        rows[name] = am.face_avatar_metrics(out, data, judges, reference=ref)
+        print(name, json.dumps({k: round(v, 3) for k, v in rows[name].items()}), flush=True)
+    real = {"A": data["A"]}
+    rows["real faces (sanity)"] = am.face_face_retrieval(judges["identity"], data | real)
+    rows["real faces (sanity)"]["avatarness"] = float(
+        (judged_logits(judges["avatarness"], data["A"][:n]).argmax(1) == 1).float().mean())
+    judge_self = {r: j.stored_metrics for r, j in judges.items()}
+    return {"split": split, "n_faces": n, "gallery": len(data["A"]), "rows": rows, "judges": judge_self}
+
+
+# ------------------------------------------------------------------------------ DTN snapshot selection
+def select(run: Path, root=None, evaluate: bool = True) -> dict:
+    """The written rule (docs/avatars_selection.md): each snapshot's mean of the bar's figures on the first
+    1,000 CelebA *val* faces, read by the avatar judge; the best (ties: later), then test for it and the last."""
+    from experiments.snapshots import select_and_test
+
+    val = faces("val", root)
+    judge = load_judges({"avatar": AVATAR_JUDGES["avatar"]})
+
+    def value(model) -> float:
+        figs = am.face_avatar_metrics(model.translate_batched(val["A"][:1000]), val, judge)
+        return float(np.mean([figs[k] for k in SELECT_STEMS]))
+
+    row, _ = select_and_test(run, "val_bar_mean", value, evaluate=evaluate)
+    return row
+
+
+# ------------------------------------------------------------------------------ tables (docs/avatars.md)
+LABELS = {"parametric:avataaars": "parametric avatar, `avataaars`", "parametric:personas": "parametric avatar, `personas`",
+          "parametric:micah": "parametric avatar, `micah`", "dtn-faces-emoji": "DTN, Twemoji (old checkpoint)",
+          "dtn-faces-avatars": "DTN, `avataaars` (paper losses)"}
+
+
+def _p(v) -> str:
+    return "—" if v is None or v != v else f"{100 * v:.1f}"
+
+
+def eval_table(res: dict) -> str:
+    from xdomain.metrics import bars
+
+    bar = bars.BARS["face-emoji"]
+    lines = [f"Test identities: {res['n_faces']} faces, gallery {res['gallery']}. Balanced accuracy % (50 = no "
+             "signal); hair = mean over blond / black / brown / grey.", "",
+             "| output | hair | glasses | facial hair | smiling | skin ρ | identity median rank (share) | avatar-ness % "
+             "| diversity | bar |", "|---|---|---|---|---|---|---|---|---|---|"]
+    for key, r in res["rows"].items():
+        if key.startswith("real"):
+            continue
+        ok = bars.check("face-emoji", r).passed
+        lines.append(f"| {LABELS.get(key, key)} | {_p(r.get('bal_acc_hair'))} | {_p(r.get('bal_acc_eyeglasses'))} | "
+                     f"{_p(r.get('bal_acc_facial_hair'))} | {_p(r.get('bal_acc_smiling'))} | {r.get('skin_spearman', 0):.2f} | "
+                     f"{r.get('id_median_rank', 0):.0f} ({_p(r.get('id_median_rank_share'))}%) | {_p(r.get('avatarness'))} | "
+                     f"{r.get('diversity', 0):.2f} | {'meets' if ok else 'misses'} |")
+    real = res["rows"].get("real faces (sanity)", {})
+    lines.append(f"| *real faces (sanity: another photo of the person as query)* | | | | | | "
+                 f"{real.get('face_id_median_rank', 0):.0f} ({_p(real.get('face_id_median_rank_share'))}%) | "
+                 f"{_p(real.get('avatarness'))} | | |")
+    lines += ["", f"Bar: {bar.about}. Per hair colour (blond / black / brown / grey):", ""]
+    for key, r in res["rows"].items():
+        if "bal_acc_hair_blond" in r:
+            lines.append(f"- {LABELS.get(key, key)}: " + " / ".join(_p(r[f"bal_acc_hair_{c}"]) for c in am.HAIR_COLOURS))
+    return "\n".join(lines)
+
+
+def f_table(res: dict) -> str:
+    keys = [*(f"hair_{c}" for c in am.HAIR_COLOURS), "eyeglasses", "facial_hair", "smiling"]
+    lines = [f"{res['n_avatars']} rendered avatars ({', '.join(res['styles'])}; the judges' seed-1 val streams), read by "
+             "each f's CelebA attribute head at logit 0. Balanced accuracy %:", "",
+             "| f | " + " | ".join(k.replace("_", " ") for k in keys) + " |", "|---" * (len(keys) + 1) + "|"]
+    for name, row in res["f"].items():
+        lines.append(f"| `{name}` | " + " | ".join(_p(row[k]) for k in keys) + " |")
+    return "\n".join(lines)
+
+
+def dtn_table(rows: list[dict]) -> str:
+    lines = ["| run | chosen step (val bar mean) | last step | split | hair | glasses | facial hair | smiling | skin ρ | "
+             "identity median rank share % | avatar-ness % | diversity |", "|---" * 12 + "|"]
+    for row in rows:
+        val = {c["step"]: c["val_bar_mean"] for c in row["candidates"]}
+        for which in ("chosen", "last"):
+            r = row.get(f"test_{which}", {})
+            step = row[f"{which}_step"]
+            lines.append(f"| {row['run']} ({which}) | {row['chosen_step']} ({val[row['chosen_step']]:.3f}) | {row['last_step']} | "
+                         f"test | {_p(r.get('bal_acc_hair'))} | {_p(r.get('bal_acc_eyeglasses'))} | "
+                         f"{_p(r.get('bal_acc_facial_hair'))} | {_p(r.get('bal_acc_smiling'))} | {r.get('skin_spearman', 0):.2f} | "
+                         f"{_p(r.get('id_median_rank_share'))} | {_p(r.get('avatarness'))} | {r.get('diversity', 0):.2f} |"
+                         if step is not None else "")
+    return "\n".join(lines)
+
+
+# ------------------------------------------------------------------------------ gallery
+def gallery_indices(data: dict[str, torch.Tensor], k: int = 32, seed: int = 0) -> np.ndarray:
+    """k test faces, one identity each, drawn by a fixed seed across strata of skin tone (ITA tercile),
+    eyeglasses, beard and hair colour, so the gallery is not mostly light-skinned, clean-shaven brunettes."""
+    lab = am.face_labels(data["attrs_A"].numpy())
+    skin = np.digitize(am.ita(data["A"]), np.percentile(am.ita(data["A"]), [33, 67]))
+    hair = np.select([lab[f"hair_{c}"] for c in am.HAIR_COLOURS], range(4), 4)
+    strata = skin * 100 + lab["eyeglasses"] * 10 + lab["facial_hair"] * 5 + hair
+    rng = np.random.default_rng(seed)
+    order = rng.permutation(len(strata))
+    picked, seen_ids, groups = [], set(), {}
+    for i in order:
+        groups.setdefault(int(strata[i]), []).append(int(i))
+    keys = sorted(groups)
+    while len(picked) < k:
+        for key in keys:
+            if groups[key] and len(picked) < k:
+                i = groups[key].pop()
+                if int(data["identity_A"][i]) not in seen_ids:
+                    picked.append(i)
+                    seen_ids.add(int(data["identity_A"][i]))
+    return np.array(picked)
+
+
+def gallery(root=None, out: Path = GALLERY) -> Path:
+    from torchvision.utils import save_image
+
+    data = faces("test", root)
+    idx = gallery_indices(data)
+    x = data["A"][idx]
+    rows = [x]
+    for name in DTN_CHECKPOINTS:
+        try:
+            rows.append(hub.load_model(name).translate_batched(x).clamp(-1, 1))
+        except hub.CheckpointError:
+            pass
+    fitter = AvatarFitter.load(READER)
+    rows.append(parametric_outputs(fitter, x, "avataaars"))
+    grid = torch.stack(rows, 1).reshape(-1, *x.shape[1:])  # per face: photo, then each output
+    save_image(grid * 0.5 + 0.5, out, nrow=len(rows) * 8, padding=1, pad_value=1.0)
+    return out
+
+
+def main(argv: list[str] | None = None) -> None:
+    p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    p.add_argument("what", choices=("calibrate", "read-avatars", "eval", "gallery", "select"))
+    p.add_argument("runs", nargs="*", help="select: run folders")
+    p.add_argument("--write", action="store_true")
+    p.add_argument("--split", default="test", choices=("val", "test"))
+    p.add_argument("--limit", type=int)
+    p.add_argument("--only", nargs="+", help="eval: only these rows, merged into the stored file with --write")
+    p.add_argument("--data-root")
+    a = p.parse_args(argv)
+    torch.set_num_threads(1)
+    if a.what == "calibrate":  # every candidate reader; the rule picks the higher mean (validation only)
+        cals = {name: calibrate(name, a.data_root) for name in READERS}
+        print(json.dumps({n: {k: v for k, v in c.items()} for n, c in cals.items()}, indent=1))
+        best = max(READERS, key=lambda n: cals[n]["mean_balanced_acc"])
+        print(f"reader by the rule: {best} (xdomain.avatar_fit.READER = {READER})")
+        if a.write:
+            for name, cal in cals.items():
+                folder = hub.resolve(name, allow_download=False)
+                meta = hub.read_meta(folder)
+                meta[CALIBRATION_KEY] = cal
+                hub.atomic_write_bytes(folder / hub.CONFIG_NAME, (json.dumps(meta, indent=2) + "\n").encode())
+                print(f"wrote the calibration into {folder / hub.CONFIG_NAME}")
+    elif a.what == "read-avatars":
+        res = read_avatars()
+        print(json.dumps(res, indent=1))
+        if a.write:
+            F_READS.write_text(json.dumps(res, indent=1) + "\n")
+    elif a.what == "eval":
+        res = evaluate(a.split, a.data_root, a.limit, a.only)
+        print(json.dumps(res, indent=1))
+        if a.write and a.only and OUT.is_file():
+            stored = json.loads(OUT.read_text())
+            if (stored["split"], stored["n_faces"]) != (res["split"], res["n_faces"]):
+                raise SystemExit("the stored rows come from another split or size: rerun without --only")
+            res["rows"] = stored["rows"] | res["rows"]
+        if a.write:
+            OUT.write_text(json.dumps(res, indent=1) + "\n")
+            print(f"wrote {OUT}")
+    elif a.what == "select":
+        from experiments.snapshots import save_row
+
+        for run in a.runs:
+            row = select(Path(run), a.data_root)
+            print(json.dumps(row, indent=1))
+            save_row(DTN_RUNS, row)
+    else:
+        print(f"wrote {gallery(a.data_root)}")
+
+
+if __name__ == "__main__":
+    main()

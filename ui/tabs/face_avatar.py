@@ -1,0 +1,283 @@
+"""The Face tab's editable vector avatar (issue 16, beyond the DTN paper): a panel built by
+:func:`ui.tabs.face.build` under its outputs, not a tab of its own.
+
+The face crop the tab shows is read once by :class:`xdomain.avatar_fit.AvatarFitter` (hair colour and
+style, glasses, facial hair, smile; the skin tone as ITA) and drawn as a DiceBear avatar. What was read
+pre-fills the controls; changing one redraws the avatar from the controls alone (the face is not read
+again). The avatar is shown as its SVG (crisp at any size, no rasterisation on the way), downloadable as
+SVG and as a 256×256 PNG; the PNG is rasterised in a second step after the avatar is on screen.
+
+Handlers (chained by the tab, private to the API): ``avatar_read`` (crop, style, seed → the reading, the
+controls, the avatar), ``avatar_style`` (another style: its palette and hair styles, the avatar),
+``avatar_render`` (any other control), ``avatar_png``. Bad control values (e.g. from a scripted client)
+give a message in the panel, never an exception.
+"""
+from __future__ import annotations
+
+import io
+import warnings
+from dataclasses import dataclass
+from typing import Any
+
+import gradio as gr
+import numpy as np
+from PIL import Image
+
+from ui import common
+from xdomain import avatar_fit, explore, hub
+from xdomain.avatar_fit import AvatarFitter, FaceReading
+from xdomain.data import avatars
+from xdomain.metrics.avatars import CELEBA_HAIR, hex_ita
+
+READER = avatar_fit.READER  # a module constant, so a test can point it at another checkpoint folder
+STYLES = tuple(avatars.STYLES)
+DEFAULT_STYLE = STYLES[0]
+PNG_SIZE = 256
+MAX_SEED = 2**31 - 1
+NOT_READ = "No face has been read yet: load a photo with a face first."
+HAIR_COLOUR_LABELS = {"other": "other (auburn, red)"}
+# gr.Image warns, for every SVG it shows, that it cannot watermark one (no watermark is asked for here)
+warnings.filterwarnings("ignore", message="Watermarking for SVG images", category=UserWarning)
+HELP = ("An editable vector avatar ([DiceBear](https://www.dicebear.com) styles) drawn from what a CelebA attribute "
+        "network reads on the crop above: hair colour and style, glasses, facial hair and smile, and the skin colour of the "
+        "style's palette nearest to the photo's skin tone (ITA of the cheeks). Change any control to redraw it, then "
+        "download it as SVG or PNG. For a Twemoji-style emoji, pick the emoji target in the *Target* list above.")
+
+
+def fitter() -> AvatarFitter:
+    """The face reader, loaded once per process (tests replace this function). Raises
+    :class:`xdomain.hub.CheckpointError` while the reader's checkpoint is missing or unreadable."""
+    return common.load_once(f"avatar-fitter:{READER}", lambda: AvatarFitter.load(READER))
+
+
+# ----------------------------------------------------------------------------- control values
+def skin_choices(style: str) -> list[tuple[str, str]]:
+    """The style's skin palette as dropdown choices ("light · ffdbb4", "ffdbb4"), light → dark."""
+    return [(f"{group} · {hex_}", hex_) for hex_, group in avatars.get_spec(style).skin.items()]
+
+
+def _groups(style: str, attr: str) -> list[str]:
+    table = getattr(avatars.get_spec(style), attr)
+    return [g for g in avatars.GROUPS[attr] if g in table.values()]
+
+
+def hair_colour_choices(style: str) -> list[tuple[str, str]]:
+    return [(HAIR_COLOUR_LABELS.get(g, g), g) for g in _groups(style, "hair_color")]
+
+
+def _seed(value: Any) -> int:
+    try:
+        f = float(value)
+    except (TypeError, ValueError):
+        f = float("nan")
+    if not (f.is_integer() and 0 <= f <= MAX_SEED):
+        raise ValueError(f"The variant seed must be a whole number from 0 to {MAX_SEED}, not {value!r}.")
+    return int(f)
+
+
+def _params(reading: FaceReading | None, style: Any, skin: Any, hair_color: Any, hair_style: Any, glasses: Any,
+            facial_hair: Any, smiling: Any, seed: Any) -> avatars.AvatarParams:
+    """The controls' values → DiceBear parameters; ``ValueError`` with a message a person can act on."""
+    if reading is None:
+        raise ValueError(NOT_READ)
+    spec = avatars.get_spec(str(style))  # an unknown style or group, a colour off the palette → ValueError
+    return avatar_fit.params_for(reading, spec.name, _seed(seed), skin_hex=skin, hair_color=hair_color,
+                                 hair_style=hair_style, glasses=glasses, facial_hair=facial_hair, smiling=smiling)
+
+
+def _controls(style: str, p: avatars.AvatarParams) -> list:
+    """Updates that set every control to what ``p`` draws (a style's palette and hair styles included)."""
+    spec = avatars.get_spec(style)
+    return [gr.update(choices=skin_choices(style), value=p.options[spec.skin_option][0]),
+            gr.update(choices=hair_colour_choices(style), value=p.hair_color),
+            gr.update(choices=_groups(style, "hair_style"), value=p.hair_style),
+            p.glasses, p.facial_hair, p.smiling]
+
+
+# ----------------------------------------------------------------------------- what is shown
+def read_line(reading: FaceReading, style: str) -> str:
+    """One line of what the reader read, e.g. "read: black hair (margin +2.1), short, glasses, …"."""
+    m = reading.margins
+    key = CELEBA_HAIR.get(reading.hair_color)
+    if key and m.get(key, 0) > 0:
+        hair = f"{reading.hair_color} hair (margin {m[key]:+.1f})"
+    else:
+        hair = f"{reading.hair_color} hair (no hair colour clears its threshold)"
+    flags = [("glasses" if reading.glasses else "no glasses"),
+             ("facial hair" if reading.facial_hair else "no facial hair"),
+             ("smiling" if reading.smiling else "not smiling")]
+    skin = reading.skin_hex(style)
+    return (f"read: {hair}, {reading.hair_style}, {', '.join(flags)}; skin ITA {reading.ita:.0f}° → "
+            f"{skin} ({avatars.get_spec(style).skin[skin]})")
+
+
+def credit(style: str) -> str:
+    """The style's creator and licence (its CC BY terms require the attribution)."""
+    return (f"Style *{style}* by {avatars.STYLE_CREATORS[style]}, licence: {avatars.STYLE_LICENSES[style]}. "
+            "Drawn with DiceBear; the SVG carries the same metadata.")
+
+
+def _svg(p: avatars.AvatarParams) -> str:
+    """The avatar's SVG file (content-addressed; the name comes from the style table, not the request)."""
+    return common.bytes_file(avatars.render_svg(p.style, p).encode(), f"avatar-{avatars.get_spec(p.style).name}", "svg")
+
+
+def _png(p: avatars.AvatarParams) -> str:
+    """The avatar's PNG file, :data:`PNG_SIZE` square (content-addressed, like :func:`_svg`)."""
+    with io.BytesIO() as out:
+        Image.fromarray(avatars.render(p.style, p, PNG_SIZE)).save(out, "png", compress_level=1)
+        return common.bytes_file(out.getvalue(), f"avatar-{avatars.get_spec(p.style).name}", "png")
+
+
+def _problem(text: str) -> str:
+    return f"**The avatar cannot be drawn:** {text}"
+
+
+# ----------------------------------------------------------------------------- handlers
+@common.friendly
+def avatar_read(crop: np.ndarray | None, style: str, seed: float) -> tuple:
+    """A face crop (the tab's ×4 display of the 64×64 model input) → (reading, skin, hair colour, hair style,
+    glasses, facial hair, smiling, avatar SVG, SVG file, read line, credit, message)."""
+    keep = [gr.update()] * 6  # controls untouched when nothing is drawn
+    if crop is None:
+        return (None, *keep, None, None, "", "", "*No face crop to read: the avatar appears when a face is found.*")
+    try:
+        reader = fitter()
+    except (hub.CheckpointError, ValueError, KeyError, OSError) as e:
+        return (None, *keep, None, None, "", "", f"The editable avatar needs the face attribute reader **{READER}**, which "
+                f"is not available here ({e}). The rest of the Face tab works as usual.")
+    try:
+        spec = avatars.get_spec(style)
+        x = explore.from_uint8_hwc(np.asarray(crop, dtype=np.uint8), 64, 3)  # [1, 3, 64, 64]
+        reading = reader.read(x)[0]
+        p = avatar_fit.params_for(reading, spec.name, _seed(seed))
+    except ValueError as e:
+        return (None, *keep, None, None, "", "", _problem(str(e)))
+    svg = _svg(p)
+    return (reading, *_controls(spec.name, p), svg, svg, read_line(reading, spec.name), credit(spec.name), "")
+
+
+@common.friendly
+def avatar_style(reading: FaceReading | None, style: str, skin: str, hair_color: str, hair_style: str,
+                 glasses: bool, facial_hair: bool, smiling: bool, seed: float) -> tuple:
+    """Another style picked → its palette and hair styles, the avatar redrawn: (skin, hair style, SVG, SVG
+    file, read line, credit, message). A skin colour the user picked maps to the new palette's colour nearest
+    in ITA, the photo's colour to the new palette's nearest to the photo; a hair style the style lacks becomes
+    short. Values that are no colour or hair style at all get a message, as in :func:`avatar_render`."""
+    try:
+        spec = avatars.get_spec(str(style))
+        if reading is None:
+            raise ValueError(NOT_READ)
+        photo = {reading.skin_hex(s) for s in STYLES}
+        if skin in photo:  # the colour read on the photo: the new palette's nearest to the photo
+            skin = reading.skin_hex(spec.name)
+        elif skin in {h for s in STYLES for h in avatars.get_spec(s).skin}:  # the user's pick, carried over
+            skin = min(spec.skin, key=lambda h: abs(hex_ita(h) - hex_ita(skin)))
+        if hair_style in avatars.GROUPS["hair_style"] and hair_style not in spec.hair_style.values():
+            hair_style = "short"
+        p = _params(reading, spec.name, skin, hair_color, hair_style, glasses, facial_hair, smiling, seed)
+    except ValueError as e:
+        return gr.update(), gr.update(), None, None, "", "", _problem(str(e))
+    svg = _svg(p)
+    skin_u, _, hair_u, *_ = _controls(spec.name, p)
+    return skin_u, hair_u, svg, svg, read_line(reading, spec.name), credit(spec.name), ""
+
+
+@common.friendly
+def avatar_render(reading: FaceReading | None, style: str, skin: str, hair_color: str, hair_style: str,
+                  glasses: bool, facial_hair: bool, smiling: bool, seed: float) -> tuple:
+    """Any control changed → (avatar SVG, SVG file, message), the face not read again."""
+    try:
+        p = _params(reading, style, skin, hair_color, hair_style, glasses, facial_hair, smiling, seed)
+    except ValueError as e:
+        return None, None, _problem(str(e))
+    svg = _svg(p)
+    return svg, svg, ""
+
+
+@common.friendly
+def avatar_png(reading: FaceReading | None, style: str, skin: str, hair_color: str, hair_style: str,
+               glasses: bool, facial_hair: bool, smiling: bool, seed: float) -> str | None:
+    """The same avatar as a 256×256 PNG file (None while it cannot be drawn; the other handlers say why)."""
+    try:
+        return _png(_params(reading, style, skin, hair_color, hair_style, glasses, facial_hair, smiling, seed))
+    except ValueError:
+        return None
+
+
+# ----------------------------------------------------------------------------- layout
+@dataclass
+class Panel:
+    """The panel's components, for the tab to wire: ``follow(event)`` reads the crop after ``event``."""
+
+    crop: gr.Image
+    reading: gr.State
+    style: gr.Radio
+    controls: list  # skin, hair colour, hair style, glasses, facial hair, smiling
+    seed: gr.Number
+    image: gr.Image
+    svg: gr.File
+    png: gr.File
+    read: gr.Markdown
+    credit: gr.Markdown
+    message: gr.Markdown
+
+    @property
+    def read_outputs(self) -> list:
+        return [self.reading, *self.controls, self.image, self.svg, self.read, self.credit, self.message]
+
+    @property
+    def inputs(self) -> list:
+        return [self.reading, self.style, *self.controls, self.seed]
+
+    def follow(self, event):
+        """``event`` → read the crop → draw → PNG; returns the last step, for more ``.then`` steps."""
+        return (event.then(avatar_read, [self.crop, self.style, self.seed], self.read_outputs, api_visibility="private")
+                     .then(avatar_png, self.inputs, self.png, api_visibility="private", show_progress="hidden"))
+
+    def first_paint(self, crop: np.ndarray | None) -> tuple:
+        """Values for ``read_outputs`` + ``png`` on a crop, with the default style and seed."""
+        out = avatar_read(crop, DEFAULT_STYLE, 0)
+        reading = out[0]
+        return (*out, None if reading is None else _png(avatar_fit.params_for(reading, DEFAULT_STYLE, 0)))
+
+
+def build(crop: gr.Image) -> Panel:
+    """Create the panel's components (inside the tab's layout) and wire its own controls."""
+    with gr.Accordion("Editable avatar (SVG / PNG)", open=True, elem_id="avatar-panel"):
+        gr.Markdown(HELP)
+        with gr.Row(equal_height=False):
+            with gr.Column(scale=3):
+                image = gr.Image(label="Avatar", type="filepath", interactive=False, elem_id="avatar-image",
+                                 height=PNG_SIZE, buttons=[])
+                with gr.Row():
+                    svg = gr.File(label="SVG", interactive=False, elem_id="avatar-svg")
+                    png = gr.File(label=f"PNG {PNG_SIZE}×{PNG_SIZE}", interactive=False, elem_id="avatar-png")
+                credit_md = gr.Markdown(credit(DEFAULT_STYLE), elem_id="avatar-credit")
+            with gr.Column(scale=4):
+                style = gr.Radio(list(STYLES), value=DEFAULT_STYLE, label="Style", elem_id="avatar-style")
+                skin = gr.Dropdown(skin_choices(DEFAULT_STYLE), label="Skin", elem_id="avatar-skin")
+                with gr.Row():
+                    hair_color = gr.Dropdown(hair_colour_choices(DEFAULT_STYLE), label="Hair colour",
+                                             elem_id="avatar-hair-color")
+                    hair_style = gr.Dropdown(_groups(DEFAULT_STYLE, "hair_style"), label="Hair style",
+                                             elem_id="avatar-hair-style")
+                with gr.Row():
+                    glasses = gr.Checkbox(False, label="Glasses", elem_id="avatar-glasses")
+                    facial_hair = gr.Checkbox(False, label="Facial hair", elem_id="avatar-facial-hair")
+                    smiling = gr.Checkbox(False, label="Smiling", elem_id="avatar-smiling")
+                seed = gr.Number(0, precision=0, minimum=0, maximum=MAX_SEED, elem_id="avatar-seed",
+                                 label="Variant seed (eyebrows, clothes and other details no photo decides)")
+                read_md = gr.Markdown(elem_id="avatar-read")
+                message = gr.Markdown(elem_id="avatar-message")
+    panel = Panel(crop, gr.State(), style, [skin, hair_color, hair_style, glasses, facial_hair, smiling], seed,
+                  image, svg, png, read_md, credit_md, message)
+
+    # user edits only (.input): the handlers' own updates of these controls must not redraw a second time
+    style.input(avatar_style, panel.inputs, [skin, hair_style, image, svg, read_md, credit_md, message],
+                api_visibility="private", trigger_mode="always_last"
+                ).then(avatar_png, panel.inputs, png, api_visibility="private", show_progress="hidden")
+    gr.on([c.input for c in [*panel.controls, seed]], avatar_render, panel.inputs, [image, svg, message],
+          api_visibility="private", trigger_mode="always_last"
+          ).then(avatar_png, panel.inputs, png, api_visibility="private", show_progress="hidden")
+    return panel
