@@ -188,22 +188,6 @@ def f_table(res: dict) -> str:
     return "\n".join(lines)
 
 
-def dtn_table(rows: list[dict]) -> str:
-    lines = ["| run | chosen step (val bar mean) | last step | split | hair | glasses | facial hair | smiling | skin ρ | "
-             "identity median rank share % | avatar-ness % | diversity |", "|---" * 12 + "|"]
-    for row in rows:
-        val = {c["step"]: c["val_bar_mean"] for c in row["candidates"]}
-        for which in ("chosen", "last"):
-            r = row.get(f"test_{which}", {})
-            step = row[f"{which}_step"]
-            lines.append(f"| {row['run']} ({which}) | {row['chosen_step']} ({val[row['chosen_step']]:.3f}) | {row['last_step']} | "
-                         f"test | {_p(r.get('bal_acc_hair'))} | {_p(r.get('bal_acc_eyeglasses'))} | "
-                         f"{_p(r.get('bal_acc_facial_hair'))} | {_p(r.get('bal_acc_smiling'))} | {r.get('skin_spearman', 0):.2f} | "
-                         f"{_p(r.get('id_median_rank_share'))} | {_p(r.get('avatarness'))} | {r.get('diversity', 0):.2f} |"
-                         if step is not None else "")
-    return "\n".join(lines)
-
-
 # ------------------------------------------------------------------------------ gallery
 def gallery_indices(data: dict[str, torch.Tensor], k: int = 32, seed: int = 0) -> np.ndarray:
     """k test faces, one identity each, drawn by a fixed seed across strata of skin tone (ITA tercile),

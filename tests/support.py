@@ -57,3 +57,17 @@ def opened(demo) -> None:
                         setattr(comp, k, val)
             else:
                 comp.value = v
+
+
+def run_notebook(name: str) -> list[dict]:
+    """Execute ``notebooks/<name>`` top to bottom from the repo root; its code cells' outputs, after
+    asserting that none is an error and that it shows at least two figures."""
+    import nbformat
+    from nbclient import NotebookClient
+
+    nb = nbformat.read(REPO / "notebooks" / name, as_version=4)
+    NotebookClient(nb, timeout=900, kernel_name="python3", resources={"metadata": {"path": str(REPO)}}).execute()
+    outputs = [o for c in nb.cells if c.cell_type == "code" for o in c.get("outputs", [])]
+    assert not [o for o in outputs if o.get("output_type") == "error"]
+    assert sum("image/png" in o.get("data", {}) for o in outputs) >= 2, "the notebook shows no figures"
+    return outputs

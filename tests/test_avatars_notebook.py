@@ -8,10 +8,7 @@ import pytest
 
 @pytest.mark.slow
 def test_avatars_notebook_reproduces_the_figure_and_the_table(data_root):
-    import nbformat
-    from nbclient import NotebookClient
-
-    from support import REPO
+    from support import run_notebook
     from ui.common import checkpoint_status
     from xdomain.avatar_fit import READER
     from xdomain.methods.dtn import AVATAR_JUDGES
@@ -19,10 +16,6 @@ def test_avatars_notebook_reproduces_the_figure_and_the_table(data_root):
     missing = [n for n in (READER, *AVATAR_JUDGES.values()) if checkpoint_status(n) is not None]
     if missing:
         pytest.skip(f"not landed: {missing}")
-    nb = nbformat.read(REPO / "notebooks" / "face_avatars.ipynb", as_version=4)
-    NotebookClient(nb, timeout=900, kernel_name="python3", resources={"metadata": {"path": str(REPO)}}).execute()
-    outputs = [o for c in nb.cells if c.cell_type == "code" for o in c.get("outputs", [])]
-    assert not [o for o in outputs if o.get("output_type") == "error"]
-    assert sum("image/png" in o.get("data", {}) for o in outputs) >= 2, "the notebook shows no figures"
+    outputs = run_notebook("face_avatars.ipynb")
     table = [o for o in outputs if "text/markdown" in o.get("data", {})]
     assert table and "| bal_acc_hair |" in table[0]["data"]["text/markdown"]
