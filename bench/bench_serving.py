@@ -119,9 +119,10 @@ def floor(reps: int) -> dict:
     return out
 
 
-def retrieve_after_open(wait_s: float) -> dict:
+def retrieve_after_open(wait_s: float, reps: int = 0) -> dict:
     """A fresh app, left ``wait_s`` seconds after its first page (a visitor reading the Face tab while the
-    background warm-up paints the other tabs), then the first ``/retrieve_run`` query of the process."""
+    background warm-up paints the other tabs), then the first ``/retrieve_run`` query of the process (and
+    the p50 of ``reps`` more, each on another test image)."""
     from gradio_client import Client, handle_file
 
     port = free_port()
@@ -133,8 +134,13 @@ def retrieve_after_open(wait_s: float) -> dict:
         q = handle_file(c.predict(ck, "A", 0, api_name="/retrieve_query_test"))
         t = time.perf_counter()
         c.predict(ck, "A", q, "other", api_name="/retrieve_run")
-        return {"retrieve_first_after_open_ms": round((time.perf_counter() - t) * 1000, 1),
-                "retrieve_open_wait_s": wait_s}
+        out = {"retrieve_first_after_open_ms": round((time.perf_counter() - t) * 1000, 1), "retrieve_open_wait_s": wait_s}
+        qs = [handle_file(c.predict(ck, "A", i + 1, api_name="/retrieve_query_test")) for i in range(reps)]
+        xs = [t for t, err in (timed(lambda: c.predict(ck, "A", q, "other", api_name="/retrieve_run")) for q in qs)
+              if err is None]
+        if xs:
+            out["retrieve_warm_p50_ms"], out["retrieve_warm_failed"] = round(pct(xs, 50), 1), reps - len(xs)
+        return out
     finally:
         proc.terminate()
         proc.wait(30)
@@ -175,9 +181,16 @@ def main() -> None:
     p.add_argument("--no-floor", action="store_true", help="skip Gradio's own floor (bench/floor_app.py)")
     p.add_argument("--cold-only", type=int, default=0, metavar="N",
                    help="only time N cold starts of the app and of Gradio's floor app (median and each), then exit")
+    p.add_argument("--retrieve-only", action="store_true",
+                   help="only the retrieve figures: a fresh app, --open-wait seconds, its first query, then --reps more")
     p.add_argument("--open-wait", type=float, default=20.0,
                    help="seconds a fresh app is left open before its first retrieve query (default 20)")
     a = p.parse_args()
+    if a.retrieve_only:
+        out = {"load_avg_at_start": os.getloadavg(), **retrieve_after_open(a.open_wait, a.reps),
+               "load_avg_at_end": os.getloadavg()}
+        print(json.dumps(out, indent=1) if a.json else "\n".join(f"{k:<28} {v}" for k, v in out.items()))
+        return
     if a.cold_only:
         times: dict[str, list[float]] = {"app": [], "floor": []}
         for _ in range(a.cold_only):
@@ -225,7 +238,7 @@ def main() -> None:
     finally:
         proc.terminate()
         proc.wait(30)
-    out |= retrieve_after_open(a.open_wait)
+    out |= retrieve_after_open(a.open_wait, a.reps)
     if not a.no_floor:
         out |= floor(a.reps)
     print(json.dumps(out, indent=1) if a.json else "\n".join(f"{k:<28} {v}" for k, v in out.items()))

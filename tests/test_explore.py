@@ -319,7 +319,11 @@ def test_analogies_interpolate_retrieve_handlers(handlers, model, checkpoint, pn
         assert im.n_frames == 6 + 4
     q = handlers["retrieve_query_test"](checkpoint, "B", 2)
     shared, excl, pixels, summary = handlers["retrieve_run"](checkpoint, "B", q, "union")
-    assert len(shared) == len(excl) == len(pixels) == 10
+    cell = 4 * model.image_size + 4  # one image per feature kind: 2 rows × 5 captioned tiles
+    for sheet in (shared, excl, pixels):
+        assert sheet.shape[1] == 5 * cell + 4 and 2 * cell < sheet.shape[0] < 4 * cell  # captions: 2 lines each
+    digits = [row.rsplit("|", 2)[1].split() for row in summary.splitlines() if row.startswith("| Shared")]
+    assert len(digits) == 1 and len(digits[0]) == 10  # the neighbours' labels, nearest first, for text readers
     assert "test image #2" in summary and "from the other domain" in summary
     shown = handlers["retrieve_metrics"](checkpoint)  # read from the checkpoint's config.json
     assert "| Shared features (S) | 42.50% | 97.00% |" in shown and "CD → CB (label) | CB → CD (label)" in shown

@@ -282,9 +282,11 @@ def grid(images: torch.Tensor, nrow: int, pad: int = 2) -> np.ndarray:
     return (g.mul(255).round().to(torch.uint8).permute(1, 2, 0).numpy())
 
 
-def labelled_strip(images: list[torch.Tensor], labels: list[str], scale: int = 2, pad: int = 4) -> np.ndarray:
+def labelled_strip(images: list[torch.Tensor], labels: list[str], scale: int = 2, pad: int = 4,
+                   ncol: int | None = None) -> np.ndarray:
     """Images ``[C,H,W]``/``[1,C,H,W]`` in [-1,1] side by side, enlarged ×``scale`` (nearest), each
-    captioned underneath → one uint8 HWC image (round-trip strips, variants, sequences)."""
+    captioned underneath → one uint8 HWC image (round-trip strips, variants, sequences); with ``ncol``,
+    rows of ``ncol`` tiles (retrieval's top 10 as one image: one download instead of ten)."""
     from PIL import Image, ImageDraw, ImageFont
 
     tiles = [Image.fromarray(to_uint8(F.interpolate(x.reshape(-1, *x.shape[-3:])[:1].float(), scale_factor=scale)[0]))
@@ -296,13 +298,15 @@ def labelled_strip(images: list[torch.Tensor], labels: list[str], scale: int = 2
     except OSError:
         font = ImageFont.load_default(size=size)
         labels = [label.replace("→", "->") for label in labels]
-    caption = size + 10
-    canvas = Image.new("RGB", (pad + len(tiles) * (w + pad), h + caption + pad), (255, 255, 255))
+    caption = size + 10 + (size + 2) * max(label.count("\n") for label in labels)  # multi-line captions
+    ncol = ncol or len(tiles)
+    nrow = -(-len(tiles) // ncol)
+    canvas = Image.new("RGB", (pad + ncol * (w + pad), nrow * (h + caption) + pad), (255, 255, 255))
     draw = ImageDraw.Draw(canvas)
     for i, (tile, label) in enumerate(zip(tiles, labels)):
-        left = pad + i * (w + pad)
-        canvas.paste(tile, (left, pad))
-        draw.text((left + w // 2, pad + h + 3), label, fill=(20, 20, 20), font=font, anchor="ma")
+        left, top = pad + (i % ncol) * (w + pad), pad + (i // ncol) * (h + caption)
+        canvas.paste(tile, (left, top))
+        draw.text((left + w // 2, top + h + 3), label, fill=(20, 20, 20), font=font, anchor="ma", align="center")
     return np.asarray(canvas)
 
 

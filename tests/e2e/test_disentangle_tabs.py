@@ -44,7 +44,9 @@ def test_analogies_interpolate_retrieve_api(client):
     assert _img(strip).ndim == 3 and Image.open(gif).n_frames >= 6
     q = client.predict(CKPT, "A", 7, api_name="/retrieve_query_test")
     shared, exclusive, pixels, summary = client.predict(CKPT, "A", handle_file(q), "other", api_name="/retrieve_run")
-    assert len(shared) == len(exclusive) == len(pixels) == 10
+    for sheet in (shared, exclusive, pixels):  # one image of the 10 neighbours per feature kind
+        assert _img(sheet).shape[1] == 5 * (4 * 32 + 4) + 4
+    assert "neighbours' digits" in summary
     assert "Recall" in client.predict(CKPT, api_name="/retrieve_metrics")
 
 

@@ -99,11 +99,13 @@ def retrieve_metrics(model_name: str) -> str:
 
 
 @common.friendly
-def retrieve_run(model_name: str, side: str, query: np.ndarray | None, target: str) -> tuple[list, list, list, str]:
+def retrieve_run(model_name: str, side: str, query: np.ndarray | None, target: str) -> tuple:
     """Top-10 neighbours of the query by shared, exclusive and pixel features, plus a summary.
 
-    Returns three galleries of ``(image, "[MNIST-CB] 7 · 1.23")`` (label · distance) and a summary
-    (share of neighbours from the other domain; same-label share when the query is a test image).
+    Returns three images, each the 10 neighbours of one feature kind in two rows of five captioned
+    "[MNIST-CB] 7 · 1.23" (domain when searching both · label · distance) — one image per kind, not a
+    10-image gallery, so a client downloads 3 files instead of 30 — and a summary (share of neighbours
+    from the other domain; same-label share when the query is a test image; the neighbours' labels).
     """
     m = selector.model(model_name)
     x = gallery.read(m, query, "query image")
@@ -112,19 +114,21 @@ def retrieve_run(model_name: str, side: str, query: np.ndarray | None, target: s
     names = dict(zip(explore.SIDES, m.domain_names))
     out = []
     for kind in explore.FEATURES:  # caption: "[domain] label · distance"; the domain only when searching both
-        out.append([(gallery.show(index.image(h)),
-                     (f"{names[h.side]} " if target == "union" else "") + f"{h.label} · {h.distance:.2f}")
-                    for h in hits.get(kind, [])])
+        hs = hits.get(kind, [])
+        out.append(common.labelled_strip(
+            [index.image(h) for h in hs],
+            [(f"{names[h.side]}\n" if target == "union" else "") + f"{h.label} · {h.distance:.2f}" for h in hs],
+            scale=gallery.DISPLAY_SCALE, ncol=K // 2) if hs else None)
     row = index.find(x, side)
     qlabel = int(index.labels[side][row]) if row is not None else None
     lines = [f"Query: {names[side]}" + (f" test image #{row}, digit {qlabel}" if row is not None else " (not from the test set)"),
-             "", "| features | from the other domain |" + (" same digit as the query |" if qlabel is not None else ""),
-             "|---|---|" + ("---|" if qlabel is not None else "")]
+             "", "| features | from the other domain |" + (" same digit as the query |" if qlabel is not None else "")
+             + " neighbours' digits, nearest first |", "|---|---|" + ("---|" if qlabel is not None else "") + "---|"]
     for kind, hs in hits.items():
         cells = f"| {KIND_LABELS[kind]} | {explore.share_from_other(hs, side):.0%} |"
         if qlabel is not None:
             cells += f" {sum(h.label == qlabel for h in hs) / max(1, len(hs)):.0%} |"
-        lines.append(cells)
+        lines.append(cells + f" {' '.join(str(h.label) for h in hs)} |")
     return out[0], out[1], out[2], "\n".join(lines)
 
 
@@ -132,7 +136,7 @@ def retrieve_first(model_name: str, side: str, query: np.ndarray | None, target:
     """The page's opening result: the neighbours of the initial query, or nothing (no message) when there
     is no query yet, e.g. without the dataset."""
     if query is None:
-        return [], [], [], ""
+        return None, None, None, ""
     return retrieve_run(model_name, side, query, target)
 
 
@@ -151,8 +155,8 @@ def build(checkpoints: list[str] | None = None) -> None:
             run = gr.Button("Retrieve top 10", variant="primary", elem_id="retrieve-run", interactive=False)
         with gr.Column(scale=5):
             summary = gr.Markdown(elem_id="retrieve-summary")
-            results = [gr.Gallery(label=KIND_LABELS[kind], columns=K // 2, height="auto", allow_preview=False, format="png",
-                                  object_fit="contain", elem_id=f"retrieve-{kind}") for kind in explore.FEATURES]
+            results = [gr.Image(label=KIND_LABELS[kind], type="numpy", format="png", interactive=False,
+                                elem_id=f"retrieve-{kind}") for kind in explore.FEATURES]
     sel.dropdown.change(retrieve_metrics, sel.dropdown, metrics, api_name="retrieve_metrics")
     gr.on([run.click, target.change], retrieve_run, [sel.dropdown, side, query.image, target], [*results, summary],
           api_name="retrieve_run")
