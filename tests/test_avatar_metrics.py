@@ -130,6 +130,31 @@ def test_dtn_attribute_flag_takes_a_finite_step_and_is_lowest_at_agreement():
     assert DTN.tiny_config().delta == 0  # the paper's model is the default
 
 
+def test_dtn_teacher_flag_pulls_g_towards_the_parametric_avatar_of_the_face():
+    """ε L_PAR: one finite step; the target is exactly the avatar the parametric path draws for the face."""
+    from xdomain.methods.dtn import parametric_targets
+
+    torch.manual_seed(0)
+    reader = Classifier(ClassifierConfig(n_classes=40, multilabel=True, widths=(8,), image_size=16, channels=3,
+                                         global_pool=True))
+    fitter = AvatarFitter(reader)
+    enc = ClassifierConfig(widths=(8, 8), image_size=16, channels=3, global_pool=True)
+    m = DTN(DTN.tiny_config().replace(encoder_config=enc.to_dict(), channels=3, epsilon=1.0, teacher="a-reader"))
+    m.configure_optimizers()
+    m.train()
+    b = {"A": torch.rand(4, 3, 16, 16) * 2 - 1, "B": torch.rand(4, 3, 16, 16) * 2 - 1}
+    with pytest.raises(RuntimeError, match="load_pretrained"):
+        m.train_step(b, 0)
+    m.teacher = fitter
+    logs = m.train_step(b, 0)
+    assert "par" in logs and all(math.isfinite(v) for v in logs.values())
+    t = parametric_targets(fitter, b["A"], "avataaars")
+    readings = fitter.read(b["A"])
+    drawn = np.stack([av.render("avataaars", params_for(r, "avataaars", 0), 16) for r in readings])
+    assert t.shape == (4, 3, 16, 16) and torch.equal(t, torch.from_numpy(drawn).permute(0, 3, 1, 2).float() / 127.5 - 1)
+    assert DTN.tiny_config().epsilon == 0 and DTN.preset("avatars").epsilon == 0  # the paper's model is the default
+
+
 def test_avatars_preset_is_the_faces_losses_with_the_identity_encoder():
     a, f = DTN.preset("avatars"), DTN.preset("faces")
     assert (a.alpha, a.beta, a.gamma, a.delta) == (f.alpha, f.beta, f.gamma, 0.0)

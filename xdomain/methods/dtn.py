@@ -15,6 +15,10 @@ class 3 = a real x ∈ T (code labels 0, 1, 2). With D_i the softmax probabiliti
 Flag beyond the paper (``delta`` > 0; 0 = the paper's model): attribute consistency through f's own
 attribute head a(·) (an f trained with ``aux_outputs``, e.g. ``encoder-celeba-id``):
     L_ATTR = BCE(a(G(x)), σ(a(x)))  for x ∈ S,      L_G += δ L_ATTR
+and (``epsilon`` > 0 with a ``teacher`` reader) a parametric teacher: R(p̂(x)) is the DiceBear avatar that
+the parametric path (:mod:`xdomain.avatar_fit`) draws for x — the teacher's attribute reading, skin by ITA,
+variant seed 0 — and G is pulled towards it (pseudo-pairs; none of the avatar judges is involved):
+    L_PAR = ‖G(x) − R(p̂(x))‖₁ (mean)  for x ∈ S,      L_G += ε L_PAR
 
 Paper symbols ↔ code: f ↔ ``self.f`` (a frozen :class:`~xdomain.methods.classifier.Classifier`,
 ``f.features``), g ↔ ``self.g``, D ↔ ``self.D``, α/β/γ ↔ ``alpha``/``beta``/``gamma``.
@@ -52,6 +56,7 @@ from __future__ import annotations
 import json
 import math
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 
 import numpy as np
@@ -100,6 +105,27 @@ def dtn_g_loss(logits_gs, logits_gt, f_s, f_gs, x_t, g_t, g_all, alpha: float, b
     return loss, {"g_gang": gang.item(), "g_const": const.item(), "g_tid": tid.item(), "g_tv": tv.item()}
 
 
+def parametric_targets(teacher, xs: torch.Tensor, style: str) -> torch.Tensor:
+    """R(p̂(x)): the parametric avatar of each face in ``xs`` [B, 3, S, S] (an
+    :class:`~xdomain.avatar_fit.AvatarFitter` reads it; variant seed 0), as [B, 3, S, S] in [-1, 1]."""
+    from xdomain.avatar_fit import params_for
+
+    readings = teacher.read(xs.detach().float().cpu())
+    keys = [json.dumps(params_for(r, style, 0).options, sort_keys=True) for r in readings]
+    imgs = np.stack([_render_options(style, k, xs.shape[-1]) for k in keys])
+    return domains.to_tensor(imgs).to(xs.device)
+
+
+@lru_cache(maxsize=4096)
+def _render_options(style: str, options_json: str, size: int) -> np.ndarray:
+    """One rendered avatar per distinct option set (a few hundred occur): rendering is the costly part."""
+    from xdomain.data import avatars
+
+    img = avatars.render(style, avatars.params_from_options(style, json.loads(options_json)), size)
+    img.setflags(write=False)
+    return img
+
+
 # ------------------------------------------------------------------------------ config
 def attribute_consistency(f: Classifier, xs: torch.Tensor, gs: torch.Tensor) -> torch.Tensor:
     """L_ATTR = BCE(a(G(x)), σ(a(x))): f's attribute head should read the same attributes on x and G(x)."""
@@ -128,6 +154,8 @@ class DTNConfig(BaseConfig):
     beta: float = 15.0
     gamma: float = 0.0
     delta: float = 0.0  # weight of L_ATTR (attribute consistency through f's attribute head); 0 = the paper
+    epsilon: float = 0.0  # weight of L_PAR (L1 to the teacher's parametric avatar of x); 0 = the paper
+    teacher: str = ""  # attribute reader checkpoint for L_PAR (e.g. "judge-celeba-attrs"; never an avatar judge)
     ship_dtype: str = "float32"  # dtype of the shipped weights ("float16" halves checkpoints/; compute stays float32)
     avatar_style: str = "avataaars"  # target style of the "celeba_avatars" dataset
     l2_features: bool = False  # L2-normalise f(x) before L_CONST and g (faces: makes α = 100 sensible)
@@ -238,6 +266,12 @@ class DTN(TwoDomainGAN):
 
             enc = hub.load_model(self.cfg.encoder)
             self.f.load_state_dict(enc.state_dict())
+        if self.cfg.epsilon:
+            from xdomain.avatar_fit import AvatarFitter
+
+            if not self.cfg.teacher:
+                raise ValueError("epsilon > 0 needs a teacher (an attribute reader checkpoint)")
+            self.teacher = AvatarFitter.load(self.cfg.teacher)
 
     def train(self, mode: bool = True) -> "DTN":
         super().train(mode)
@@ -331,6 +365,12 @@ class DTN(TwoDomainGAN):
             l_attr = attribute_consistency(self.f, xs, gs)
             loss = loss + c.delta * l_attr
             logs["attr"] = l_attr.item()
+        if c.epsilon:
+            if getattr(self, "teacher", None) is None:
+                raise RuntimeError("epsilon > 0: call load_pretrained() first (it loads the teacher)")
+            l_par = F.l1_loss(gs, parametric_targets(self.teacher, xs, c.avatar_style))
+            loss = loss + c.epsilon * l_par
+            logs["par"] = l_par.item()
         self.optimize("G", loss)
         return logs | {"g_loss": loss.item()}
 
@@ -377,7 +417,8 @@ class DTN(TwoDomainGAN):
                 f"to DiceBear `{c.avatar_style}` avatars (10,000 renders, their parameters never used in training) "
                 f"at {c.image_size}×{c.image_size}. f is the frozen `{c.encoder}` (identity + attributes, its "
                 f"weights ship inside this checkpoint); g has {len(c.g_widths) + 1} deconv+BN+ReLU blocks ending "
-                f"in tanh; D is ternary. α={c.alpha}, β={c.beta}, γ={c.gamma}, δ={c.delta} (0: the paper's losses); "
+                f"in tanh; D is ternary. α={c.alpha}, β={c.beta}, γ={c.gamma}, δ={c.delta}, ε={c.epsilon}"
+                f"{f' (teacher `{c.teacher}`)' if c.epsilon else ''} (0: the paper's losses); "
                 "scaled down for CPU training. Licences: CelebA is non-commercial research only; "
                 f"`{c.avatar_style}`: {avatars.STYLE_LICENSES[c.avatar_style]}, by "
                 f"{avatars.STYLE_CREATORS[c.avatar_style]} (DiceBear, MIT)."
