@@ -249,6 +249,13 @@ register_checkpoint(CheckpointSpec(
     label="emoji (DTN)", bar="face-emoji",
 ))
 register_checkpoint(CheckpointSpec(
+    "dtn-faces-avatars", "dtn", "celeba_avatars",
+    "DTN, CelebA face → DiceBear avataaars avatar at 64×64 through the frozen identity + attribute encoder f, "
+    "with the parametric-teacher flag (ε = 10); snapshot chosen on validation faces (docs/avatars.md)",
+    tabs=("face",),
+    label="avatar (DTN)", bar="face-emoji",
+))
+register_checkpoint(CheckpointSpec(
     "encoder-celeba-id", "classifier", "celeba_identity_attrs",
     "CelebA identity (7,508 train identities) + 40-attribute network trained with stylised faces: the avatar "
     "DTN's face encoder f and the parametric avatar's attribute reader",
