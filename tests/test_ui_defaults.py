@@ -259,3 +259,26 @@ def test_image_cache_never_rewrites_a_served_file(tmp_path):
     after = os.stat(path)
     assert (after.st_ino, after.st_mtime_ns, after.st_size) == (before.st_ino, before.st_mtime_ns, before.st_size)
     assert not [p for p in os.listdir(os.path.dirname(path)) if p.startswith(".")], "a staging file was left behind"
+
+
+def test_page_default_hands_every_visitor_the_control_values():
+    """Gradio's postprocessing pops ``value`` out of an update dict; the memoised first paint must survive
+    it, or every visitor after the first sees the dropdowns at their build defaults (a past bug: the Face
+    tab's avatar controls said "blond" beside a brown-haired avatar)."""
+    import gradio as gr
+    from gradio.blocks import postprocess_update_dict
+
+    from ui import common
+
+    with gr.Blocks() as demo:
+        box = gr.Dropdown(["blond", "brown"], label="hair")
+        note = gr.Markdown()
+        run = gr.Button(interactive=False)
+        common.page_default("probe", lambda: (gr.update(choices=["blond", "brown"], value="brown"), "read: brown"),
+                            [box, note], enable=(run,))
+    paint = next(f.fn for f in demo.fns.values() if f.fn.__name__ == "first_paint_probe")
+    for visitor in range(3):
+        update, text, button = paint()
+        assert text == "read: brown" and button.get("interactive") is True
+        assert postprocess_update_dict(box, update)["value"] == "brown", f"visitor {visitor}"
+    common._WARM[:] = [w for w in common._WARM if w[0] != "probe"]

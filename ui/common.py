@@ -114,11 +114,11 @@ def page_default(name: str, fn: Callable[[], Any], outputs, enable: tuple = ()) 
             return memo[0]
 
     def paint():
-        out = first_paint()
-        if not enable:
-            return out
-        out = list(out) if len(outputs) > 1 else [out]
-        return (*out, *[gr.update(interactive=True) for _ in enable])
+        # a fresh copy of every update dict: Gradio's postprocessing pops "value" out of the dicts it is given,
+        # so handing out the memoised ones would leave every later visitor's controls at their build defaults
+        out = [dict(o) if isinstance(o, dict) else o for o in (first_paint() if len(outputs) > 1 else [first_paint()])]
+        out += [gr.update(interactive=True) for _ in enable]
+        return tuple(out) if len(out) > 1 else out[0]
 
     paint.__name__ = f"first_paint_{name}"
     on_page_load(paint, None, [*outputs, *enable], show_progress="minimal")
