@@ -19,8 +19,8 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from xdomain import hub
-from xdomain.avatar_fit import CALIBRATION_KEY, READER, READERS, USED_ATTRS, AvatarFitter, attribute_logits, params_for
+from xdomain import avatar_fit, hub
+from xdomain.avatar_fit import CALIBRATION_KEY, READER, READERS, USED_ATTRS, AvatarFitter, attribute_logits
 from xdomain.data import avatars, domains, resolve_root, sources
 from xdomain.judges import balanced_threshold, judged_logits, load_judges
 from xdomain.methods.dtn import AVATAR_JUDGES
@@ -82,9 +82,7 @@ def read_avatars() -> dict:
 
 # ------------------------------------------------------------------------------ eval
 def parametric_outputs(fitter: AvatarFitter, crops: torch.Tensor, style: str, seed: int = 0) -> torch.Tensor:
-    readings = fitter.read(crops)
-    imgs = np.stack([avatars.render(style, params_for(r, style, seed), 64) for r in readings])
-    return domains.to_tensor(imgs)
+    return avatar_fit.draw(fitter, crops, style, seed, size=64)
 
 
 def evaluate(split: str, root=None, limit: int | None = None, only: list[str] | None = None) -> dict:

@@ -132,7 +132,7 @@ def test_dtn_attribute_flag_takes_a_finite_step_and_is_lowest_at_agreement():
 
 def test_dtn_teacher_flag_pulls_g_towards_the_parametric_avatar_of_the_face():
     """ε L_PAR: one finite step; the target is exactly the avatar the parametric path draws for the face."""
-    from xdomain.methods.dtn import parametric_targets
+    from xdomain.avatar_fit import draw
 
     torch.manual_seed(0)
     reader = Classifier(ClassifierConfig(n_classes=40, multilabel=True, widths=(8,), image_size=16, channels=3,
@@ -148,7 +148,7 @@ def test_dtn_teacher_flag_pulls_g_towards_the_parametric_avatar_of_the_face():
     m.teacher = fitter
     logs = m.train_step(b, 0)
     assert "par" in logs and all(math.isfinite(v) for v in logs.values())
-    t = parametric_targets(fitter, b["A"], "avataaars")
+    t = draw(fitter, b["A"], "avataaars")
     readings = fitter.read(b["A"])
     drawn = np.stack([av.render("avataaars", params_for(r, "avataaars", 0), 16) for r in readings])
     assert t.shape == (4, 3, 16, 16) and torch.equal(t, torch.from_numpy(drawn).permute(0, 3, 1, 2).float() / 127.5 - 1)

@@ -25,6 +25,7 @@ the face's CelebA labels, identity retrieval, ...) are computed by ``python -m e
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 import numpy as np
 import torch
@@ -85,6 +86,25 @@ def params_for(reading: FaceReading, style: str, seed: int = 0, *, skin_hex: str
         opts[spec.skin_option] = [skin_hex]
         p = avatars.params_from_options(style, opts)
     return p
+
+
+def draw(fitter: "AvatarFitter", crops: torch.Tensor, style: str, seed: int = 0, size: int | None = None) -> torch.Tensor:
+    """The parametric avatars of ``crops`` [B, 3, S, S]: each read by ``fitter``, given ``params_for`` (variant
+    ``seed``) and rendered at ``size`` (default S) → [B, 3, size, size] in [-1, 1], on the crops' device."""
+    from xdomain.data import domains
+
+    readings = fitter.read(crops.detach().float().cpu())
+    imgs = np.stack([_render(params_for(r, style, seed), size or crops.shape[-1]) for r in readings])
+    return domains.to_tensor(imgs).to(crops.device)
+
+
+@lru_cache(maxsize=4096)
+def _render(params: avatars.AvatarParams, size: int) -> np.ndarray:
+    """One render per distinct parameter set (a few hundred occur over a training run or a test set):
+    rendering is the costly part, and the same parameters give the same bytes."""
+    img = avatars.render(params.style, params, size)
+    img.setflags(write=False)
+    return img
 
 
 def attribute_logits(model, crops: torch.Tensor | None):

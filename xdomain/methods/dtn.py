@@ -56,7 +56,6 @@ from __future__ import annotations
 import json
 import math
 from dataclasses import dataclass, field
-from functools import lru_cache
 from typing import Any
 
 import numpy as np
@@ -103,27 +102,6 @@ def dtn_g_loss(logits_gs, logits_gt, f_s, f_gs, x_t, g_t, g_all, alpha: float, b
     tv = total_variation(g_all) if gamma else torch.zeros((), device=g_all.device)
     loss = gang + alpha * const + beta * tid + gamma * tv
     return loss, {"g_gang": gang.item(), "g_const": const.item(), "g_tid": tid.item(), "g_tv": tv.item()}
-
-
-def parametric_targets(teacher, xs: torch.Tensor, style: str) -> torch.Tensor:
-    """R(p̂(x)): the parametric avatar of each face in ``xs`` [B, 3, S, S] (an
-    :class:`~xdomain.avatar_fit.AvatarFitter` reads it; variant seed 0), as [B, 3, S, S] in [-1, 1]."""
-    from xdomain.avatar_fit import params_for
-
-    readings = teacher.read(xs.detach().float().cpu())
-    keys = [json.dumps(params_for(r, style, 0).options, sort_keys=True) for r in readings]
-    imgs = np.stack([_render_options(style, k, xs.shape[-1]) for k in keys])
-    return domains.to_tensor(imgs).to(xs.device)
-
-
-@lru_cache(maxsize=4096)
-def _render_options(style: str, options_json: str, size: int) -> np.ndarray:
-    """One rendered avatar per distinct option set (a few hundred occur): rendering is the costly part."""
-    from xdomain.data import avatars
-
-    img = avatars.render(style, avatars.params_from_options(style, json.loads(options_json)), size)
-    img.setflags(write=False)
-    return img
 
 
 # ------------------------------------------------------------------------------ config
@@ -368,7 +346,9 @@ class DTN(TwoDomainGAN):
         if c.epsilon:
             if getattr(self, "teacher", None) is None:
                 raise RuntimeError("epsilon > 0: call load_pretrained() first (it loads the teacher)")
-            l_par = F.l1_loss(gs, parametric_targets(self.teacher, xs, c.avatar_style))
+            from xdomain import avatar_fit
+
+            l_par = F.l1_loss(gs, avatar_fit.draw(self.teacher, xs, c.avatar_style))
             loss = loss + c.epsilon * l_par
             logs["par"] = l_par.item()
         self.optimize("G", loss)
