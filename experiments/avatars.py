@@ -162,6 +162,13 @@ def _p(v) -> str:
     return "—" if v is None or v != v else f"{100 * v:.1f}"
 
 
+def _figure_cells(r: dict) -> str:
+    """One output's figures as table cells: hair | glasses | facial hair | smiling | skin ρ | identity | avatar-ness | diversity."""
+    return (f"{_p(r.get('bal_acc_hair'))} | {_p(r.get('bal_acc_eyeglasses'))} | {_p(r.get('bal_acc_facial_hair'))} | "
+            f"{_p(r.get('bal_acc_smiling'))} | {r.get('skin_spearman', 0):.2f} | {r.get('id_median_rank', 0):.0f} "
+            f"({_p(r.get('id_median_rank_share'))}%) | {_p(r.get('avatarness'))} | {r.get('diversity', 0):.2f}")
+
+
 def eval_table(res: dict) -> str:
     from xdomain.metrics import bars
 
@@ -174,10 +181,7 @@ def eval_table(res: dict) -> str:
         if key.startswith("real"):
             continue
         ok = bars.check("face-emoji", r).passed
-        lines.append(f"| {LABELS.get(key, key)} | {_p(r.get('bal_acc_hair'))} | {_p(r.get('bal_acc_eyeglasses'))} | "
-                     f"{_p(r.get('bal_acc_facial_hair'))} | {_p(r.get('bal_acc_smiling'))} | {r.get('skin_spearman', 0):.2f} | "
-                     f"{r.get('id_median_rank', 0):.0f} ({_p(r.get('id_median_rank_share'))}%) | {_p(r.get('avatarness'))} | "
-                     f"{r.get('diversity', 0):.2f} | {'meets' if ok else 'misses'} |")
+        lines.append(f"| {LABELS.get(key, key)} | {_figure_cells(r)} | {'meets' if ok else 'misses'} |")
     real = res["rows"].get("real faces (sanity)", {})
     lines.append(f"| *real faces (sanity: another photo of the person as query)* | | | | | | "
                  f"{real.get('face_id_median_rank', 0):.0f} ({_p(real.get('face_id_median_rank_share'))}%) | "
@@ -209,10 +213,8 @@ def dtn_runs_table(rows: list[dict]) -> str:
                 continue
             step = row["chosen_step"] if at == "chosen" else row["last_step"]
             lines.append(f"| {RUN_LABELS.get(row['run'], row['run'])} | {vals if at == 'chosen' else ''} | "
-                         f"{row.get('minutes', float('nan')) if at == 'chosen' else ''} | {row['chosen_step']:,} | {at} ({step:,}) | {_p(r['bal_acc_hair'])} | {_p(r['bal_acc_eyeglasses'])} | "
-                         f"{_p(r['bal_acc_facial_hair'])} | {_p(r['bal_acc_smiling'])} | {r['skin_spearman']:.2f} | "
-                         f"{r['id_median_rank']:.0f} ({_p(r['id_median_rank_share'])}%) | {_p(r['avatarness'])} | "
-                         f"{r['diversity']:.2f} |")
+                         f"{row.get('minutes', float('nan')) if at == 'chosen' else ''} | {row['chosen_step']:,} | "
+                         f"{at} ({step:,}) | {_figure_cells(r)} |")
     return "\n".join(lines)
 
 
