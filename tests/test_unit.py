@@ -229,6 +229,27 @@ def test_translate_seeds_and_codes():
 
 
 @pytest.mark.parametrize("preset", PRESETS)
+def test_diverse_outputs_are_draws_around_mu(preset):
+    """The app's "several outputs": n draws G(μ + s·η_i) in one batch; s = 0 gives μ's output n times,
+    a larger s moves the outputs further apart, and the same seed gives the same draws."""
+    from xdomain import explore
+
+    m = tiny(preset).eval()
+    x = batch(m, 1)["A"]
+    at_mu = m.translate(x, "a2b")
+    still = explore.translate_diverse(m, x, "a2b", 3, seed=0, scale=0.0)
+    assert still.shape == (3, *at_mu.shape[1:]) and torch.allclose(still, at_mu.expand_as(still), atol=1e-6)
+    ys = explore.translate_diverse(m, x, "a2b", 3, seed=4, scale=1.0)
+    assert torch.equal(ys, explore.translate_diverse(m, x, "a2b", 3, seed=4, scale=1.0))
+    assert torch.allclose(ys[1], m.translate(x, "a2b", code=m.draw_code(3, 4)[1]), atol=1e-6)
+
+    def spread(y: torch.Tensor) -> float:
+        return float((y[:, None] - y[None]).abs().mean())
+
+    assert 0 < spread(explore.translate_diverse(m, x, "a2b", 3, seed=4, scale=0.3)) < spread(ys)
+
+
+@pytest.mark.parametrize("preset", PRESETS)
 def test_save_load_gives_identical_outputs(preset, registered, tmp_path):
     m = tiny(preset, **({"ema": 0.5} if preset == "faces" else {})).train()
     m.train_step(batch(m), 0)

@@ -23,7 +23,8 @@ import numpy as np
 import torch
 
 from ui import common, selector
-from xdomain import explore, judges
+from xdomain import explore, face, judges
+from xdomain.explore import faces
 from xdomain.data import domains, sources
 from xdomain.imageio import open_image, to_tensor
 
@@ -289,9 +290,14 @@ class ImagePicker:
         @common.friendly
         def pick_upload(model_name: str, file: str | None) -> np.ndarray:
             """An uploaded image file, centre-cropped and resized to the model's input size (over 20 MB:
-            a message naming the file's size and the limit)."""
+            a message naming the file's size and the limit); for a face model, the photo's face found and
+            cropped as in the Face tab (the centre square when none is found, with a note saying so)."""
             file = common.check_upload(file, "image file")
             mdl = selector.model(model_name)
+            if faces.is_face_model(mdl):  # a photo goes through the Face tab's pipeline: detect, crop like CelebA
+                found = face.face_crop(file, use_whole_image=True, size=mdl.image_size)
+                gr.Info(found.message)
+                return show(to_tensor(found.image, mdl.image_size, mdl.channels))
             return show(to_tensor(open_image(file), mdl.image_size, mdl.channels))
 
         @common.friendly

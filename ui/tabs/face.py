@@ -1,6 +1,7 @@
 """Face tab: upload a photo (or use the webcam, or a random CelebA test face) → the face crop the
 models were trained on → the chosen target: an emoji (the DTN of Taigman et al., ICLR 2017) or either
-direction of a DiscoGAN face-attribute model (Kim et al., ICML 2017): "Male → Female", "Female → Male", …
+direction of a DiscoGAN (Kim et al., ICML 2017) or UNIT (Liu et al., NeurIPS 2017) face-attribute model:
+"Male → Female", "Female → Male", …
 
 The pipeline is :func:`xdomain.face.face_crop` (EXIF orientation, bad-file checks, OpenCV Haar
 cascade, CelebA-calibrated square crop, 64×64). The photo is shown with the detected box (green)
@@ -19,7 +20,9 @@ API endpoints: ``face_run`` (photo file → annotated photo, crop, output, messa
 ``face_webcam`` (webcam frame), ``face_whole`` (re-run the last photo using the whole image),
 ``face_random`` (a random CelebA test-identity face pasted into a larger photo; needs the data root),
 ``face_target`` (another target), ``face_round_trips`` (target, crop, n → strip, note),
-``face_variants`` (target, crop, compare → labelled variants, note), ``face_sequence``
+``face_variants`` (target, crop, compare → labelled variants, note), ``face_methods`` (target, crop,
+compare → the same direction by every method trained on the pair: DiscoGAN and UNIT), ``face_samples``
+(target, crop, n, noise scale, seed → UNIT's z = μ + s·η draws, note), ``face_sequence``
 (target, crop, step 1–3 → strip, note).
 """
 from __future__ import annotations
@@ -273,6 +276,63 @@ def face_variants(target: str, crop: np.ndarray | None, compare: bool) -> tuple[
 
 
 @common.friendly
+def face_methods(target: str, crop: np.ndarray | None, compare: bool) -> tuple[np.ndarray | None, str]:
+    """The crop through every method trained on the target's pair, same direction, side by side
+    (e.g. Male → Female by DiscoGAN and by UNIT); below-bar ones say so, with their figures."""
+    if not compare or crop is None:
+        return None, ""
+    m, name, d = _target(target)
+    others = faces.same_pair(name)
+    pair = " ↔ ".join(m.domain_names)
+    if not others:
+        return None, f"Only {faces.method_title(name)} was trained on {pair}; there is nothing to compare it with yet."
+    verdicts = {(t.checkpoint, t.direction): t for t in faces.face_targets(common.load_model)[0]}
+    x, tiles, labels, notes = _crop_input(m, crop), [], [], []
+    for n in (name, *others):
+        problem = common.checkpoint_status(n)
+        if problem:
+            notes.append(problem)
+            continue
+        vm = common.load_model(n)
+        if d not in vm.directions:
+            notes.append(f"{faces.method_title(n)} only translates {vm.direction_label('a2b')}.")
+            continue
+        t = verdicts.get((n, d))
+        below = t is not None and not t.offered
+        tiles.append(vm.translate(x, d))
+        labels.append(faces.method_title(n) + (" (exp.)" if below else ""))
+        if below:
+            notes.append(f"{t.label} is experimental (below its quality bar): {t.figures}.")
+    image = common.labelled_strip([x, *tiles], ["crop", *labels], scale=3)
+    return image, "\n\n".join([f"{m.direction_label(d)} by each method trained on {pair} (same test-identity "
+                                 "splits and judge; docs/unit.md compares their figures).", *notes])
+
+
+SAMPLES_MAX = 8
+
+
+@common.friendly
+def face_samples(target: str, crop: np.ndarray | None, n: float, scale: float, seed: float
+                 ) -> tuple[np.ndarray | None, str]:
+    """UNIT-style stochastic outputs: the crop's code μ decoded as is and with ``n`` draws z = μ + s·η
+    (Liu et al., §3); a plain note for deterministic targets."""
+    if crop is None:
+        return None, ""
+    m, _, d = _target(target)
+    if not getattr(m, "latent_noise", False):
+        return None, (f"*{m.direction_label(d)} is deterministic: one crop gives one output. "
+                      "UNIT targets decode z = μ + s·η, so their outputs vary with η.*")
+    n, s = int(np.clip(n or 4, 1, SAMPLES_MAX)), float(np.clip(scale if scale is not None else 1.0, 0.0, 3.0))
+    x = _crop_input(m, crop)
+    ys = explore.translate_diverse(m, x, d, n, int(seed or 0), s)  # [n, C, S, S]
+    at_mu = m.translate(x, d)
+    spread = float((ys[:, None] - ys[None]).abs().mean().item() / 2) * n / max(n - 1, 1)  # mean over pairs i ≠ j
+    image = common.labelled_strip([x, at_mu, *ys], ["crop", "z = μ", *[f"η{i + 1}" for i in range(n)]], scale=2)
+    return image, (f"{m.direction_label(d)}: the crop's code μ, then {n} draws z = μ + {s:g}·η, η ~ N(0, I) "
+                   f"(seed {int(seed or 0)}). Mean pixel difference between two draws: {spread:.1%} of the range.")
+
+
+@common.friendly
 def face_sequence(target: str, crop: np.ndarray | None, *steps: str) -> tuple[np.ndarray | None, str]:
     """The crop → target → up to three more conversions, as one strip (DiscoGAN Fig. 7e)."""
     picks = [v for v in steps[:MAX_STEPS] if v and v != NONE]
@@ -332,6 +392,20 @@ def build() -> None:
                 compare = gr.Checkbox(False, label="Compare GAN / GAN + recon / DiscoGAN (paper Fig. 2)", elem_id="face-compare")
                 variants = gr.Image(label="Variants", type="numpy", format="png", interactive=False, elem_id="face-variants")
                 variants_note = gr.Markdown(elem_id="face-variants-note")
+            with gr.Accordion("Other methods, same pair", open=False):
+                methods_on = gr.Checkbox(False, label="Translate with every method trained on this pair (DiscoGAN, UNIT)",
+                                         elem_id="face-methods-on")
+                methods = gr.Image(label="Methods", type="numpy", format="png", interactive=False, elem_id="face-methods",
+                                   buttons=["download"])
+                methods_note = gr.Markdown(elem_id="face-methods-note")
+            with gr.Accordion("Several outputs (UNIT: z = μ + s·η)", open=False):
+                with gr.Row():
+                    n_samples = gr.Slider(1, SAMPLES_MAX, value=4, step=1, label="Outputs", elem_id="face-samples-n")
+                    noise = gr.Slider(0, 3, value=1, step=0.1, label="Noise scale s", elem_id="face-noise")
+                    sample_seed = gr.Number(0, precision=0, label="Seed", elem_id="face-samples-seed")
+                samples = gr.Image(label="Samples", type="numpy", format="png", interactive=False, elem_id="face-samples",
+                                   buttons=["download"])
+                samples_note = gr.Markdown(elem_id="face-samples-note")
             with gr.Accordion("Apply in sequence", open=False):
                 with gr.Row():
                     steps = [gr.Dropdown(choices=[(NONE, NONE), *two_way], value=NONE, label=f"then step {i + 1}",
@@ -349,6 +423,8 @@ def build() -> None:
     common.page_default("face", first_paint, [photo, crop, output, message, use_whole, last, roundtrip, trip_note,
                                               *avatar.read_outputs, avatar.png])
 
+    sample_args = [n_samples, noise, sample_seed]
+
     def then_panels(event, new_crop: bool = True) -> None:
         """After anything that changes the crop or the target: the avatar (a new crop only), then the round
         trip, variants and sequence, one after the other in the same chain (no second trigger racing the first,
@@ -357,12 +433,17 @@ def build() -> None:
             event = avatar.follow(event)
         (event.then(face_round_trips, [target, crop, trips], [roundtrip, trip_note], api_visibility="private")
               .then(face_variants, [target, crop, compare], [variants, variants_note], api_visibility="private")
+              .then(face_methods, [target, crop, methods_on], [methods, methods_note], api_visibility="private")
+              .then(face_samples, [target, crop, *sample_args], [samples, samples_note], api_visibility="private")
               .then(face_sequence, [target, crop, *steps], [sequence, sequence_note], api_visibility="private"))
 
     # the panels' own endpoints first: they keep their API names (the chained copies below are private)
     trips.change(face_round_trips, [target, crop, trips], [roundtrip, trip_note], api_name="face_round_trips",
                  trigger_mode="always_last")
     compare.change(face_variants, [target, crop, compare], [variants, variants_note], api_name="face_variants")
+    methods_on.change(face_methods, [target, crop, methods_on], [methods, methods_note], api_name="face_methods")
+    gr.on([n_samples.release, noise.release, sample_seed.submit], face_samples, [target, crop, *sample_args],
+          [samples, samples_note], api_name="face_samples", trigger_mode="always_last")
     gr.on([s_.change for s_ in steps], face_sequence, [target, crop, *steps], [sequence, sequence_note],
           api_name="face_sequence", trigger_mode="always_last")
     outs = [photo, crop, output, message, use_whole, last]

@@ -5,6 +5,7 @@ disentanglement*, NeurIPS 2018 (paper symbols → code: ``(S^X, E^X) = G_e(x)`` 
 ``G_d(S, z)`` ↔ ``model.decode(S, z, "B")``, ``F_d(S, E)`` ↔ ``model.decode(S, E, "A")``):
 
 * diverse translation   ``ŷ_i = G_d(S^X, z_i)``, ``z_i ~ N(0, I)``            → :func:`translate_diverse`
+  (UNIT: ``ŷ_i = G_2(μ_1(x) + η_i)``, Liu et al., NeurIPS 2017, §3)
 * guided translation    ``ŷ = G_d(S^X, c)`` for a chosen code ``c`` (sliders)  → :func:`translate_with_code`
 * visual analogy        ``F_d(S_1^X, E_2^X)``: content of the query, style of the reference → :func:`analogy_grid`
 * interpolation         along S, E or both                                     → :func:`interpolate`
@@ -113,18 +114,23 @@ def translate_with_code(model, x: torch.Tensor, direction: str, code: torch.Tens
 
 
 @torch.no_grad()
-def translate_diverse(model, x: torch.Tensor, direction: str, n: int, seed: int = 0) -> torch.Tensor:
-    """``n`` translations of one image with ``z_i ~ N(0, I)`` (seeded): ``[n, C, H, W]``.
+def translate_diverse(model, x: torch.Tensor, direction: str, n: int, seed: int = 0, scale: float = 1.0) -> torch.Tensor:
+    """``n`` translations of one image with ``z_i ~ N(0, scale² I)`` (seeded): ``[n, C, H, W]``.
 
-    Disentangling models decode one shared part with ``n`` codes in a single batch; other models
-    fall back to ``model.translate(x, direction, seed=seed + i)``.
+    Disentangling models decode one shared part with ``n`` exclusive codes in a single batch; models
+    whose outputs are ``G(μ(x) + η)`` (``latent_noise``: UNIT's z = μ + η, §3) decode ``n`` draws
+    ``η_i`` around the one encoding, also in one batch — ``scale`` 0 gives μ's output ``n`` times; other
+    models fall back to ``model.translate(x, direction, seed=seed + i)`` (``scale`` unused).
     """
     x = _model_input(model, x)[:1]  # [1, C, H, W]
     if exclusive_dim(model) > 0:
         src, dst = direction_sides(direction)
         s, _ = model.encode(x, src)  # [1, ...]: encoded once, decoded with n codes
-        z = random_codes(n, exclusive_dim(model), seed).to(x.device)  # [n, d]
+        z = scale * random_codes(n, exclusive_dim(model), seed).to(x.device)  # [n, d]
         return model.decode(s.expand(n, *s.shape[1:]), z, dst).cpu()
+    if getattr(model, "latent_noise", False):
+        eta = scale * model.draw_code(n, seed)  # [n, code_dim]
+        return model.translate(x.expand(n, *x.shape[1:]), direction, code=eta).cpu()
     return torch.cat([model.translate(x, direction, seed=seed + i).cpu() for i in range(n)])
 
 

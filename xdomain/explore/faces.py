@@ -27,6 +27,23 @@ def variants_of(name: str) -> list[str]:
     return [name] + [c.name for c in registry.CHECKPOINTS.values() if c.extra.get("baseline_of") == name]
 
 
+def is_face_model(model) -> bool:
+    """Trained on CelebA faces (its inputs are face crops: uploads go through :func:`xdomain.face.face_crop`)."""
+    return str(getattr(model.cfg, "dataset", "")).startswith("celeba")
+
+
+def same_pair(name: str) -> list[str]:
+    """Other Face-tab checkpoints trained on the same CelebA pair (e.g. DiscoGAN's and UNIT's Male ↔ Female),
+    in registry order: the "other methods" comparison."""
+    dataset = registry.get_checkpoint(name).dataset
+    return [c.name for c in registry.checkpoints_for_tab("face") if c.dataset == dataset and c.name != name]
+
+
+def method_title(name: str) -> str:
+    """The paper's short name of a checkpoint's method ("DiscoGAN", "UNIT")."""
+    return registry.get_method_spec(registry.get_checkpoint(name).method).title
+
+
 def variant_label(model) -> tuple[int, str]:
     """(order, label) of a DiscoGAN variant, for the side-by-side comparison; other models sort last."""
     return VARIANT_ORDER.get(model.cfg.to_dict().get("variant", ""), (9, model.name))
@@ -59,10 +76,6 @@ class FaceTarget:
     two_way: bool
 
 
-def _method_title(name: str) -> str:
-    return registry.get_method_spec(registry.get_checkpoint(name).method).title
-
-
 def face_targets(load: Callable[[str], Any]) -> tuple[list[FaceTarget], list[str]]:
     """Every direction of every Face-tab checkpoint, offered or experimental by its bar (from the metrics
     stored in the checkpoint), and a message for each checkpoint that cannot be loaded. ``load`` is the
@@ -80,6 +93,6 @@ def face_targets(load: Callable[[str], Any]) -> tuple[list[FaceTarget], list[str
             figures = verdict.summary(bars.BARS[c.bar]) if c.bar else ""
             value = c.name if not m.two_way else f"{c.name}:{d}"
             src, dst = (m.domain_names["AB".index(x)] for x in (("A", "B") if d == "a2b" else ("B", "A")))
-            label = f"{src[:1].upper() + src[1:]} → {dst} ({_method_title(c.name)})"
+            label = f"{src[:1].upper() + src[1:]} → {dst} ({method_title(c.name)})"
             targets.append(FaceTarget(value, c.name, d, label, verdict.passed, figures, m.two_way))
     return targets, problems

@@ -291,6 +291,7 @@ class Translator(Method):
     input_kind: str = "image"  # "image" or "points" (the toy lab)
     code_dim: int = 0  # size of the random code an output depends on; 0 = deterministic
     latent: str = "none"  # "none" | "shared" | "shared+exclusive"
+    latent_noise: bool = False  # outputs are G(μ(x) + η), η ~ N(0, I) of code_dim (UNIT); translate(code=η)
 
     @property
     def domain_names(self) -> tuple[str, str]:
