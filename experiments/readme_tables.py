@@ -16,7 +16,7 @@ import re
 from pathlib import Path
 
 from experiments import avatars as avatar_tables
-from experiments import cogan_digits, discogan_sweep, discogan_table, disentangle_table, judge_robustness, unit_digits
+from experiments import cogan_digits, discogan_sweep, discogan_table, disentangle_table, judge_robustness, unit_digits, unit_faces
 from experiments.discogan_table import pct
 from xdomain import hub, registry
 
@@ -90,7 +90,16 @@ def results() -> None:
     print("|---|---|---|---|---|")
     for method, ckpt, metric, ours, paper in rows:
         print(f"| [`{method}`](docs/{method}.md) | {ckpt} | {metric} | {ours} | {paper} |")
-    print(f"| [`unit`](docs/unit.md) | — | implemented; first adaptation runs below the source-only baseline, not offered ({PLANNED}) | — | — |")
+    from xdomain.data.domains import dataset_info
+
+    for name in unit_faces.unit_face_checkpoints():
+        if m := meta(name):
+            a, b = dataset_info(registry.get_checkpoint(name).dataset).domain_names
+            for what, key in (("target flipped", "flipped"), ("other attributes kept", "kept_mean")):
+                print(f"| [`unit`](docs/unit.md) | `{name}` | {a} ↔ {b}: {what}, {a} → {b} / {b} → {a} % | "
+                      f"{pair(m['metrics'], key + '_a2b', key + '_b2a')} | — |")
+    print("| [`unit`](docs/unit.md) | — | MNIST ↔ USPS adaptation: implemented; first runs below the source-only "
+          f"baseline, not offered ({PLANNED}) | — | — |")
     print()
     face_offers()
 
@@ -109,7 +118,8 @@ def face_offers() -> None:
         m = meta(c.name)
         if m is None:
             continue
-        dirs = ("a2b", "b2a") if c.method == "discogan" and m["config"].get("variant", "discogan") != "gan" else ("a2b",)
+        two_way = c.method == "unit" or (c.method == "discogan" and m["config"].get("variant", "discogan") != "gan")
+        dirs = ("a2b", "b2a") if two_way else ("a2b",)
         for d in dirs:
             v = bars.check(c.bar, m.get("metrics", {}), d)
             a, b = dataset_info(c.dataset).domain_names
@@ -127,6 +137,8 @@ TABLES = {
     "judge-robustness": lambda: judge_robustness.main([]),
     "cogan-digits": lambda: print(cogan_digits.table(json.loads(cogan_digits.OUT.read_text()))),
     "cogan-sharing": lambda: print(cogan_digits.sharing_table(json.loads(cogan_digits.SHARING.read_text()))),
+    "unit-faces": unit_faces.table,
+    "unit-faces-val": unit_faces.val_table,
     "unit-probes": lambda: print(unit_digits.probe_table(json.loads(unit_digits.PROBES.read_text()))),
     "avatars-eval": lambda: print(avatar_tables.eval_table(json.loads(avatar_tables.OUT.read_text()))),
     "avatars-dtn": lambda: print(avatar_tables.dtn_runs_table(json.loads(avatar_tables.DTN_RUNS.read_text()))),

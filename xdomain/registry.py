@@ -362,3 +362,10 @@ register_checkpoint(CheckpointSpec(
     "Conditional-GAN baseline for CoGAN Task A (paper §5, Table 5)",
     extra={"conditional_baseline_of": "cogan-mnist-edge"},
 ))
+register_checkpoint(CheckpointSpec(
+    "unit-celeba-male", "unit", "celeba_Male",
+    "UNIT, CelebA Male ↔ Female at 64×64 (paper §4, Fig. 6 faces): one shared latent space, balanced and "
+    "weight-averaged like DiscoGAN's; snapshot chosen on validation identities (docs/unit.md)",
+    tabs=("face", "interpolate"),
+    label="Male ↔ Female (UNIT)", bar="face-attribute",
+))

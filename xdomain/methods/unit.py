@@ -181,6 +181,7 @@ class UNITConfig(BaseConfig):
     balance: tuple[str, ...] = ()  # CelebA attributes equalised across A/B by sampling weights (DiscoGAN)
     ema: float = 0.0  # decay of a moving average of E/G that ships (0 = off)
     judge: str = ""  # metrics only ("" = the dataset's judge)
+    ship_dtype: str = "float32"  # dtype of the shipped weights ("float16" halves checkpoints/; compute stays float32)
     steps: int = 10000
     lr: float = 1e-4
     eval_limit: int = 2000
@@ -265,6 +266,7 @@ class UNIT(TwoDomainGAN):
     name = "unit"
     presets = PRESETS
     latent = "shared"
+    latent_noise = True  # translate(code=η) decodes μ + η
     generator_names = TRANSLATORS
 
     def __init__(self, cfg: UNITConfig):
