@@ -19,15 +19,20 @@ def num(v, fmt: str = ".3f") -> str:
     return "—" if v is None else format(v, fmt)
 
 
+def meta(name: str) -> dict | None:
+    """A committed checkpoint's stored metadata (config, training, metrics); None when it has not landed."""
+    try:
+        return hub.read_meta(hub.resolve(name, allow_download=False))
+    except hub.CheckpointError:
+        return None
+
+
 def main() -> None:
     rows = []
     for name in NAMES:
-        try:
-            meta = hub.read_meta(hub.resolve(name, allow_download=False))
-        except hub.CheckpointError:
+        if (stored := meta(name)) is None:
             continue
-        m, c, t = meta["metrics"], meta["config"], meta["training"]
-        rows.append((name, m, c, t))
+        rows.append((name, stored["metrics"], stored["config"], stored["training"]))
     print("| checkpoint | variant | balanced | L_CONST | steps | train min | flipped A→B / B→A % | judge on real B / A % "
           "| kept mean A→B / B→A % | first judge: flipped / kept mean % | cycle L1 A / B | drift L1 A after 1/2/4 "
           "| diversity A→B / B→A |")

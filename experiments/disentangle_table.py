@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import sys
 
-from xdomain import hub
+from experiments.discogan_table import meta
 
 MAIN, REF = "disentangle-mnist-cdcb", "disentangle-mnist-cdcb-1600"
 ABLATIONS = {"disentangle-mnist-cdcb-no_auto": "no cross-domain autoencoder", "disentangle-mnist-cdcb-no_grl": "no GRL"}
@@ -28,13 +28,6 @@ def fmt(m: dict, keys: tuple[str, str], scale: float) -> str:
     if not all(k in m for k in keys):
         return "—"
     return " / ".join(f"{scale * m[k]:.2f}" if scale == 100 else f"{m[k]:.3g}" for k in keys)
-
-
-def meta(name: str) -> dict | None:
-    try:
-        return hub.read_meta(hub.resolve(name, allow_download=False))
-    except hub.CheckpointError:
-        return None
 
 
 def main(part: str = "all") -> None:

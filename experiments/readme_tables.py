@@ -17,8 +17,8 @@ from pathlib import Path
 
 from experiments import avatars as avatar_tables
 from experiments import cogan_digits, discogan_sweep, discogan_table, disentangle_table, judge_robustness, unit_digits, unit_faces
-from experiments.discogan_table import pct
-from xdomain import hub, registry
+from experiments.discogan_table import meta, pct
+from xdomain import registry
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -27,13 +27,6 @@ ROOT = Path(__file__).resolve().parents[1]
 TOY2D_PAPER = "10 / 0"  # DiscoGAN §3.1, Fig. 4: all 10 B modes covered, no two A modes collide
 PLANNED = "Liu et al., *UNIT*, NeurIPS 2017"
 COGAN_PAPER = {"mnist_negative": "0.967", "mnist_edge": "0.952"}  # Liu & Tuzel Tables 3–4 (iterations grid-searched)
-
-
-def meta(name: str) -> dict | None:
-    try:
-        return hub.read_meta(hub.resolve(name, allow_download=False))
-    except hub.CheckpointError:
-        return None
 
 
 def pair(m: dict, a: str, b: str) -> str:

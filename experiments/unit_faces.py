@@ -24,9 +24,11 @@ from pathlib import Path
 import torch
 from torchvision.utils import save_image
 
-from experiments.discogan_table import num, pct
+from experiments.discogan_table import meta, num, pct
 from xdomain import hub, registry
 from xdomain.data import resolve_root
+from xdomain.data.domains import dataset_info
+from xdomain.explore.faces import method_title
 
 ROOT = Path(__file__).resolve().parents[1]
 VAL = ROOT / "docs" / "unit_faces_val.json"
@@ -44,13 +46,6 @@ def discogan_counterpart(name: str) -> str | None:
                  if c.method == "discogan" and c.dataset == dataset and c.tabs), None)
 
 
-def _meta(name: str) -> dict | None:
-    try:
-        return hub.read_meta(hub.resolve(name, allow_download=False))
-    except hub.CheckpointError:
-        return None
-
-
 def table() -> None:
     """Pair by pair, direction by direction: UNIT's row, then DiscoGAN's, with the same columns."""
     print("| pair, direction | method | checkpoint | steps | train min | flipped % | kept mean % | cycle L1 "
@@ -58,18 +53,17 @@ def table() -> None:
     print("|---|---|---|---|---|---|---|---|---|---|---|")
     for name in unit_face_checkpoints():
         names = [name] + [n for n in [discogan_counterpart(name)] if n]
-        metas = {n: _meta(n) for n in names}
+        metas = {n: meta(n) for n in names}
         if metas[name] is None:
             continue
-        a, b = hub.load_model(name).domain_names
+        a, b = dataset_info(registry.get_checkpoint(name).dataset).domain_names
         for d, label in (("a2b", f"{a} → {b}"), ("b2a", f"{b} → {a}")):
             side = "a" if d == "a2b" else "b"
             for n in names:
-                meta = metas[n]
-                if meta is None:
+                if metas[n] is None:
                     continue
-                m, t = meta["metrics"], meta["training"]
-                method = registry.get_method_spec(registry.get_checkpoint(n).method).title
+                m, t = metas[n]["metrics"], metas[n]["training"]
+                method = method_title(n)
                 z = m.get(f"z_diversity_{d}")
                 print(f"| {label} | {method} | `{n}` | {t.get('steps')} | {t.get('wall_time_s', 0) / 60:.0f} "
                       f"| {pct(m.get(f'flipped_{d}'))} | {pct(m.get(f'kept_mean_{d}'))} "
