@@ -116,7 +116,8 @@ def face_offers() -> None:
         for d in dirs:
             v = bars.check(c.bar, m.get("metrics", {}), d)
             a, b = dataset_info(c.dataset).domain_names
-            label = c.label if len(dirs) == 1 else f"{a} → {b}" if d == "a2b" else f"{b} → {a}"
+            title = registry.get_method_spec(c.method).title  # two methods may share a pair (DiscoGAN, UNIT)
+            label = c.label if len(dirs) == 1 else f"{a} → {b} ({title})" if d == "a2b" else f"{b} → {a} ({title})"
             print(f"| {label} | {'yes' if v.passed else 'experimental'} | {v.summary(bars.BARS[c.bar]) if c.bar else '—'} |")
 
 
