@@ -1,6 +1,6 @@
 """The demo as a newcomer meets it: cold start, face and slider latency, and concurrent clients.
 
-    .venv/bin/python bench/bench_serving.py [--clients 8 16] [--requests 10 50] [--skip-cold]
+    .venv/bin/python bench/bench_serving.py [--clients 8 16] [--requests 10 50] [--stock-client] [--cold-only N]
 
 Starts ``app.py`` in a child process exactly as ``./run.sh demo`` does (127.0.0.1, a free port) and
 measures through ``gradio_client`` over loopback HTTP:
@@ -14,6 +14,10 @@ measures through ``gradio_client`` over loopback HTTP:
   seconds first (what a visitor who opens the Retrieve tab after looking at the Face tab gets);
 * **floor**: the same client against ``bench/floor_app.py``, the smallest Gradio app with the same queue
   (no torch, no model): its cold start and no-op calls are what no change to this app can go below.
+
+The measuring client is ``Client(url, ssl_verify=False)``: the app is plain HTTP on loopback, and the
+client as it comes loads the CA bundle for every request of a call (~47 ms each here; see
+``common.client``). ``--stock-client`` measures it as it comes.
 
 ``face`` sends one identical photo (the app's in-memory crop cache answers after the first);
 ``face_fresh`` sends a new file each time (one pixel differs), so the face detector runs every time.
@@ -35,6 +39,7 @@ import urllib.request
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+import common
 from common import pct
 
 REPO = Path(__file__).resolve().parents[1]
@@ -97,13 +102,13 @@ def floor(reps: int) -> dict:
     """Gradio's own figures on this machine (``bench/floor_app.py``: no torch, no models): cold start and
     p50 of a no-op text call, a no-op 64×64 image call and an upload → 64×64 image call via gradio_client,
     and the upload call from 8 clients × 10 requests at once."""
-    from gradio_client import Client, handle_file
+    from gradio_client import handle_file
 
     port = free_port()
     proc, cold = start_app(port, REPO / "bench" / "floor_app.py")
     out: dict = {"floor_cold_start_s": round(cold, 2)}
     try:
-        c = Client(f"http://127.0.0.1:{port}/", verbose=False)
+        c = connect(f"http://127.0.0.1:{port}/")
         photo = photo_file()
         for name, call in (("noop_text", lambda: c.predict("x", api_name="/noop_text")),
                            ("noop_image", lambda: c.predict(0.5, api_name="/noop_image")),
@@ -123,13 +128,13 @@ def retrieve_after_open(wait_s: float, reps: int = 0) -> dict:
     """A fresh app, left ``wait_s`` seconds after its first page (a visitor reading the Face tab while the
     background warm-up paints the other tabs), then the first ``/retrieve_run`` query of the process (and
     the p50 of ``reps`` more, each on another test image)."""
-    from gradio_client import Client, handle_file
+    from gradio_client import handle_file
 
     port = free_port()
     proc, _ = start_app(port)
     try:
         time.sleep(wait_s)
-        c = Client(f"http://127.0.0.1:{port}/", verbose=False)
+        c = connect(f"http://127.0.0.1:{port}/")
         ck = "disentangle-mnist-cdcb"
         q = handle_file(c.predict(ck, "A", 0, api_name="/retrieve_query_test"))
         t = time.perf_counter()
@@ -146,6 +151,14 @@ def retrieve_after_open(wait_s: float, reps: int = 0) -> dict:
         proc.wait(30)
 
 
+STOCK_CLIENT = False  # --stock-client: measure with Client(url) exactly as it comes
+
+
+def connect(url: str):
+    """The measuring client: ``ssl_verify=False`` unless ``--stock-client`` (see ``common.client``)."""
+    return common.client(url, stock=STOCK_CLIENT)
+
+
 def timed(fn) -> tuple[float, str | None]:
     t = time.perf_counter()
     try:
@@ -157,10 +170,8 @@ def timed(fn) -> tuple[float, str | None]:
 
 def concurrent(url: str, make_call, clients: int, requests: int) -> dict:
     """``clients`` threads, each with its own Client, each sending ``requests`` calls at once."""
-    from gradio_client import Client
-
     def worker(_):
-        c = Client(url, verbose=False)
+        c = connect(url)
         return [timed(lambda: make_call(c)) for _ in range(requests)]
 
     with ThreadPoolExecutor(clients) as ex:
@@ -178,6 +189,9 @@ def main() -> None:
     p.add_argument("--requests", type=int, nargs="+", default=[10, 50], help="per client, paired with --clients")
     p.add_argument("--reps", type=int, default=30, help="single-client repetitions")
     p.add_argument("--json", action="store_true")
+    p.add_argument("--stock-client", action="store_true",
+                   help="gradio_client as it comes (ssl_verify=True: it loads the CA bundle for every HTTP request, "
+                        "~47 ms each here, although the app is plain HTTP); default ssl_verify=False")
     p.add_argument("--no-floor", action="store_true", help="skip Gradio's own floor (bench/floor_app.py)")
     p.add_argument("--cold-only", type=int, default=0, metavar="N",
                    help="only time N cold starts of the app and of Gradio's floor app (median and each), then exit")
@@ -203,14 +217,17 @@ def main() -> None:
                **{f"cold_start_{k}_s": v for k, v in times.items()}}
         print(json.dumps(out, indent=1) if a.json else "\n".join(f"{k:<28} {v}" for k, v in out.items()))
         return
-    from gradio_client import Client, handle_file
+    from gradio_client import handle_file
 
+    global STOCK_CLIENT
+    STOCK_CLIENT = a.stock_client
     port = free_port()
     proc, cold = start_app(port)
     url = f"http://127.0.0.1:{port}/"
-    out: dict = {"load_avg_at_start": os.getloadavg(), "cold_start_s": round(cold, 2)}
+    out: dict = {"client": "stock (ssl_verify=True)" if a.stock_client else "ssl_verify=False (plain HTTP on loopback)",
+                 "load_avg_at_start": os.getloadavg(), "cold_start_s": round(cold, 2)}
     try:
-        c = Client(url, verbose=False)
+        c = connect(url)
         photo = photo_file()
         from xdomain import hub
         from xdomain.explore.faces import face_targets

@@ -251,7 +251,7 @@ def test_interpolate_tab_served_through_gradio_client(unit_checkpoint):
     demo, h, _ = _build(paint=False)
     _, url, _ = demo.launch(server_name="127.0.0.1", server_port=None, prevent_thread_lock=True, quiet=True)
     try:
-        client = Client(url, verbose=False)
+        client = Client(url, verbose=False, ssl_verify=False)
         first = client.predict(CKPT, "A", 0, api_name="/interpolate_first_test")
         second = client.predict(CKPT, "A", 3, api_name="/interpolate_second_test")
         strip_a, gif = client.predict(CKPT, "A", handle_file(first), handle_file(second), "shared", 5,

@@ -54,7 +54,7 @@ def test_translate_tab_offers_the_new_method(tiny_image):
     assert dropdowns and ("Dark ↔ Light squares (test)", tt.CHECKPOINT) in [tuple(c) for c in dropdowns[0].choices]
     _, url, _ = demo.launch(server_name="127.0.0.1", server_port=None, prevent_thread_lock=True, quiet=True)
     try:
-        client = Client(url, verbose=False)
+        client = Client(url, verbose=False, ssl_verify=False)
         dark = np.full((32, 32, 3), 30, np.uint8)
         path = os.path.join(tempfile.mkdtemp(), "dark.png")
         Image.fromarray(dark).save(path)

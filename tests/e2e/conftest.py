@@ -79,7 +79,9 @@ def empty_data_app_url(tmp_path_factory):
 def client(app_url):
     from gradio_client import Client
 
-    return Client(app_url, verbose=False)
+    # plain HTTP on loopback: ssl_verify=False only spares the client loading the CA bundle for every
+    # request (~47 ms each, 3-4 per call; see bench/common.py)
+    return Client(app_url, verbose=False, ssl_verify=False)
 
 
 @pytest.fixture(scope="session")

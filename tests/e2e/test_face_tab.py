@@ -285,7 +285,7 @@ def test_concurrent_identical_face_requests_all_succeed(app_url, face_photo):
     target = target_choices()[0][0][1]
 
     def worker(_):
-        c = Client(app_url, verbose=False)
+        c = Client(app_url, verbose=False, ssl_verify=False)
         errors = []
         for _ in range(4):
             try:
