@@ -40,6 +40,17 @@ log = logging.getLogger("xdomain.ui")
 
 
 # ----------------------------------------------------------------------------- display
+
+def read_upload(mdl, file: str) -> torch.Tensor:
+    """An uploaded image file as ``mdl``'s input [1, C, S, S] in [−1, 1]: for a face model the photo goes
+    through the Face tab's pipeline (the face detected and cropped like CelebA, the centre square when none
+    is found; a ``gr.Info`` says which), otherwise it is centre-cropped and resized."""
+    if faces.is_face_model(mdl):
+        found = face.face_crop(file, use_whole_image=True, size=mdl.image_size)
+        gr.Info(found.message)
+        return to_tensor(found.image, mdl.image_size, mdl.channels)
+    return to_tensor(open_image(file), mdl.image_size, mdl.channels)
+
 def show(x: torch.Tensor) -> np.ndarray:
     """One model image ``[C,H,W]``/``[1,C,H,W]`` in ``[-1,1]`` → enlarged uint8 ``[H,W,3]`` for display."""
     return common.to_uint8(explore.upscale(x, DISPLAY_SCALE)[0])
@@ -293,12 +304,7 @@ class ImagePicker:
             a message naming the file's size and the limit); for a face model, the photo's face found and
             cropped as in the Face tab (the centre square when none is found, with a note saying so)."""
             file = common.check_upload(file, "image file")
-            mdl = selector.model(model_name)
-            if faces.is_face_model(mdl):  # a photo goes through the Face tab's pipeline: detect, crop like CelebA
-                found = face.face_crop(file, use_whole_image=True, size=mdl.image_size)
-                gr.Info(found.message)
-                return show(to_tensor(found.image, mdl.image_size, mdl.channels))
-            return show(to_tensor(open_image(file), mdl.image_size, mdl.channels))
+            return show(read_upload(selector.model(model_name), file))
 
         @common.friendly
         def pick_draw(model_name: str, side_value: str, sketch: dict | None, colour: str) -> np.ndarray:

@@ -24,15 +24,14 @@ import gradio as gr
 import numpy as np
 import torch
 
-from ui import common, selector
+from ui import common, gallery, selector
 from xdomain import explore, registry
-from xdomain.imageio import open_image, to_tensor
 
 N_MAX = 16
 N_DIRS = 4
 STEPS_MAX = 16
 WALK_RANGE = 3.0
-SCALE = 3
+SCALE = 3  # digits (28 px) are drawn ×3; 64-px faces ×2 (see scale())
 
 
 def _model(name: str):
@@ -42,9 +41,15 @@ def _model(name: str):
     return m
 
 
+def scale(m, small: int = SCALE) -> int:
+    """How much a model's images are enlarged on screen: ``small`` for digit-sized ones, 2 from 64 px up."""
+    return small if m.image_size <= 32 else 2
+
+
 def _rows(m, x1: torch.Tensor, x2: torch.Tensor, n: int) -> np.ndarray:
-    """Domain 1 over domain 2, ``n`` columns, enlarged ×SCALE."""
-    return common.grid(explore.upscale(torch.cat([x1, x2]), SCALE), nrow=n, pad=SCALE)
+    """Domain 1 over domain 2, ``n`` columns, enlarged by :func:`scale`."""
+    k = scale(m)
+    return common.grid(explore.upscale(torch.cat([x1, x2]), k), nrow=n, pad=k)
 
 
 @common.friendly
@@ -71,7 +76,7 @@ def pairs_walk(model_name: str, seed: float, *offsets: float) -> np.ndarray:
     z = z + off @ directions(z.shape[1])
     x1, x2 = m.sample_pairs_from(z)
     a, b = m.domain_names
-    return common.labelled_strip([x1, x2], [a, b], scale=4)
+    return common.labelled_strip([x1, x2], [a, b], scale=scale(m, 4))
 
 
 @common.friendly
@@ -100,7 +105,7 @@ def pairs_invert(model_name: str, side: str, file: str | None, steps: float):
     m = _model(model_name)
     side = explore.check_side(side)
     steps = int(np.clip(steps or 50, 10, 1000))
-    x = to_tensor(open_image(file), m.image_size, m.channels)  # [1, C, S, S] in [-1, 1]
+    x = gallery.read_upload(m, file)  # [1, C, S, S] in [-1, 1]; a face model's photo is cropped to its face
     errors: list[float] = []
     done: queue.Queue = queue.Queue()
 
@@ -124,7 +129,7 @@ def pairs_invert(model_name: str, side: str, file: str | None, steps: float):
     dst = explore.other(side)
     x_rec, x_out = m.decode(z, None, side), m.decode(z, None, dst)
     names = dict(zip(explore.SIDES, m.domain_names))
-    strip = common.labelled_strip([x, x_rec, x_out], ["input", f"g({names[side]})(z*)", f"→ {names[dst]}"], scale=4)
+    strip = common.labelled_strip([x, x_rec, x_out], ["input", f"g({names[side]})(z*)", f"→ {names[dst]}"], scale=scale(m, 4))
     marks = [0, steps // 4, steps // 2, steps]
     curve = ", ".join(f"step {k}: {errors[k]:.4f}" for k in marks if k < len(errors))
     yield strip, (f"Reconstruction error by step — {curve}. The translation is the other generator's image of the "
