@@ -282,3 +282,35 @@ def test_page_default_hands_every_visitor_the_control_values():
         assert text == "read: brown" and button.get("interactive") is True
         assert postprocess_update_dict(box, update)["value"] == "brown", f"visitor {visitor}"
     common._WARM[:] = [w for w in common._WARM if w[0] != "probe"]
+
+
+def test_building_the_app_imports_no_torch_and_loads_no_model():
+    """Cold start (issue 18): the pages are built from the registry and each checkpoint's config.json; torch
+    (~1.5 s to import here) and the weights wait for the first handler or the background warm-up."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    code = ("import sys\nfrom ui import common\nloaded = []\norig = common.load_once\n"
+            "common.load_once = lambda key, load: (loaded.append(key), orig(key, load))[1]\nimport app\n"
+            "heavy = sorted(m for m in sys.modules if m == 'torch' or m.startswith(('torch.', 'cv2')))\n"
+            "print(repr((heavy[:5], loaded)))")
+    out = subprocess.run([sys.executable, "-c", code], cwd=Path(__file__).resolve().parents[1], capture_output=True,
+                         text=True, timeout=300)
+    assert out.returncode == 0, out.stderr[-2000:]
+    heavy, loaded = eval(out.stdout.strip().splitlines()[-1])  # noqa: S307 - our own repr
+    assert heavy == [] and loaded == [], (heavy, loaded)
+
+
+def test_model_view_answers_from_config_json_and_loads_for_the_rest():
+    """The build-time view of a checkpoint gives the contract's facts without weights; anything else loads it."""
+    from ui import common
+
+    v = common.model_view(CDCB)
+    assert isinstance(v, common.ModelView)
+    m = hub.load_model(CDCB)
+    assert (v.domain_names, v.directions, v.latent, explore.exclusive_dim(v)) == \
+        (m.domain_names, m.directions, m.latent, explore.exclusive_dim(m))
+    assert v.cfg.dataset == m.cfg.dataset and v.checkpoint_meta["metrics"] == m.checkpoint_meta["metrics"]
+    assert v.translate is not None  # not a fact: the model is loaded and asked
+    assert CDCB in common._models

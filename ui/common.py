@@ -15,15 +15,18 @@ import os
 import tempfile
 import threading
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any, Callable
 
 import gradio as gr
 import numpy as np
-import torch
-import torch.nn.functional as F
 
-from xdomain import hub, imageio, registry
-from xdomain.imageio import ImageInputError
+from ui.lazy import lazy
+from xdomain import hub, registry
+
+torch = lazy("torch")  # imported by the first handler or the warm-up, not while the app is built
+F = lazy("torch.nn.functional")
+imageio = lazy("xdomain.imageio")
 
 log = logging.getLogger("xdomain.ui")
 _lock = threading.Lock()
@@ -198,6 +201,36 @@ def load_model(name: str):
         raise gr.Error(f"Model '{name}' is not available: {e}") from None
 
 
+class ModelView:
+    """A checkpoint as the pages describe it while the app is built, from its ``config.json`` alone (no torch,
+    no weights): the translator contract's facts (``hub.FACT_KEYS``: domain names, directions, latent kind,
+    code size, image size …), ``cfg`` (the stored config as a namespace, to read) and ``checkpoint_meta``
+    (its metrics). Any other attribute loads the model (:func:`load_model`) and is read there."""
+
+    def __init__(self, name: str, meta: dict) -> None:
+        self.name, self.checkpoint_meta = name, meta
+        self.cfg = SimpleNamespace(**meta["config"])
+
+    def __getattr__(self, attr: str):
+        facts = self.__dict__["checkpoint_meta"].get("facts") or {}
+        if attr in facts:
+            value = facts[attr]
+            return tuple(value) if isinstance(value, list) else value
+        return getattr(load_model(self.__dict__["name"]), attr)
+
+
+def model_view(name: str):
+    """:class:`ModelView` of a checkpoint that stores its facts; else (an older checkpoint) the loaded model.
+    A missing or unreadable checkpoint raises :func:`load_model`'s ``gr.Error``."""
+    try:
+        meta = hub.read_meta(hub.resolve(name, allow_download=False))
+    except (hub.CheckpointError, KeyError):
+        return load_model(name)
+    if not meta.get("facts"):
+        return load_model(name)
+    return ModelView(name, meta)
+
+
 def checkpoint_status(name: str) -> str | None:
     """None when the checkpoint is available locally/in the cache, else a short explanation."""
     try:
@@ -219,7 +252,7 @@ def _as_gr_errors(name: str):
         yield
     except gr.Error:
         raise
-    except (ImageInputError, hub.CheckpointError, FileNotFoundError, KeyError, ValueError) as e:
+    except (imageio.ImageInputError, hub.CheckpointError, FileNotFoundError, KeyError, ValueError) as e:
         raise gr.Error(str(e).strip("'\"")) from None
     except Exception:  # noqa: BLE001 - the UI must never show a traceback
         log.exception("handler %s failed", name)
@@ -238,7 +271,7 @@ def check_upload(path: str | None, what: str = "file") -> str:
         raise gr.Error(f"No {what} was uploaded.")
     try:
         imageio.check_file_size(path)
-    except ImageInputError as e:
+    except imageio.ImageInputError as e:
         raise gr.Error(str(e), duration=None, print_exception=False) from None
     return path
 

@@ -20,13 +20,18 @@ from typing import Any, Callable
 
 import gradio as gr
 import numpy as np
-import torch
 
 from ui import common, selector
-from xdomain import explore, face, judges
+from ui.lazy import lazy
+from xdomain import explore
 from xdomain.explore import faces
-from xdomain.data import domains, sources
-from xdomain.imageio import open_image, to_tensor
+from xdomain.data import sources
+
+torch = lazy("torch")
+face = lazy("xdomain.face")
+judges = lazy("xdomain.judges")
+domains = lazy("xdomain.data.domains")
+imageio = lazy("xdomain.imageio")
 
 DISPLAY_SCALE = 4  # 32×32 model images are shown as crisp 128×128 squares
 GALLERY_SIZE = 24
@@ -48,8 +53,9 @@ def read_upload(mdl, file: str) -> torch.Tensor:
     if faces.is_face_model(mdl):
         found = face.face_crop(file, use_whole_image=True, size=mdl.image_size)
         gr.Info(found.message)
-        return to_tensor(found.image, mdl.image_size, mdl.channels)
-    return to_tensor(open_image(file), mdl.image_size, mdl.channels)
+        return imageio.to_tensor(found.image, mdl.image_size, mdl.channels)
+    return imageio.to_tensor(imageio.open_image(file), mdl.image_size, mdl.channels)
+
 
 def show(x: torch.Tensor) -> np.ndarray:
     """One model image ``[C,H,W]``/``[1,C,H,W]`` in ``[-1,1]`` → enlarged uint8 ``[H,W,3]`` for display."""
@@ -245,11 +251,12 @@ class ImagePicker:
     def __init__(self, prefix: str, label: str, sel: selector.Selected, side: gr.components.Component,
                  role: str = "source", index: int | None = 0, draw: bool = True, start: Start | None = None):
         eid = prefix.replace("_", "-")
-        m, side0 = sel.model, resolve_side(side.value, role)
+        side0 = resolve_side(side.value, role)
 
         def first() -> tuple[list, str, np.ndarray | None, int, Any]:
             """The picker's first paint (gallery, note, image, index, fetch button): made when a page opens
             (or by the warm-up after the server starts), not while the app is built."""
+            m = selector.model(sel.name)
             items, note = gallery_items(m, side0)
             i = index or 0
             if items and index is not None and start is not None:

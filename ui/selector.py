@@ -12,13 +12,14 @@ from typing import Any
 import gradio as gr
 
 from ui import common
-from xdomain import explore, hub, registry
-from xdomain.data.domains import dataset_info
+from xdomain import hub, registry
+from xdomain.data.info import dataset_info
 
 
 @dataclass
 class Selected:
-    """The dropdown and the model it starts on (loaded once at build time, then cached)."""
+    """The dropdown and the model it starts on, as a :class:`ui.common.ModelView` (its ``config.json``; the
+    weights load when a handler or a first paint needs them)."""
 
     dropdown: gr.Dropdown
     name: str
@@ -48,7 +49,7 @@ def model_selector(tab: str, checkpoints: list[str] | None = None) -> Selected |
     name = ready[0]
     dd = gr.Dropdown(choices=[(display_name(n), n) for n in ready], value=name, label="Model", elem_id=f"{tab}-model",
                      scale=2)
-    return Selected(dd, name, common.load_model(name))
+    return Selected(dd, name, common.model_view(name))
 
 
 def display_name(name: str) -> str:

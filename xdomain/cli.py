@@ -78,6 +78,7 @@ def _cmd_eval(args: argparse.Namespace) -> int:
     dt = time.perf_counter() - t0
     if args.write:
         hub.update_metrics(model.checkpoint_dir, metrics)
+        hub.update_facts(model.checkpoint_dir)  # what the app reads before loading it
     if args.json:
         print(json.dumps(metrics))
     else:

@@ -18,13 +18,14 @@ import re
 import shutil
 import tempfile
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import torch
 from safetensors import SafetensorError
-from safetensors.torch import load_file, save_file
 
 from xdomain import registry
+
+if TYPE_CHECKING:  # torch is imported where weights are read or written: resolving a name or reading
+    import torch   # config.json (what the app does while it builds its pages) needs none
 
 CONFIG_NAME = "config.json"
 WEIGHTS_NAME = "model.safetensors"
@@ -50,6 +51,8 @@ def atomic_write_bytes(path: Path, data: bytes) -> None:
 
 
 def atomic_save_tensors(path: Path, tensors: dict[str, torch.Tensor], metadata: dict[str, str] | None = None) -> None:
+    from safetensors.torch import save_file
+
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     os.close(fd)
@@ -80,6 +83,7 @@ def save_checkpoint(
         "data": data or {"dataset": cfg.dataset},
         "training": training or {},
         "metrics": metrics or {},
+        "facts": model_facts(model),
     }
     atomic_save_tensors(folder / WEIGHTS_NAME, shipped_state_dict(model), metadata={"method": model.name})
     atomic_write_bytes(folder / CONFIG_NAME, (json.dumps(meta, indent=2, sort_keys=False) + "\n").encode())
@@ -95,8 +99,37 @@ def shipped_state_dict(model: "torch.nn.Module") -> dict[str, torch.Tensor]:
     dtype = getattr(model.cfg, "ship_dtype", "float32")
     if dtype == "float32":
         return sd
+    import torch
+
     dt = getattr(torch, dtype)
     return {k: v.to(dt) if v.is_floating_point() else v for k, v in sd.items()}
+
+
+# What the app shows about a translator before loading it: its pages are built from config.json alone.
+FACT_KEYS = ("domain_names", "directions", "two_way", "latent", "code_dim", "latent_noise", "image_size",
+             "channels", "data_seed")
+
+
+def model_facts(model) -> dict[str, Any]:
+    """The :data:`FACT_KEYS` attributes the model has (a translator's contract; a classifier has none)."""
+    out = {}
+    for key in FACT_KEYS:
+        value = getattr(model, key, None)
+        if value is not None:
+            out[key] = list(value) if isinstance(value, tuple) else value
+    return out
+
+
+def update_facts(folder: str | Path) -> dict[str, Any]:
+    """Load the checkpoint in ``folder`` and store its :func:`model_facts` in config.json (checkpoints saved
+    before facts were stored; :func:`save_checkpoint` writes them, and ``xdomain eval --write`` refreshes them)."""
+    path = Path(folder) / CONFIG_NAME
+    facts = model_facts(load_model(folder, allow_download=False))
+    meta = json.loads(path.read_text())
+    if meta.get("facts") != facts:
+        meta["facts"] = facts
+        atomic_write_bytes(path, (json.dumps(meta, indent=2) + "\n").encode())
+    return facts
 
 
 def metrics_table(metrics: dict[str, Any]) -> str:
@@ -193,8 +226,10 @@ def read_meta(folder: str | Path) -> dict[str, Any]:
     return meta
 
 
-def load_model(name_or_dir: str | Path, device: str | torch.device = "cpu", *, allow_download: bool = True):
+def load_model(name_or_dir: str | Path, device: "str | torch.device" = "cpu", *, allow_download: bool = True):
     """Rebuild a method from its saved config and load its safetensors weights (eval mode)."""
+    from safetensors.torch import load_file
+
     folder = resolve(name_or_dir, allow_download=allow_download)
     meta = read_meta(folder)
     try:

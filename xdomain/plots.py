@@ -18,8 +18,8 @@ from typing import Sequence
 import numpy as np
 
 from xdomain.methods.toy2d import mode_centers
+from xdomain.toylab_runs import VARIANT_TITLES  # noqa: F401 - re-exported
 
-VARIANT_TITLES = {"gan": "standard GAN", "gan_recon": "GAN + reconstruction", "discogan": "DiscoGAN"}
 METRIC_TITLES = {"modes_covered": "B modes covered", "collisions": "A-mode collisions",
                  "high_quality": "high-quality fraction", "recon_error_A": "A→B→A error"}
 VARIANT_COLORS = {"gan": "tab:red", "gan_recon": "tab:orange", "discogan": "tab:blue"}

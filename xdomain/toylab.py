@@ -15,10 +15,7 @@ compressed ``.npz`` files (D_B as uint8, points as float16) for the app's precom
 from __future__ import annotations
 
 import contextlib
-import json
 import time
-from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Iterator, Sequence
 
 import numpy as np
@@ -26,12 +23,10 @@ import torch
 
 from xdomain.methods.toy2d import Toy2D, Toy2DConfig, eval_set, mode_centers
 from xdomain.metrics.toy2d import toy_metrics
-from xdomain.registry import CHECKPOINT_DIR
 from xdomain.train import seed_everything, step_batch
+from xdomain.toylab_runs import METRICS, RUNS_DIR, LabRun, load_runs, summarize  # noqa: F401 - re-exported
 from xdomain.variants import VARIANTS
 
-METRICS = ("modes_covered", "collisions", "high_quality", "recon_error_A")
-RUNS_DIR = CHECKPOINT_DIR / "toy2d-runs"  # the committed paper-preset runs, seed<k>.npz
 
 
 def plane_extent(cfg: Toy2DConfig) -> tuple[float, float, float, float]:
@@ -48,56 +43,6 @@ def plane_grid(extent: tuple[float, float, float, float], n: int) -> torch.Tenso
     ys = torch.linspace(extent[2], extent[3], n)
     gy, gx = torch.meshgrid(ys, xs, indexing="ij")  # [n, n] each
     return torch.stack([gx.reshape(-1), gy.reshape(-1)], dim=1)
-
-
-@dataclass
-class LabRun:
-    """Frames of one lab run. Arrays are indexed [variant, frame, ...]."""
-
-    config: dict
-    variants: tuple[str, ...]
-    extent: tuple[float, float, float, float]
-    labels: np.ndarray  # [N] A mode of each plotted point
-    iters: list[int] = field(default_factory=list)  # [F]
-    points: list[np.ndarray] = field(default_factory=list)  # F × [V, N, 2] float16
-    fields: list[np.ndarray] = field(default_factory=list)  # F × [V, G, G] uint8, D_B(x) ∈ [0, 1] · 255
-    metrics: dict[str, list[list[float]]] = field(default_factory=dict)  # name → F × [V]
-    wall_s: float = 0.0
-
-    @property
-    def cfg(self) -> Toy2DConfig:
-        return Toy2DConfig.from_dict(self.config)
-
-    @property
-    def n_frames(self) -> int:
-        return len(self.iters)
-
-    def metric(self, name: str) -> np.ndarray:
-        """[V, F] curve of one metric (NaN where a variant has no value, e.g. recon error of "gan")."""
-        return np.asarray(self.metrics[name], dtype=np.float64).T
-
-    def final(self) -> dict[str, dict[str, float]]:
-        """{variant: {metric: value}} at the last frame."""
-        return {v: {m: float(self.metric(m)[i, -1]) for m in self.metrics} for i, v in enumerate(self.variants)}
-
-    # ---------------------------------------------------------------- storage
-    def save(self, path: str | Path) -> Path:
-        path = Path(path)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        meta = {"config": self.config, "variants": list(self.variants), "extent": list(self.extent),
-                "iters": self.iters, "metrics": self.metrics, "wall_s": self.wall_s}
-        np.savez_compressed(path, meta=np.frombuffer(json.dumps(meta).encode(), dtype=np.uint8),
-                            labels=self.labels.astype(np.uint8), points=np.stack(self.points).astype(np.float16),
-                            fields=np.stack(self.fields))
-        return path
-
-    @classmethod
-    def load(cls, path: str | Path) -> "LabRun":
-        with np.load(path) as z:
-            meta = json.loads(z["meta"].tobytes().decode())
-            return cls(config=meta["config"], variants=tuple(meta["variants"]), extent=tuple(meta["extent"]),
-                       labels=z["labels"].astype(np.int64), iters=list(meta["iters"]), points=list(z["points"]),
-                       fields=list(z["fields"]), metrics=meta["metrics"], wall_s=float(meta["wall_s"]))
 
 
 def build_models(cfg: Toy2DConfig, variants: Sequence[str]) -> dict[str, Toy2D]:
@@ -186,22 +131,3 @@ def run_lab(cfg: Toy2DConfig, variants: Sequence[str] = tuple(VARIANTS), **kw) -
     for out in iter_lab(cfg, variants, **kw):
         pass
     return out
-
-
-def summarize(runs: Sequence[LabRun]) -> dict[str, dict[str, dict[str, float]]]:
-    """{variant: {metric: {"mean", "std", "values"}}} of the final frames over runs (e.g. seeds)."""
-    out: dict[str, dict[str, dict]] = {}
-    for v in runs[0].variants:
-        out[v] = {}
-        for m in METRICS:
-            vals = np.array([r.final()[v][m] for r in runs])
-            if np.isnan(vals).all():
-                continue
-            out[v][m] = {"mean": float(vals.mean()), "std": float(vals.std()), "values": vals.tolist()}
-    return out
-
-
-def load_runs(folder: str | Path = RUNS_DIR) -> list[LabRun]:
-    """Every ``seed*.npz`` run in ``folder``, ordered by seed ([] if the folder is missing)."""
-    runs = [LabRun.load(p) for p in sorted(Path(folder).glob("seed*.npz"))]
-    return sorted(runs, key=lambda r: r.cfg.seed)

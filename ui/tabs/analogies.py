@@ -12,13 +12,15 @@ API endpoints: ``analogies_run``, ``analogies_model``.
 from __future__ import annotations
 
 import numpy as np
-import torch
 
 import gradio as gr
 
 from ui import common, gallery, selector
+from ui.lazy import lazy
 from xdomain import explore
-from xdomain.imageio import open_image, to_tensor
+
+torch = lazy("torch")
+imageio = lazy("xdomain.imageio")
 
 K_MAX = 8
 TEST, UPLOADS, RANDOM = "Test set", "Uploads", "Random codes"
@@ -36,7 +38,7 @@ def _from_files(m, files: list[str] | None, what: str) -> torch.Tensor:
     if not files:
         raise ValueError(f"Upload at least one {what} image, or pick another source.")
     files = [common.check_upload(f, f"{what} image") for f in list(files)[:K_MAX]]
-    return torch.cat([to_tensor(open_image(f), m.image_size, m.channels) for f in files])
+    return torch.cat([imageio.to_tensor(imageio.open_image(f), m.image_size, m.channels) for f in files])
 
 
 @common.friendly

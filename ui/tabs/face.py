@@ -32,14 +32,17 @@ from typing import Any
 
 import gradio as gr
 import numpy as np
-import torch
 from PIL import Image, ImageDraw
 
 from ui import common, gallery
+from ui.lazy import lazy
 from ui.tabs import face_avatar
-from xdomain import explore, face, registry
+from xdomain import explore, registry
 from xdomain.explore import faces
-from xdomain.imageio import ImageInputError, open_image
+
+torch = lazy("torch")
+face = lazy("xdomain.face")
+imageio = lazy("xdomain.imageio")
 
 DISPLAY = 256  # the 64×64 crop and output are shown enlarged
 MAX_TRIPS = 4
@@ -84,7 +87,7 @@ def target_choices() -> tuple[list[tuple[str, str, bool]], list[str], list[faces
     """Dropdown choices ``(label, value, two-way)``: first the targets that clear their quality bar, then
     the rest labelled "Experimental · … — their figures"; messages for unloadable checkpoints; all targets."""
     problems = [m for m in (common.checkpoint_status(c.name) for c in registry.checkpoints_for_tab("face")) if m]
-    targets, broken = faces.face_targets(common.load_model)
+    targets, broken = faces.face_targets(common.model_view)  # config.json only: no torch while the app builds
     problems += [m for m in broken if not any(c.name in m for c in registry.checkpoints_for_tab("face")
                                               if common.checkpoint_status(c.name))]
     ordered = [t for t in targets if t.offered] + [t for t in targets if not t.offered]
@@ -148,9 +151,9 @@ def _process(target: str, photo: Any, whole: bool) -> tuple:
         msg = "A CelebA test-identity face: already aligned like the training crops, so no detection is needed."
         return (_enlarge(img), _pixels(img), _translate(target, img), msg, gr.update(visible=False), photo)
     try:
-        img = open_image(photo)
+        img = imageio.open_image(photo)
         crop = face.face_crop(img, use_whole_image=whole)
-    except ImageInputError as e:
+    except imageio.ImageInputError as e:
         return None, None, None, f"**Cannot use this file:** {e}", gr.update(visible=False), None
     shown = crop.photo or img
     if crop.image is None:
@@ -176,7 +179,7 @@ def example_image(label: str) -> np.ndarray:
     if label not in EXAMPLES:
         raise ValueError(f"Unknown example {label!r}: pick one from the list.")
     name, turn = EXAMPLES[label]
-    img = open_image(EXAMPLES_DIR / name)
+    img = imageio.open_image(EXAMPLES_DIR / name)
     return np.asarray(img.rotate(turn, expand=True) if turn else img)
 
 
@@ -286,7 +289,7 @@ def face_methods(target: str, crop: np.ndarray | None, compare: bool) -> tuple[n
     pair = " ↔ ".join(m.domain_names)
     if not others:
         return None, f"Only {faces.method_title(name)} was trained on {pair}; there is nothing to compare it with yet."
-    verdicts = {(t.checkpoint, t.direction): t for t in faces.face_targets(common.load_model)[0]}
+    verdicts = {(t.checkpoint, t.direction): t for t in faces.face_targets(common.model_view)[0]}
     x, tiles, labels, notes = _crop_input(m, crop), [], [], []
     for n in (name, *others):
         problem = common.checkpoint_status(n)

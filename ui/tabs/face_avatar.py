@@ -17,19 +17,30 @@ from __future__ import annotations
 import io
 import warnings
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import gradio as gr
 import numpy as np
 from PIL import Image
 
 from ui import common
-from xdomain import avatar_fit, explore, hub
-from xdomain.avatar_fit import AvatarFitter, FaceReading
+from ui.lazy import lazy
+from xdomain import explore, hub
 from xdomain.data import avatars
-from xdomain.metrics.avatars import CELEBA_HAIR, hex_ita
 
-READER = avatar_fit.READER  # a module constant, so a test can point it at another checkpoint folder
+avatar_fit = lazy("xdomain.avatar_fit")  # torch: imported by the first reading, not while the app builds
+metrics_avatars = lazy("xdomain.metrics.avatars")
+if TYPE_CHECKING:  # names for annotations only: Gradio resolves a handler's hints while the app is built
+    from xdomain.avatar_fit import AvatarFitter, FaceReading
+
+READER: str | None = None  # None: xdomain.avatar_fit.READER; a test can point it at another checkpoint folder
+
+
+def reader_name() -> str:
+    """The attribute reader's checkpoint (read when first needed: naming it imports no torch at build time)."""
+    return READER or avatar_fit.READER
+
+
 STYLES = tuple(avatars.STYLES)
 DEFAULT_STYLE = STYLES[0]
 PNG_SIZE = 256
@@ -47,7 +58,8 @@ HELP = ("An editable vector avatar ([DiceBear](https://www.dicebear.com) styles)
 def fitter() -> AvatarFitter:
     """The face reader, loaded once per process (tests replace this function). Raises
     :class:`xdomain.hub.CheckpointError` while the reader's checkpoint is missing or unreadable."""
-    return common.load_once(f"avatar-fitter:{READER}", lambda: AvatarFitter.load(READER))
+    name = reader_name()
+    return common.load_once(f"avatar-fitter:{name}", lambda: avatar_fit.AvatarFitter.load(name))
 
 
 # ----------------------------------------------------------------------------- control values
@@ -98,7 +110,7 @@ def _controls(style: str, p: avatars.AvatarParams) -> list:
 def read_line(reading: FaceReading, style: str) -> str:
     """One line of what the reader read, e.g. "read: black hair (margin +2.1), short, glasses, …"."""
     m = reading.margins
-    key = CELEBA_HAIR.get(reading.hair_color)
+    key = metrics_avatars.CELEBA_HAIR.get(reading.hair_color)
     if key and m.get(key, 0) > 0:
         hair = f"{reading.hair_color} hair (margin {m[key]:+.1f})"
     else:
@@ -144,7 +156,7 @@ def avatar_read(crop: np.ndarray | None, style: str, seed: float) -> tuple:
     try:
         reader = fitter()
     except (hub.CheckpointError, ValueError, KeyError, OSError) as e:
-        return (None, *keep, None, None, "", "", f"The editable avatar needs the face attribute reader **{READER}**, which "
+        return (None, *keep, None, None, "", "", f"The editable avatar needs the face attribute reader **{reader_name()}**, which "
                 f"is not available here ({e}). The rest of the Face tab works as usual.")
     try:
         spec = avatars.get_spec(style)
@@ -172,7 +184,7 @@ def avatar_style(reading: FaceReading | None, style: str, skin: str, hair_color:
         if skin in photo:  # the colour read on the photo: the new palette's nearest to the photo
             skin = reading.skin_hex(spec.name)
         elif skin in {h for s in STYLES for h in avatars.get_spec(s).skin}:  # the user's pick, carried over
-            skin = min(spec.skin, key=lambda h: abs(hex_ita(h) - hex_ita(skin)))
+            skin = min(spec.skin, key=lambda h: abs(metrics_avatars.hex_ita(h) - metrics_avatars.hex_ita(skin)))
         if hair_style in avatars.GROUPS["hair_style"] and hair_style not in spec.hair_style.values():
             hair_style = "short"
         p = _params(reading, spec.name, skin, hair_color, hair_style, glasses, facial_hair, smiling, seed)

@@ -23,10 +23,12 @@ from collections import OrderedDict
 
 import gradio as gr
 import numpy as np
-import torch
 
 from ui import common, gallery, selector
+from ui.lazy import lazy
 from xdomain import explore
+
+torch = lazy("torch")
 
 STEPS_MAX = 24
 PART_CHOICES = [("Shared — the digit morphs, the colour stays", "shared"),

@@ -22,10 +22,12 @@ import threading
 
 import gradio as gr
 import numpy as np
-import torch
 
 from ui import common, gallery, selector
+from ui.lazy import lazy
 from xdomain import explore, registry
+
+torch = lazy("torch")
 
 N_MAX = 16
 N_DIRS = 4
@@ -145,7 +147,7 @@ def build(checkpoints: list[str] | None = None) -> None:
         if not common.missing_panel([n for n in names if n in registry.CHECKPOINTS]):
             gr.Markdown("No pair-generating model (CoGAN) is available yet.")
         return
-    m = common.load_model(ready[0])
+    m = common.model_view(ready[0])
     gr.Markdown("Training never saw a single pair: the two domains come from **disjoint halves** of the data. "
                 "Each column below is one noise vector z drawn by both generators.")
     model = gr.Dropdown([(selector.display_name(n), n) for n in ready], value=ready[0], label="Model",

@@ -21,6 +21,7 @@ from ui import common, gallery, selector
 from xdomain import explore
 from xdomain.data import sources
 
+
 K = 10
 TARGET_CHOICES = [("The other domain", "other"), ("The union of both domains", "union")]
 KIND_LABELS = {"shared": "Shared features (S)", "exclusive": "Exclusive features (E)", "pixels": "Raw pixels"}
@@ -162,6 +163,6 @@ def build(checkpoints: list[str] | None = None) -> None:
           api_name="retrieve_run")
     # the feature index is built in the background while the app starts, and the tab opens on the first
     # test image's neighbours instead of three empty galleries
-    common.after_start("retrieve-index", lambda: retrieval_index(sel.model))
+    common.after_start("retrieve-index", lambda: retrieval_index(selector.model(sel.name)))
     common.page_default("retrieve", lambda: retrieve_first(sel.name, side.value, query.initial, target.value),
                         [*results, summary], enable=(run,))

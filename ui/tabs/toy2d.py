@@ -24,9 +24,13 @@ import numpy as np
 
 from ui import common
 from ui.common import friendly, on_page_load
-from xdomain import plots, toylab
-from xdomain.methods.toy2d import Toy2DConfig
-from xdomain.variants import VARIANTS
+from ui.lazy import lazy
+from xdomain import toylab_runs
+from xdomain.methods.toy2d_config import Toy2DConfig
+
+plots = lazy("xdomain.plots")
+toylab = lazy("xdomain.toylab")
+variants = lazy("xdomain.variants")
 
 PRESET = Toy2DConfig()  # the "paper preset" = Toy2D's defaults
 FRAMES = 40  # saved frames per run (the slider's range); plotting is rate-limited separately
@@ -55,32 +59,32 @@ def lab_config(seed, iterations, lr, batch_size, n_modes_a=PRESET.n_modes_a, n_m
                           n_modes_a=int(n_modes_a), n_modes_b=int(n_modes_b))
 
 
-def metrics_table(run: toylab.LabRun, frame: int = -1) -> list[list]:
+def metrics_table(run: toylab_runs.LabRun, frame: int = -1) -> list[list]:
     """One row per variant: the mode counters at ``frame``."""
     n_b = run.cfg.n_modes_b
     rows = []
     for i, v in enumerate(run.variants):
         m = {k: run.metrics[k][frame][i] for k in run.metrics}
         err = m.get("recon_error_A", float("nan"))
-        rows.append([plots.VARIANT_TITLES.get(v, v), f"{m['modes_covered']:.0f} / {n_b}", f"{m['collisions']:.0f}",
+        rows.append([toylab_runs.VARIANT_TITLES.get(v, v), f"{m['modes_covered']:.0f} / {n_b}", f"{m['collisions']:.0f}",
                      f"{m['high_quality']:.3f}", "—" if np.isnan(err) else f"{err:.3f}"])
     return rows
 
 
-def summary_table(runs: list[toylab.LabRun]) -> list[list]:
+def summary_table(runs: list[toylab_runs.LabRun]) -> list[list]:
     """Mean ± std of the final frames over runs, one row per variant."""
-    summ = toylab.summarize(runs)
+    summ = toylab_runs.summarize(runs)
     n_b = runs[0].cfg.n_modes_b
 
     def cell(v: str, m: str, fmt: str) -> str:
         s = summ[v].get(m)
         return "—" if s is None else f"{s['mean']:{fmt}} ± {s['std']:{fmt}}"
 
-    return [[plots.VARIANT_TITLES.get(v, v), cell(v, "modes_covered", ".1f") + f" / {n_b}", cell(v, "collisions", ".1f"),
+    return [[toylab_runs.VARIANT_TITLES.get(v, v), cell(v, "modes_covered", ".1f") + f" / {n_b}", cell(v, "collisions", ".1f"),
              cell(v, "high_quality", ".3f"), cell(v, "recon_error_A", ".3f")] for v in summ]
 
 
-def _figure_for(run: toylab.LabRun) -> plots.ToyFigure:
+def _figure_for(run: toylab_runs.LabRun) -> plots.ToyFigure:
     """A cached full figure (planes + curves) for runs of this config; call under ``_fig_lock``."""
     key = (json.dumps(run.config, sort_keys=True), run.variants, len(run.labels))
     if key not in _figs:
@@ -91,25 +95,25 @@ def _figure_for(run: toylab.LabRun) -> plots.ToyFigure:
     return _figs[key]
 
 
-def render(run: toylab.LabRun, frame: int = -1) -> np.ndarray:
+def render(run: toylab_runs.LabRun, frame: int = -1) -> np.ndarray:
     with _fig_lock:
         return _figure_for(run).render(run, frame)
 
 
 @lru_cache(maxsize=1)
-def precomputed() -> tuple[toylab.LabRun, ...]:
+def precomputed() -> tuple[toylab_runs.LabRun, ...]:
     """The committed paper-preset runs (one per seed); empty if they are missing."""
-    return tuple(toylab.load_runs(toylab.RUNS_DIR))
+    return tuple(toylab_runs.load_runs(toylab_runs.RUNS_DIR))
 
 
-def _status(run: toylab.LabRun, head: str, extra: str = "") -> str:
+def _status(run: toylab_runs.LabRun, head: str, extra: str = "") -> str:
     """One status line; ``head`` is "Training…", "Done" or "Precomputed"."""
     cfg = run.cfg
     it = run.iters[-1]
     pct = 100 * it / max(cfg.steps, 1)
     head = f"**{head}**"
     return (f"{head} iteration {it} / {cfg.steps} ({pct:.0f} %) · {run.wall_s:.1f} s · seed {cfg.seed} · "
-            f"{', '.join(plots.VARIANT_TITLES[v] for v in run.variants)}{extra}")
+            f"{', '.join(toylab_runs.VARIANT_TITLES[v] for v in run.variants)}{extra}")
 
 
 # ----------------------------------------------------------------------------- handlers
@@ -122,7 +126,7 @@ def train_lab(seed, iterations, lr, batch_size, n_modes_a=PRESET.n_modes_a, n_mo
     gif_frames: list[np.ndarray] = []
     last_render, render_cost = -1e9, 0.0
     run = None
-    for run, _ in toylab.iter_lab(cfg, tuple(VARIANTS), frame_every=frame_every):
+    for run, _ in toylab.iter_lab(cfg, tuple(variants.VARIANTS), frame_every=frame_every):
         now = time.perf_counter()
         final = run.iters[-1] == cfg.steps
         if not final and now - last_render < max(MIN_RENDER_INTERVAL_S, 2 * render_cost):
@@ -141,7 +145,7 @@ def train_lab(seed, iterations, lr, batch_size, n_modes_a=PRESET.n_modes_a, n_mo
 
 
 @friendly
-def scrub(run: toylab.LabRun | None, frame) -> tuple[np.ndarray, list[list]]:
+def scrub(run: toylab_runs.LabRun | None, frame) -> tuple[np.ndarray, list[list]]:
     """Show saved frame ``frame`` of the current run."""
     if run is None:
         raise ValueError("No run to scrub yet: press Train, or pick one of the precomputed seeds.")
@@ -165,7 +169,7 @@ def show_seed(seed) -> tuple:
     """Load the committed paper-preset run of ``seed`` (figure, table, status, slider, run)."""
     runs = {r.cfg.seed: r for r in precomputed()}
     if not runs:
-        raise FileNotFoundError(f"no precomputed runs in {toylab.RUNS_DIR}; run python -m experiments.make_toy2d_runs")
+        raise FileNotFoundError(f"no precomputed runs in {toylab_runs.RUNS_DIR}; run python -m experiments.make_toy2d_runs")
     if int(seed) not in runs:
         raise ValueError(f"no precomputed run for seed {seed}; available: {', '.join(map(str, sorted(runs)))}")
     run = runs[int(seed)]
@@ -175,7 +179,7 @@ def show_seed(seed) -> tuple:
 
 
 @friendly
-def make_gif(run: toylab.LabRun | None) -> str:
+def make_gif(run: toylab_runs.LabRun | None) -> str:
     """A GIF of the current run (planes only; at most ``GIF_FRAMES`` evenly spaced saved frames)."""
     if run is None:
         raise ValueError("No run yet: press Train, or pick one of the precomputed seeds.")

@@ -21,10 +21,12 @@ from __future__ import annotations
 
 import gradio as gr
 import numpy as np
-import torch
 
 from ui import common, gallery, selector
+from ui.lazy import lazy
 from xdomain import explore
+
+torch = lazy("torch")
 
 CODE_RANGE = 3.0  # sliders span ±3σ of the N(0, I) prior
 CODE_STEP = 0.01
@@ -136,7 +138,7 @@ def _max_code_dim(names: list[str]) -> int:
     dims = [0]
     for name in names:
         try:
-            dims.append(explore.exclusive_dim(common.load_model(name)))
+            dims.append(explore.exclusive_dim(common.model_view(name)))
         except gr.Error:
             pass
     return max(dims)

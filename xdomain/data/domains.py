@@ -11,6 +11,7 @@ for paired domains, ``paired=True`` meaning row *i* of A and row *i* of B show t
 | ``mnist_negative`` | MNIST | its negative (CoGAN) | yes |
 | ``usps_mnist`` | USPS (resized) | MNIST | no |
 | ``usps20_mnist`` | USPS in MNIST's 20-px digit box | MNIST | no |
+| ``mnist_usps20`` | MNIST in its own 28×28 frame | USPS in MNIST's 20-px digit box, 28×28 (CoGAN adaptation) | no |
 | ``fashion_bags_shoes`` | Fashion-MNIST bags | sneakers + ankle boots | no |
 | ``celeba_<Attr>`` | CelebA faces with Attr | without | no |
 | ``celeba_blond_black`` | Blond_Hair (not Black_Hair) | Black_Hair (not Blond_Hair) | no |
@@ -22,7 +23,6 @@ identity-disjoint partition.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Callable
 
 import numpy as np
@@ -30,6 +30,7 @@ import torch
 import torch.nn.functional as F
 
 from xdomain.data import sources
+from xdomain.data.info import _INFO, DatasetInfo, dataset_info  # noqa: F401 - re-exported
 from xdomain.registry import registrar
 
 Builder = Callable[..., dict]
@@ -37,51 +38,6 @@ DATASETS: dict[str, Builder] = {}
 
 
 register_dataset = registrar(DATASETS)  # @register_dataset("name") makes a derived domain loadable by name
-
-
-@dataclass(frozen=True)
-class DatasetInfo:
-    """What the app and the metrics need to know about a pair of domains, without loading it."""
-
-    name: str
-    domain_names: tuple[str, str]  # human names of A and B
-    channels: int
-    size: int  # native side length the models use
-    judge: str = ""  # the judge checkpoint that reads its images (metrics only; never used in training)
-    about: str = ""  # one line for newcomers
-
-
-_INFO = {
-    "mnist_cd_cb": DatasetInfo("mnist_cd_cb", ("MNIST-CD", "MNIST-CB"), 3, 32, "judge-mnist",
-                               "MNIST-CD: a digit drawn in a random colour on black; MNIST-CB: a white digit on a "
-                               "random-colour background (the disentanglement paper's pair)"),
-    "mnist_edge": DatasetInfo("mnist_edge", ("Digit", "Digit edges"), 1, 32, "judge-mnist",
-                              "an MNIST digit and the edge map of a digit (3×3 dilation minus the image), CoGAN's "
-                              "Task A; the training domains come from disjoint halves, so no pair was ever seen"),
-    "mnist_negative": DatasetInfo("mnist_negative", ("Digit", "Negative digit"), 1, 32, "judge-mnist",
-                                  "an MNIST digit and the negative of a digit (black on white), CoGAN's Task B; the "
-                                  "training domains come from disjoint halves, so no pair was ever seen"),
-    "usps_mnist": DatasetInfo("usps_mnist", ("USPS", "MNIST"), 1, 32, "judge-mnist"),
-    "usps20_mnist": DatasetInfo("usps20_mnist", ("USPS", "MNIST"), 1, 32, "judge-mnist",
-                                "USPS postal digits → MNIST handwritten digits"),
-    "fashion_bags_shoes": DatasetInfo("fashion_bags_shoes", ("Bags", "Shoes"), 1, 32, "judge-fashion"),
-    "celeba_Male": DatasetInfo("celeba_Male", ("Male", "Female"), 3, 64, "judge-celeba-robust"),
-    "celeba_blond_black": DatasetInfo("celeba_blond_black", ("Blond hair", "Black hair"), 3, 64, "judge-celeba-robust"),
-    "celeba_Eyeglasses": DatasetInfo("celeba_Eyeglasses", ("Eyeglasses", "No eyeglasses"), 3, 64, "judge-celeba-robust"),
-    "celeba_emoji": DatasetInfo("celeba_emoji", ("face photo", "emoji"), 3, 64, "judge-face-emoji"),
-    "celeba_avatars": DatasetInfo("celeba_avatars", ("face photo", "avatar"), 3, 64, "judge-face-avatar",
-                                  "a CelebA face → a DiceBear avatar (the DTN's target set: avatar dataset seed 0)"),
-}
-
-
-def dataset_info(name: str) -> DatasetInfo:
-    """The description of a dataset name; any ``celeba_<Attr>`` is ("Attr", "not Attr")."""
-    if name in _INFO:
-        return _INFO[name]
-    if name.startswith("celeba_"):
-        attr = name[len("celeba_"):]
-        return DatasetInfo(name, (attr.replace("_", " "), f"not {attr.replace('_', ' ')}"), 3, 64, "judge-celeba-robust")
-    return DatasetInfo(name, ("A", "B"), 3, 32)
 
 
 def get_domains(name: str, root, split: str = "train", seed: int = 0, size: int | None = None) -> dict:
@@ -216,6 +172,17 @@ def usps20_mnist(root, split: str = "train", seed: int = 0, size: int = 32) -> d
     mx, my = mnist_split(root, split)
     return {"A": resize(to_tensor(usps_in_mnist_box(ux)), size), "B": resize(to_tensor(pad32(mx)), size),
             "label_A": torch.from_numpy(uy), "label_B": torch.from_numpy(my), "paired": False, "names": ("USPS", "MNIST")}
+
+
+@register_dataset("mnist_usps20")
+def mnist_usps20(root, split: str = "train", seed: int = 0, size: int = 28) -> dict:
+    """``usps20_mnist`` with the sides swapped (A = MNIST, B = USPS: the CoGAN paper's D1, D2) in MNIST's own
+    28×28 frame: the 32×32 frame cropped by 2 px a side (exactly undoing ``pad32``; USPS's 20-px box stays
+    centred), then resized to ``size`` if that is not 28."""
+    d = usps20_mnist(root, split, seed, 32)
+    crop = lambda t: resize(t[..., 2:-2, 2:-2].contiguous(), size)  # noqa: E731
+    return {"A": crop(d["B"]), "B": crop(d["A"]), "label_A": d["label_B"], "label_B": d["label_A"], "paired": False,
+            "names": ("MNIST", "USPS")}
 
 
 @register_dataset("fashion_bags_shoes")

@@ -10,15 +10,40 @@
 * :mod:`~xdomain.explore.faces`      face targets, variants and example photos for the Face tab
 
 Everything reads the :class:`~xdomain.methods.base.Translator` contract, never a method's name.
+
+The names below are imported from their submodule on first use (PEP 562), so importing a torch-free
+part — the contract's vocabulary (:mod:`xdomain.contract`: ``SIDES``, ``direction_sides``,
+``exclusive_dim`` …) or :mod:`~xdomain.explore.faces` — does not import torch (the app builds its pages
+without it).
 """
-from xdomain.explore.codes import (  # noqa: F401
-    PARTS, SIDES, analogy_grid, analogy_sheet, apply_sequence, check_side, direction_sides, exclusive_code,
-    exclusive_dim, interpolate, interpolate_shared, other, random_codes, require_codes, require_shared,
-    round_trip_drift, round_trips, shared_code, translate_diverse, translate_with_code,
-)
-from xdomain.explore.drawing import DRAWING_RENDERERS, mnist_canvas, render_drawing  # noqa: F401
-from xdomain.explore.examples import contrasting_index, faithful_index  # noqa: F401
-from xdomain.explore.images import from_uint8_hwc, side_by_side, to_uint8_hwc, upscale, write_gif  # noqa: F401
-from xdomain.explore.retrieval import FEATURES, Hit, RetrievalIndex, share_from_other  # noqa: F401
-from xdomain.explore.testdata import test_domains  # noqa: F401
-from xdomain.methods.base import DIRECTIONS  # noqa: F401
+from __future__ import annotations
+
+import importlib
+
+_FROM = {
+    "xdomain.contract": ("DIRECTIONS", "FEATURES", "PARTS", "SIDES", "check_side", "direction_sides", "exclusive_dim",
+                         "other"),
+    "xdomain.explore.codes": ("analogy_grid", "analogy_sheet", "apply_sequence", "exclusive_code", "interpolate",
+                              "interpolate_shared", "random_codes", "require_codes", "require_shared",
+                              "round_trip_drift", "round_trips", "shared_code", "translate_diverse",
+                              "translate_with_code"),
+    "xdomain.explore.drawing": ("DRAWING_RENDERERS", "mnist_canvas", "render_drawing"),
+    "xdomain.explore.examples": ("contrasting_index", "faithful_index"),
+    "xdomain.explore.images": ("from_uint8_hwc", "side_by_side", "to_uint8_hwc", "upscale", "write_gif"),
+    "xdomain.explore.retrieval": ("Hit", "RetrievalIndex", "share_from_other"),
+    "xdomain.explore.testdata": ("test_domains",),
+}
+_WHERE = {name: module for module, names in _FROM.items() for name in names}
+__all__ = sorted(_WHERE)
+
+
+def __getattr__(name: str):
+    if name not in _WHERE:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(_WHERE[name]), name)
+    globals()[name] = value  # later lookups skip this function
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_WHERE))

@@ -22,32 +22,11 @@ from typing import Literal
 
 import torch
 
-from xdomain.methods.base import DIRECTIONS
+from xdomain.contract import (  # noqa: F401 - re-exported by xdomain.explore
+    DIRECTIONS, PARTS, SIDES, check_side, direction_sides, exclusive_dim, other,
+)
 
-SIDES = ("A", "B")
-PARTS = ("shared", "exclusive", "both")
 Part = Literal["shared", "exclusive", "both"]
-
-def direction_sides(direction: str) -> tuple[str, str]:
-    """``"a2b"`` → ``("A", "B")`` (source side, target side)."""
-    if direction not in DIRECTIONS:
-        raise ValueError(f"direction must be one of {', '.join(DIRECTIONS)}, got {direction!r}")
-    return DIRECTIONS[direction]
-
-
-def check_side(side: str) -> str:
-    if side not in SIDES:
-        raise ValueError(f"side must be 'A' or 'B', got {side!r}")
-    return side
-
-
-def other(side: str) -> str:
-    return "B" if check_side(side) == "A" else "A"
-
-
-def exclusive_dim(model) -> int:
-    """Size of the exclusive code a model lets us set (``latent == "shared+exclusive"``), else 0."""
-    return int(model.code_dim) if model.latent == "shared+exclusive" else 0
 
 
 def require_codes(model) -> int:

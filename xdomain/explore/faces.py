@@ -9,7 +9,7 @@ import numpy as np
 from PIL import Image
 
 from xdomain import registry
-from xdomain.data import domains, resolve_root
+from xdomain.data import resolve_root
 from xdomain.metrics import bars
 
 VARIANT_ORDER = {"gan": (0, "GAN"), "gan_recon": (1, "GAN + recon"), "discogan": (2, "DiscoGAN")}  # Fig. 2 order
@@ -51,6 +51,8 @@ def variant_label(model) -> tuple[int, str]:
 
 def celeba_test_face(index: int, root=None) -> np.ndarray:
     """A CelebA *test*-identity face, uint8 [64, 64, 3] (already aligned: no detection needed)."""
+    from xdomain.data import domains  # torch: imported when a face is first drawn, not to list the targets
+
     x, cols = domains.celeba_split(resolve_root(root), "test")
     return np.asarray(x[cols["index"][index % len(cols["index"])]])
 

@@ -9,9 +9,9 @@ from typing import Literal
 
 import torch
 
+from xdomain.contract import FEATURES
 from xdomain.explore.codes import SIDES, _batch, _model_input, check_side, exclusive_dim, other
 
-FEATURES = ("shared", "exclusive", "pixels")
 Feature = Literal["shared", "exclusive", "pixels"]
 
 @dataclass(frozen=True)

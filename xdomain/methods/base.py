@@ -48,6 +48,7 @@ import torch
 import torch.distributed as dist
 from torch import nn
 
+from xdomain.contract import DIRECTIONS, LATENTS  # noqa: F401 - the contract's vocabulary, re-exported
 from xdomain.config import BaseConfig
 
 
@@ -279,8 +280,6 @@ class Method(nn.Module):
                                              strict=False)
 
 
-DIRECTIONS: dict[str, tuple[str, str]] = {"a2b": ("A", "B"), "b2a": ("B", "A")}
-LATENTS = ("none", "shared", "shared+exclusive")
 
 
 class Translator(Method):
