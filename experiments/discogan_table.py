@@ -27,6 +27,14 @@ def meta(name: str) -> dict | None:
         return None
 
 
+def add_gallery_command(sub, n: int) -> None:
+    """The ``gallery CHECKPOINT OUTPUT [--n N]`` subcommand of an experiment script."""
+    g = sub.add_parser("gallery")
+    g.add_argument("checkpoint")
+    g.add_argument("output")
+    g.add_argument("--n", type=int, default=n)
+
+
 def main() -> None:
     rows = []
     for name in NAMES:

@@ -16,7 +16,7 @@ import re
 from pathlib import Path
 
 from experiments import avatars as avatar_tables
-from experiments import cogan_digits, discogan_sweep, discogan_table, disentangle_table, judge_robustness, unit_digits, unit_faces
+from experiments import cogan_digits, cogan_faces, discogan_sweep, discogan_table, disentangle_table, judge_robustness, unit_digits, unit_faces
 from experiments.discogan_table import meta, pct
 from xdomain import registry
 
@@ -131,6 +131,9 @@ TABLES = {
     "judge-robustness": lambda: judge_robustness.main([]),
     "cogan-digits": lambda: print(cogan_digits.table(json.loads(cogan_digits.OUT.read_text()))),
     "cogan-sharing": lambda: print(cogan_digits.sharing_table(json.loads(cogan_digits.SHARING.read_text()))),
+    "cogan-adapt": lambda: print(cogan_digits.adapt_table(json.loads(cogan_digits.ADAPT.read_text()))),
+    "cogan-adapt-runs": lambda: print(cogan_digits.adapt_runs_table(json.loads(cogan_digits.ADAPT.read_text()))),
+    "cogan-faces": lambda: print(cogan_faces.table(json.loads(cogan_faces.OUT.read_text()))),
     "unit-faces": unit_faces.table,
     "unit-faces-val": unit_faces.val_table,
     "unit-probes": lambda: print(unit_digits.probe_table(json.loads(unit_digits.PROBES.read_text()))),

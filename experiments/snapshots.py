@@ -1,4 +1,5 @@
-"""Helpers shared by the snapshot-selection scripts: a run's candidates, one JSON row per run, mean ± std.
+"""Helpers shared by the snapshot-selection scripts: a run's candidates, one JSON row per run, mean ± std,
+and the digit-adaptation rule UNIT and CoGAN share (target validation accuracy, the table over seeds).
 
 A run folder ``runs/<name>`` holds the last training state; ``scripts/snapshot_run.sh`` copies earlier
 states to ``runs/<name>-<step>``. Selection scripts score every candidate on a validation quantity
@@ -59,9 +60,9 @@ def mean_std(xs: list[float]) -> str:
     return f"{statistics.mean(xs):.3f} ± {statistics.stdev(xs):.3f}" if len(xs) > 1 else f"{xs[0]:.3f}"
 
 
-def add_score_command(sub: argparse._SubParsersAction, until_help: str) -> None:
-    """The ``score RUNS [--no-eval] [--until STEP]`` subcommand of a selection script."""
-    s = sub.add_parser("score", help="the selection rule on each run's candidates, then test figures (saved)")
+def add_score_command(sub: argparse._SubParsersAction, until_help: str, name: str = "score") -> None:
+    """The ``score RUNS [--no-eval] [--until STEP]`` subcommand of a selection script (under ``name``)."""
+    s = sub.add_parser(name, help="the selection rule on each run's candidates, then test figures (saved)")
     s.add_argument("runs", nargs="+")
     s.add_argument("--no-eval", action="store_true", help="selection scores only (no test figures, not saved)")
     s.add_argument("--until", type=int, default=None, help=until_help)
@@ -74,3 +75,59 @@ def score_runs(a: argparse.Namespace, score: Callable[..., dict], out: Path) -> 
         print(json.dumps(row, indent=1))
         if not a.no_eval:
             save_row(out, row)
+
+
+# ------------------------------------------------------------------------------ digit adaptation (UNIT, CoGAN)
+OTHER = {"A": "B", "B": "A"}
+
+
+def adaptation_direction(model) -> str:
+    """"MNIST → USPS": the model's labelled source side → the other side, by domain name."""
+    names = dict(zip("AB", model.domain_names))
+    return f"{names[model.cfg.source]} → {names[OTHER[model.cfg.source]]}"
+
+
+def target_val_accuracy(model, data: dict) -> float:
+    """Accuracy of the adapted classifier (``model.classify``) on the target side of a labelled validation
+    split (its first ``eval_limit`` images)."""
+    side = OTHER[model.cfg.source]
+    n = min(model.cfg.eval_limit, len(data[side]))
+    return (model.classify(data[side][:n], side).argmax(1) == data[f"label_{side}"][:n]).float().mean().item()
+
+
+def adaptation_score(run: Path, evaluate: bool = True, until: int | None = None, keys: tuple[str, ...] = ()) -> dict:
+    """The adaptation rule: candidates (those at or before ``until``) scored by target validation accuracy, then
+    test metrics of the pick and of the last step; the row names the direction, seed and config ``keys``."""
+    from xdomain.data import resolve_root
+
+    val: dict = {}
+
+    def value(model) -> float:
+        if not val:  # the split once per run, not once per candidate
+            val.update(model.load_data(model.cfg, resolve_root(None), "val").tensors)
+        return target_val_accuracy(model, val)
+
+    out, model = select_and_test(run, "val_target_acc", value, evaluate, until)
+    if model is not None:
+        out.update(direction=adaptation_direction(model), source_only=model.cfg.source_only, seed=model.cfg.seed,
+                   **{k: getattr(model.cfg, k) for k in keys})
+    return out
+
+
+def adaptation_table(rows: list[dict], method: str, paper: dict[str, str]) -> str:
+    """Per direction: the method and its source-only baseline, target test accuracy at the last and the
+    validation-chosen step (mean ± std over seeds), source test accuracy, steps; ``paper`` by direction."""
+    lines = ["| direction | model | seeds | target accuracy, last step | target accuracy, val-chosen step | "
+             "source accuracy, last step | steps (last) | paper |", "|---|---|---|---|---|---|---|---|"]
+    groups: dict[tuple[str, bool], list[dict]] = {}
+    for r in rows:
+        if "test_last" in r:
+            groups.setdefault((r["direction"], r["source_only"]), []).append(r)
+    for (d, base), rs in sorted(groups.items()):
+        last = [r["test_last"]["acc_target_test"] for r in rs]
+        chosen = [r["test_chosen"]["acc_target_test"] for r in rs]
+        src = [r["test_last"]["acc_source_test"] for r in rs]
+        steps = "–".join(sorted({str(r["last_step"]) for r in rs}, key=int))
+        lines.append(f"| {d} | {'source only' if base else method} | {len(rs)} | {mean_std(last)} | "
+                     f"{mean_std(chosen)} | {mean_std(src)} | {steps} | {'—' if base else paper[d]} |")
+    return "\n".join(lines)

@@ -22,67 +22,29 @@ from pathlib import Path
 
 import torch
 
-from experiments.snapshots import add_score_command, candidates, mean_std, save_row, score_runs, select_and_test
+from experiments.snapshots import (adaptation_direction, adaptation_score, adaptation_table, add_score_command,
+                                   candidates, save_row, score_runs, target_val_accuracy)
 from xdomain.data import resolve_root
 from xdomain.judges import load_judges
-from xdomain.methods.unit import OTHER, UNITConfig
+from xdomain.methods.unit import UNITConfig
 from xdomain.train import load_run
 
 OUT = Path(__file__).resolve().parents[1] / "docs" / "unit_digits.json"
 PROBES = OUT.with_name("unit_probes.json")
 PROBE_KEYS = ("kl_reduce", "cycle", "twin_init", "lr", "w_gan", "w_feat", "gen_widths")
-PAPER = {"MNIST → USPS": "0.9597", "USPS → MNIST": "0.9358"}
-
-
-def direction(model) -> str:
-    """"MNIST → USPS" for source B on ``usps20_mnist`` (source → target)."""
-    names = dict(zip("AB", model.domain_names))
-    return f"{names[model.cfg.source]} → {names[OTHER[model.cfg.source]]}"
-
-
-@torch.no_grad()
-def val_accuracy(model, data: dict) -> float:
-    """Accuracy of the shared classifier on the target side of the validation split."""
-    side = OTHER[model.cfg.source]
-    n = min(model.cfg.eval_limit, len(data[side]))
-    return (model.classify(data[side][:n], side).argmax(1) == data[f"label_{side}"][:n]).float().mean().item()
+PAPER = {d: f"{v} (best test point during training)" for d, v in (("MNIST → USPS", "0.9597"),
+                                                                   ("USPS → MNIST", "0.9358"))}
 
 
 def score(run: Path, evaluate: bool = True, until: int | None = None) -> dict:
     """Validation scores of the run's candidates (those at or before ``until``), then test metrics of the
     pick and of the last step."""
-    val: dict = {}
-
-    def value(model) -> float:
-        if not val:
-            val.update(model.load_data(model.cfg, resolve_root(None), "val").tensors)
-        return val_accuracy(model, val)
-
-    out, model = select_and_test(run, "val_target_acc", value, evaluate, until)
-    if model is not None:
-        out.update(direction=direction(model), source_only=model.cfg.source_only, seed=model.cfg.seed,
-                   n_shared_enc=model.cfg.n_shared_enc, n_shared_gen=model.cfg.n_shared_gen,
-                   n_shared_dis=model.cfg.n_shared_dis)
-    return out
+    return adaptation_score(run, evaluate, until, keys=("n_shared_enc", "n_shared_gen", "n_shared_dis"))
 
 
 def table(rows: list[dict]) -> str:
     """Per direction: UNIT and the source-only baseline, target test accuracy at the last and chosen step."""
-    lines = ["| direction | model | seeds | target accuracy, last step | target accuracy, val-chosen step | "
-             "source accuracy, last step | steps (last) | paper |", "|---|---|---|---|---|---|---|---|"]
-    groups: dict[tuple[str, bool], list[dict]] = {}
-    for r in rows:
-        if "test_last" in r:
-            groups.setdefault((r["direction"], r["source_only"]), []).append(r)
-    for (d, base), rs in sorted(groups.items()):
-        last = [r["test_last"]["acc_target_test"] for r in rs]
-        chosen = [r["test_chosen"]["acc_target_test"] for r in rs]
-        src = [r["test_last"]["acc_source_test"] for r in rs]
-        steps = "–".join(sorted({str(r["last_step"]) for r in rs}, key=int))
-        paper = "—" if base else f"{PAPER[d]} (best test point during training)"
-        lines.append(f"| {d} | {'source only' if base else 'UNIT'} | {len(rs)} | {mean_std(last)} | "
-                     f"{mean_std(chosen)} | {mean_std(src)} | {steps} | {paper} |")
-    return "\n".join(lines)
+    return adaptation_table(rows, "UNIT", PAPER)
 
 
 @torch.no_grad()
@@ -104,13 +66,13 @@ def probe(run: Path) -> dict:
             val = model.load_data(model.cfg, resolve_root(None), "val").tensors
             judges = load_judges(model.judge_names())
         got = model.compute_metrics(val, judges, 500)
-        row = {"step": step, "val_target_acc": round(val_accuracy(model, val), 4),
+        row = {"step": step, "val_target_acc": round(target_val_accuracy(model, val), 4),
                "val_source_acc": round(got["acc_source_test"], 4)}
         if not model.cfg.source_only:  # the baseline trains no translator
             row |= {k: round(got[k], 4) for k in ("label_kept_a2b", "label_kept_b2a", "cycle_l1_a")}
             row |= {k: round(v, 4) for k, v in code_gap(model, val).items()}
         rows.append(row)
-    return {"run": run.name, "direction": direction(model), "source_only": model.cfg.source_only,
+    return {"run": run.name, "direction": adaptation_direction(model), "source_only": model.cfg.source_only,
             "config": {k: getattr(model.cfg, k) for k in PROBE_KEYS}, "candidates": rows}
 
 

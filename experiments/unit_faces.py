@@ -24,7 +24,7 @@ from pathlib import Path
 import torch
 from torchvision.utils import save_image
 
-from experiments.discogan_table import meta, num, pct
+from experiments.discogan_table import add_gallery_command, meta, num, pct
 from xdomain import hub, registry
 from xdomain.data import resolve_root
 from xdomain.data.domains import dataset_info
@@ -134,10 +134,7 @@ def main() -> None:
     sub.add_parser("val-table")
     sel = sub.add_parser("select")
     sel.add_argument("runs", nargs="+")
-    g = sub.add_parser("gallery")
-    g.add_argument("checkpoint")
-    g.add_argument("output")
-    g.add_argument("--n", type=int, default=8)
+    add_gallery_command(sub, 8)
     a = p.parse_args()
     if a.cmd == "table":
         table()

@@ -274,3 +274,17 @@ def test_the_committed_avatar_judges_load_and_read_what_they_were_trained_for():
     assert (r["glasses"] == np.array([p.glasses for p in ps])).mean() >= 0.9
     assert (r["hair_color"] == np.array([p.hair_color for p in ps])).mean() >= 0.9
     assert (judges["avatarness"].predict(x) == 1).float().mean() >= 0.9
+
+
+def test_pair_identity_distance_is_zero_for_identical_pairs_and_scaled_by_random_pairs():
+    """CoGAN face pairs (issue 15): d(x, x) = 0 under the identity judge; random pairs set the scale."""
+    from xdomain import hub
+    from xdomain.metrics.avatars import pair_identity_distance
+
+    judge = hub.load_model("judge-celeba-identity")
+    x = torch.rand(6, 3, 64, 64, generator=torch.Generator().manual_seed(0)) * 2 - 1
+    perm = torch.tensor([1, 2, 3, 4, 5, 0])
+    same = pair_identity_distance(judge, x, x, perm)
+    assert same["pair_id_distance"] < 1e-5 and same["pair_id_distance_shuffled"] > 1e-4 and same["pair_id_ratio"] < 0.01
+    other = pair_identity_distance(judge, x, x[perm], perm)
+    assert other["pair_id_distance"] > 1e-4

@@ -1,5 +1,6 @@
 """CoGAN (Liu & Tuzel, NeurIPS 2016): weight tying, the conditional baseline, the pixel-agreement metric,
-inversion, and the shared method battery — on synthetic tensors and tiny configs (seconds on CPU).
+inversion, MNIST ↔ USPS adaptation (a head on the tied D layers, source labels only, the source-only
+baseline), and the shared method battery — on synthetic tensors and tiny configs (seconds on CPU).
 
 The method is registered here for the duration of a test (like ``tiny_translator``) when the registry
 does not list it yet, so save → load through :mod:`xdomain.hub` works either way.
@@ -15,8 +16,8 @@ import torch
 import test_methods_common as battery
 from xdomain import hub, registry
 from xdomain.data import domains
-from xdomain.methods.cogan import (PRESETS, CoGAN, CoGANConfig, disjoint_halves, edge_map, paper_param_counts,
-                                   pixel_agreement, pixel_agreement_per_pair)
+from xdomain.methods.cogan import (PRESETS, CoGAN, CoGANConfig, disjoint_halves, draw_subset, edge_map,
+                                   paper_param_counts, pixel_agreement, pixel_agreement_per_pair)
 from xdomain.nn.blocks import count_params
 
 SPEC = registry.MethodSpec(
@@ -324,13 +325,14 @@ def test_presets_build_at_their_sizes():
         g = count_params(torch.nn.ModuleList([m.G1, m.G2]))
         assert g < paper_param_counts(cfg.arch)[0]
     assert CoGAN.preset("faces", dataset="celeba_Smiling").dataset == "celeba_Smiling"
-    assert set(PRESETS) == {"edge", "negative", "faces"}
+    assert set(PRESETS) == {"edge", "negative", "faces", "adapt_m2u", "adapt_u2m"}
     with pytest.raises(KeyError):
         CoGAN.preset("rgbd")
     assert "4× narrower" in CoGAN(CoGAN.preset("edge")).model_card()
     assert CoGAN(tiny()).judge_names() == {"digits": "judge-mnist"}
     with torch.device("meta"):
-        assert CoGAN(CoGAN.preset("faces")).judge_names() == {"attributes": "judge-celeba-robust"}
+        assert CoGAN(CoGAN.preset("faces")).judge_names() == {"attributes": "judge-celeba-robust",
+                                                               "identity": "judge-celeba-identity"}
 
 
 def test_disjoint_halves():
@@ -413,6 +415,154 @@ def test_faces_architecture_steps_and_metrics(data_root):
             assert 0 <= out[k] <= 1, k
         assert "kept_Blond_Hair" not in out and out["invert_mse"] > 0
     assert set(m.compute_metrics(data, {}, limit=8)) == {"n_pairs", "invert_mse"}
+
+
+# ------------------------------------------------------------------------------ MNIST ↔ USPS adaptation
+def adapt(**kw) -> CoGANConfig:
+    return tiny(dataset="mnist_usps20", preset="adapt_m2u", classifier=True, w_feat=0.01, **kw)
+
+
+def labelled_batch(cfg: CoGANConfig, seed: int = 0) -> dict[str, torch.Tensor]:
+    g = torch.Generator().manual_seed(seed + 100)
+    labels = {f"label_{s}": torch.randint(0, 10, (cfg.batch_size,), generator=g) for s in "AB"}
+    return fake_batch(cfg, seed=seed) | labels
+
+
+def test_adaptation_head_reads_the_tied_layers_last_hidden_features():
+    cfg = adapt()
+    m = build(cfg).eval()
+    assert m.C.in_features == cfg.d_fc and m.C.out_features == cfg.n_classes == 10
+    assert m.discriminator_names == ("D1", "D2", "C") and m.inference_modules == ("G1", "G2", "D1", "D2", "C")
+    assert all(a is b for a, b in zip(m.D1[1:], m.D2[1:])) and m.D1[0] is not m.D2[0]
+    x = fake_batch(cfg, 5)["A"]
+    with torch.no_grad():
+        for side, d in (("A", m.D1), ("B", m.D2)):
+            logits = m.classify(x, side)
+            assert logits.shape == (5, 10)
+            assert torch.allclose(logits, m.C(d[:-1](x)), atol=1e-6)  # c(f^(3)(f^(2)(f_side^(1)(x))))
+        assert not torch.allclose(m.classify(x, "A"), m.classify(x, "B")), "each side reads through its own first layer"
+    sd = m.inference_state_dict()
+    assert "C.weight" in sd and "D2.0.0.weight" in sd and "D2.3.weight" not in sd  # a tied layer ships once
+    with pytest.raises(ValueError):
+        CoGAN(adapt(conditional=True))
+    with pytest.raises(ValueError):
+        CoGAN(tiny(source_only=True))
+    with pytest.raises(ValueError):
+        CoGAN(adapt(source="C"))
+
+
+@pytest.mark.parametrize("source", ["A", "B"])
+def test_classification_loss_sees_source_labels_only(source):
+    cfg = adapt(source=source)
+    target = "B" if source == "A" else "A"
+    batch = labelled_batch(cfg)
+    garbage = batch | {f"label_{target}": (batch[f"label_{target}"] + 3) % 10}
+    relabelled = batch | {f"label_{source}": (batch[f"label_{source}"] + 3) % 10}
+    states = []
+    for b in (batch, garbage, relabelled):
+        m = build(cfg).train()
+        torch.manual_seed(7)
+        m.d_step(b, 0)
+        states.append(m.state_dict())
+    assert all(torch.equal(states[0][k], states[1][k]) for k in states[0]), "a target label changed the step"
+    assert not torch.equal(states[0]["C.weight"], states[2]["C.weight"]), "the source labels must train c"
+    no_target = {k: v for k, v in batch.items() if k != f"label_{target}"}
+    m = build(cfg).train()
+    torch.manual_seed(7)
+    m.d_step(no_target, 0)  # training batches carry no target labels at all
+    assert all(torch.equal(v, states[0][k]) for k, v in m.state_dict().items())
+
+
+def test_one_finite_d_step_and_g_step_in_adaptation_mode():
+    cfg = adapt()
+    m = build(cfg).train()
+    before = {k: v.clone() for k, v in m.state_dict().items()}
+    logs = {**m.d_step(labelled_batch(cfg), 0), **m.g_step(labelled_batch(cfg), 0)}
+    assert set(logs) == {"d_1", "d_2", "feat", "cls", "acc_src_batch", "g_1", "g_2"}
+    assert all(isinstance(v, float) and math.isfinite(v) for v in logs.values())
+    assert all(torch.isfinite(p).all() for p in m.parameters())
+    changed = {k for k, v in m.state_dict().items() if v.is_floating_point() and not torch.equal(v, before[k])}
+    assert {"C.weight", "D1.0.0.weight", "D2.0.0.weight", "D1.3.weight", "G1.0.0.weight", "G2.4.0.weight"} <= changed
+    assert int(m.optimizers["D"].state[m.C.weight]["step"]) == 1, "c is trained in the D-step, once"
+
+
+def test_source_only_baseline_trains_d_source_and_c_alone():
+    cfg = adapt(source="B", source_only=True)
+    m = build(cfg).train()
+    before = {k: v.clone() for k, v in m.state_dict().items()}
+    logs = m.train_step(labelled_batch(cfg), 0)
+    assert set(logs) == {"cls", "acc_src_batch"}
+    changed = {k for k, v in m.state_dict().items() if v.is_floating_point() and not torch.equal(v, before[k])}
+    assert {"C.weight", "D2.0.0.weight", "D1.1.0.weight"} <= changed  # D1.1 is tied: it is D2.1 as well
+    assert not any(k.startswith(("G1.", "G2.", "D1.0.")) for k in changed), changed
+    m.eval()
+    x = fake_batch(cfg, 4)["A"]
+    assert torch.equal(m.classify(x, "A"), m.classify(x, "B")), "the baseline reads both domains through D_source"
+
+
+def test_adaptation_save_load_identity(registered, tmp_path):
+    cfg = adapt(ship_dtype="float16")
+    m = build(cfg).train()
+    m.train_step(labelled_batch(cfg), 0)
+    m.eval()
+    folder = hub.save_checkpoint(tmp_path / "adapt", m, card=m.model_card())
+    loaded = hub.load_model(folder)
+    assert loaded.cfg == cfg and loaded.G1[0] is loaded.G2[0] and loaded.D1[-1] is loaded.D2[-1]
+    x = fake_batch(cfg, 3)["B"]
+    for side in "AB":  # float16 shipping rounds the weights: the loaded model reads the same classes
+        assert torch.equal(loaded.classify(x, side).argmax(1), m.classify(x, side).argmax(1))
+    m.cfg = cfg.replace(ship_dtype="float32")
+    exact = hub.load_model(hub.save_checkpoint(tmp_path / "adapt32", m, card=m.model_card()))
+    ref, got = m.inference_state_dict(), exact.inference_state_dict()
+    assert ref.keys() == got.keys() and "C.weight" in ref and all(torch.equal(ref[k], got[k]) for k in ref)
+    assert all(torch.equal(exact.classify(x, s), m.classify(x, s)) for s in "AB")
+    card = m.model_card()
+    assert "MNIST → USPS" in card and "labelled MNIST images only" in card and "c(f2(x))" in card
+
+
+def test_adaptation_metrics_on_synthetic_data():
+    g = torch.Generator().manual_seed(3)
+    data = {s: torch.rand(12, 1, 28, 28, generator=g) * 2 - 1 for s in "AB"}
+    data |= {f"label_{s}": torch.randint(0, 10, (12,), generator=g) for s in "AB"}
+    m = build(adapt(source="B")).eval()
+    out = m.compute_metrics(data, {}, limit=10)
+    assert out["n_test_A"] == out["n_test_B"] == 10 and "pixel_agreement" not in out
+    acc_a = (m.classify(data["A"][:10], "A").argmax(1) == data["label_A"][:10]).float().mean().item()
+    assert out["acc_target_test"] == acc_a and 0 <= out["acc_source_test"] <= 1 and out["invert_mse"] > 0
+    base = build(adapt(source_only=True)).eval()
+    assert set(base.compute_metrics(data, {}, limit=10)) == {"n_test_A", "n_test_B", "acc_source_test",
+                                                             "acc_target_test"}
+    assert set(m.compute_metrics({s: data[s] for s in "AB"}, {}, limit=10)) >= {"n_test_A", "n_pairs", "invert_mse"}
+
+
+def test_draw_subset():
+    a = draw_subset(100, 20, 0, "A")
+    assert len(a) == 20 == len(set(a)) and list(a) == sorted(a) and a.max() < 100
+    assert np.array_equal(a, draw_subset(100, 20, 0, "A"))
+    assert not np.array_equal(a, draw_subset(100, 20, 1, "A")) and not np.array_equal(a, draw_subset(100, 20, 0, "B"))
+    with pytest.raises(ValueError):
+        draw_subset(10, 11, 0, "A")
+
+
+def test_mnist_usps_adaptation_data(data_root):
+    cfg = CoGAN.preset("adapt_u2m")
+    assert (cfg.dataset, cfg.image_size, cfg.source) == ("mnist_usps20", 28, "B")
+    assert (cfg.n_train_a, cfg.n_train_b) == (2000, 1800)
+    train = CoGAN.load_data(cfg, data_root, "train").tensors
+    assert set(train) == {"A", "B", "label_B"}, "only the source's labels reach training"
+    assert train["A"].shape == (2000, 1, 28, 28) and train["B"].shape == (1800, 1, 28, 28)
+    assert len(train["label_B"]) == 1800
+    other = CoGAN.load_data(cfg.replace(seed=1), data_root, "train").tensors
+    assert not torch.equal(train["A"], other["A"]), "each seed draws its own subsets"
+    mnist, labels = domains.mnist_split(data_root, "train")
+    idx = draw_subset(50000, 2000, 0, "A")
+    assert torch.equal(train["A"], domains.to_tensor(mnist[idx])), "MNIST in its own 28×28 frame, untouched"
+    usps = train["B"][:, 0]
+    assert float(usps[:, :4].max()) == float(usps[:, -4:].max()) == -1.0, "USPS sits in MNIST's 20-px box"
+    test = CoGAN.load_data(cfg, data_root, "test").tensors
+    assert set(test) == {"A", "B", "label_A", "label_B"} and len(test["A"]) == 10000 and len(test["B"]) == 2007
+    val = CoGAN.load_data(cfg, data_root, "val").tensors
+    assert len(val["A"]) == 10000 and len(val["B"]) == 729
 
 
 # ------------------------------------------------------------------------------ the shared battery

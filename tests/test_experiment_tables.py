@@ -69,3 +69,22 @@ def test_code_gap_is_zero_only_when_both_encoders_agree(twin):
     got = unit_digits.code_gap(m, {"A": x, "B": x})  # one set of images through both encoders
     assert got["code_spread"] > 0
     assert (got["code_gap"] < 1e-4 * got["code_spread"]) == twin
+
+
+def adapt_row(run, direction, source_only, seed, last, chosen, pairs=True):
+    test = lambda acc: {"acc_target_test": acc, "acc_source_test": 0.95} | (  # noqa: E731
+        {"pair_same_digit": 0.7, "pair_same_digit_shuffled": 0.1, "invert_digit_kept": 0.8} if pairs else {})
+    return {"run": run, "direction": direction, "source_only": source_only, "seed": seed, "minutes": 12.0,
+            "candidates": [{"step": 1000, "val_target_acc": 0.9}, {"step": 2000, "val_target_acc": 0.8}],
+            "chosen_step": 1000, "last_step": 2000, "test_chosen": test(chosen), "test_last": test(last)}
+
+
+def test_adaptation_tables_group_by_direction_and_baseline():
+    rows = [adapt_row("a0", "MNIST → USPS", False, 0, 0.90, 0.91), adapt_row("a1", "MNIST → USPS", False, 1, 0.92, 0.93),
+            adapt_row("s0", "MNIST → USPS", True, 0, 0.86, 0.87, pairs=False), {"run": "pilot", "candidates": []}]
+    cogan, base = cogan_digits.adapt_table(rows).splitlines()[2:]
+    assert cogan.startswith("| MNIST → USPS | CoGAN | 2 | 0.910 ± 0.014 | 0.920 ± 0.014 |") and "(picked on test)" in cogan
+    assert base.startswith("| MNIST → USPS | source only | 1 | 0.860 | 0.870 |") and base.endswith("| — |")
+    assert "UNIT" in unit_digits.table(rows) and "best test point" in unit_digits.table(rows)
+    runs = cogan_digits.adapt_runs_table(rows[:3]).splitlines()[2:]
+    assert "| 1000 (0.900) | 0.900 | 0.910 | 0.950 | 0.700 (0.100) | 0.80 |" in runs[0] and runs[2].endswith("| — | — |")

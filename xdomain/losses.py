@@ -7,6 +7,11 @@ Adversarial conventions (D outputs *logits* unless stated):
 * ``wgan_d_loss``  L_D = E[D(fake)] − E[D(real)] + λ_gp E[(‖∇D(x̂)‖₂ − 1)²]   (WGAN-GP)
 * ``wgan_g_loss``  L_G = −E[D(fake)]
 * ``recon_loss``   L_CONST = d(x, x̂) with d ∈ {l1, l2, mse} (DiscoGAN allows any distance)
+
+Domain adaptation on a discriminator's features (UNIT, CoGAN), ``(loss, {name: float})``:
+
+* ``classification_loss``    L_CLS = −E[log c(y | h(x))] on labelled source images
+* ``feature_matching_loss``  L_FEAT = d(h1(x̃1), h2(x̃2)) for a generated pair (one code, both domains)
 """
 from __future__ import annotations
 
@@ -49,6 +54,26 @@ def wgan_d_loss(real_scores: torch.Tensor, fake_scores: torch.Tensor) -> torch.T
 
 def wgan_g_loss(fake_scores: torch.Tensor) -> torch.Tensor:
     return -fake_scores.mean()
+
+
+def classification_loss(logits: torch.Tensor, labels: torch.Tensor) -> tuple[torch.Tensor, dict[str, float]]:
+    """Cross-entropy of a K-way head on labelled source images; logs it and the batch accuracy."""
+    ce = F.cross_entropy(logits, labels.long())
+    return ce, {"cls": ce.item(), "acc_src_batch": (logits.argmax(1) == labels).float().mean().item()}
+
+
+def feature_matching_loss(f_1: torch.Tensor, f_2: torch.Tensor, kind: str = "l1"
+                          ) -> tuple[torch.Tensor, dict[str, float]]:
+    """Distance between two discriminators' features [B, …] of a generated pair: ``"l1"`` = mean |Δ| (the UNIT
+    authors' code), ``"l2sum"`` = Σ over features of Δ², averaged over the batch (the CoGAN authors' code)."""
+    d = f_1 - f_2
+    if kind == "l1":
+        fm = d.abs().mean()
+    elif kind == "l2sum":
+        fm = d.pow(2).flatten(1).sum(1).mean()
+    else:
+        raise KeyError(f"unknown feature-matching distance {kind!r}")
+    return fm, {"feat": fm.item()}
 
 
 def total_variation(x: torch.Tensor) -> torch.Tensor:

@@ -353,6 +353,13 @@ register_checkpoint(CheckpointSpec(
     extra={"conditional_baseline_of": "cogan-mnist-negative"},
 ))
 register_checkpoint(CheckpointSpec(
+    "cogan-celeba-blond", "cogan", "celeba_Blond_Hair",
+    "CoGAN face pair, CelebA blond ↔ not blond at 64×64 (paper Fig. 4, scaled for CPU: 85 min, 4,495 steps on one "
+    "thread): one z draws a blond face and a non-blond one; below its written bar (docs/cogan.md), so experimental",
+    tabs=("pairs", "interpolate"),
+    label="Blond ↔ not blond faces (CoGAN, experimental)",
+))
+register_checkpoint(CheckpointSpec(
     "cogan-mnist-edge", "cogan", "mnist_edge",
     "CoGAN Task A, digit ↔ edge map at 28×28 (paper Table 3): below the paper (agreement barely above the floor "
     "of random real pairs after 1,500 steps), so not offered in the app",
@@ -361,6 +368,13 @@ register_checkpoint(CheckpointSpec(
     "cogan-mnist-edge-cond", "cogan", "mnist_edge",
     "Conditional-GAN baseline for CoGAN Task A (paper §5, Table 5)",
     extra={"conditional_baseline_of": "cogan-mnist-edge"},
+))
+register_checkpoint(CheckpointSpec(
+    "cogan-mnist-usps", "cogan", "mnist_usps20",
+    "CoGAN MNIST → USPS adaptation at 28×28 (paper §5, Table 1): a 10-way head on the tied discriminator layers, "
+    "trained on 2,000 labelled MNIST digits beside 1,800 unlabelled USPS digits; seed 0's 2,000-step state, chosen "
+    "on USPS validation digits (docs/cogan.md); float16 weights",
+    extra={"source_only_runs": "docs/cogan_adapt.json"},
 ))
 register_checkpoint(CheckpointSpec(
     "unit-celeba-male", "unit", "celeba_Male",

@@ -56,6 +56,27 @@ digits of one half, domain 2 = the transformed digits of the other (the paper: t
 digits in two halves of 30,000; here the 50,000 training digits in halves of 25,000; the last 10,000
 are ``val``). The edge map is ``domains.edges``: 3×3 dilation − the image, as the authors' tool makes it.
 
+**Unsupervised domain adaptation** (§5 "Unsupervised Domain Adaptation", Table 1; ``classifier=True``, presets
+``adapt_m2u`` / ``adapt_u2m``, dataset ``mnist_usps20``): D1 = 2,000 random MNIST training digits (``batch["A"]``,
+``n_train_a``), D2 = 1,800 random USPS training digits (``batch["B"]``, ``n_train_b``), drawn per seed
+(:func:`draw_subset`; the paper averaged five such draws). The networks are the digit networks above at 28×28:
+USPS is put in MNIST's 20-px digit box and the 32×32 frame cropped to MNIST's own 28×28 (the paper resized USPS
+to MNIST's resolution; Table 11's geometry 1 → 4 → 7 → 13 → 25 → 28 and the LeNet D are for 28×28). A softmax
+layer c (``self.C``, FC d_fc → ``n_classes``) sits on the last hidden layer of the tied discriminator layers:
+with h_s(x) = f_s^(3)(f_s^(2)(f_s^(1)(x))) the FC-500 features (``D{1,2}[:-1]``; f_1^(2) ≡ f_2^(2),
+f_1^(3) ≡ f_2^(3) by the tie) the two classifiers are c1(x1) = c(h_1(x1)) and c2(x2) = c(h_2(x2))
+(:meth:`CoGAN.classify`). With s the labelled ``source`` side, the D-step minimises::
+
+    L_D = V_D(f1, f2)  +  w_cls · E_{(x_s, y_s)}[−log softmax(c(h_s(x_s)))_{y_s}]
+                       +  w_feat · E_z[ Σ_k (h_1(g1(z))_k − h_2(g2(z))_k)² ]
+
+(V_D = Eq. 3's discriminator terms; ``classification_loss``, ``feature_matching_loss(kind="l2sum")``); the
+G-step is unchanged. Only source labels exist in training (``load_data`` drops the target's); c_target is
+then applied to target test images. The feature-matching term is not in the paper's text: it is in the
+authors' released adaptation code (weight 0.01, together with classification weight 10, used here too).
+``source_only=True`` is the baseline: D_source's layers + c trained by cross-entropy alone on the same
+source images and steps (no GAN; g_step does nothing), both domains read through D_source.
+
 **Translation by inversion** (§5 "Cross-domain image transformation", the paper uses the Euclidean
 loss and L-BFGS): z* = argmin_z ‖g_src(z) − x‖² by Adam (``invert_lr``) for ``invert_steps`` steps
 from ``invert_starts`` seeded random starts (optimised in parallel, the best z seen per image kept),
@@ -80,11 +101,20 @@ batch of images and starts is optimised at once without the line search coupling
   ``invert_digit_acc`` = the same against the true label. Negative task also: ``pair_same_digit`` =
   the judge reads the same digit in g1(z) and in −g2(z); compare it with ``pair_same_digit_shuffled``
   (the same on permuted pairs: a generator drawing one class everywhere scores 1 on both).
+* adaptation (``classifier=True``): ``acc_target_test`` / ``acc_source_test`` = accuracy of c_target /
+  c_source on the official USPS / MNIST test sets (``n_test_A``, ``n_test_B`` images). For the MNIST ↔ USPS
+  pair (task "digits", no pixel transform, so no pixel agreement) the MNIST judge reads the pairs:
+  ``pair_same_digit`` (g1(z) and g2(z) read as one digit) against ``pair_same_digit_shuffled``, and the
+  translation g2(z*) of inverted MNIST test digits (``invert_digit_kept``; ``judge_acc_real_B`` = the
+  judge on real USPS). The source-only baseline reports the accuracies only.
 * faces (judge ``judge-celeba-robust``): ``pair_attr_differs`` = share of pairs with g1(z) judged
   to have the attribute and g2(z) not; ``kept_<attr>`` = the two agree on another attribute
   (``kept_chance_<attr>`` = p1·p2 + (1−p1)(1−p2) at the two generators' rates); ``pair_success`` = both
   at once (all of ``KEPT_ATTRS``), ``pair_success_shuffled`` its floor. Inversion: ``invert_mse`` and
-  the translation's ``invert_flipped`` / ``invert_kept_mean`` (judge on x vs on g2(z*)).
+  the translation's ``invert_flipped`` / ``invert_kept_mean`` (judge on x vs on g2(z*)). One person?
+  ``pair_id_distance`` = mean cosine distance of g1(z) and g2(z) under the CelebA identity judge
+  (``judge-celeba-identity``, trained on CelebA train identities), beside ``pair_id_distance_shuffled``
+  (random pairs) and their ratio (:func:`xdomain.metrics.avatars.pair_identity_distance`).
 
 Scaled for CPU (the model card repeats this): batch 64 (paper 128), a few thousand iterations (paper
 25,000), the generator widths above; everything else as in the paper: Adam 2·10⁻⁴, β = (0.5, 0.999),
@@ -105,12 +135,15 @@ from torch import nn
 from xdomain.config import BaseConfig
 from xdomain.data import domains
 from xdomain.judges import judged_logits
-from xdomain.losses import gan_d_loss, gan_g_loss
+from xdomain.losses import classification_loss, feature_matching_loss, gan_d_loss, gan_g_loss
 from xdomain.methods.base import Domains, TwoDomainGAN
+from xdomain.metrics.avatars import pair_identity_distance
 from xdomain.metrics.discogan import KEPT_ATTRS, domain_verdicts
 from xdomain.nn.blocks import count_params, init_weights
 
-TASKS = {"mnist_edge": "edge", "mnist_negative": "negative"}  # anything "celeba_*" is the faces task
+TASKS = {"mnist_edge": "edge", "mnist_negative": "negative",  # anything "celeba_*" is the faces task
+         "mnist_usps20": "digits"}  # two digit domains the MNIST judge reads, no pixel transform between them
+OTHER = {"A": "B", "B": "A"}
 FAKE, REAL_1, REAL_2 = 0, 1, 2  # the conditional baseline's 3-way discriminator classes (Table 5)
 
 
@@ -150,13 +183,28 @@ class CoGANConfig(BaseConfig):
     invert_eval_steps: int = 100  # … steps …
     invert_eval_starts: int = 2  # … and random starts
     judge: str = "judge-mnist"  # metrics only; never used in training
+    identity_judge: str = "judge-celeba-identity"  # faces, metrics only: identity distance within a pair
     eval_z_seed: int | None = None  # seed of the metrics' z draws (None: seed + 2016); snapshot selection
     #   uses other draws than the reported ones (experiments/cogan_digits.py)
+    # domain adaptation (§5 "Unsupervised Domain Adaptation"; presets adapt_m2u / adapt_u2m)
+    classifier: bool = False  # a K-way head c on the tied D layers' last hidden (FC) features, source labels only
+    n_classes: int = 10
+    source: str = "A"  # the labelled side ("A" = MNIST in mnist_usps20: MNIST → USPS)
+    source_only: bool = False  # baseline: D_source's layers + c by cross-entropy alone; no GAN, G never trained
+    w_cls: float = 10.0  # weight of the classification term in D's loss (the authors' code: 10)
+    w_feat: float = 0.0  # feature matching of a generated pair in D (authors' code 0.01; not in the paper text)
+    n_train_a: int = 0  # training images of domain A drawn per seed (0 = all; paper: 2,000 MNIST)
+    n_train_b: int = 0  # training images of domain B drawn per seed (0 = all; paper: 1,800 USPS)
+    ship_dtype: str = "float32"  # dtype of the shipped weights ("float16" halves checkpoints/; compute stays float32)
 
 
+ADAPT = dict(dataset="mnist_usps20", classifier=True, n_train_a=2000, n_train_b=1800, w_feat=0.01, steps=2000,
+             ckpt_every=500)
 PRESETS: dict[str, dict[str, Any]] = {
     "edge": dict(dataset="mnist_edge", preset="edge"),
     "negative": dict(dataset="mnist_negative", preset="negative"),
+    "adapt_m2u": dict(ADAPT, preset="adapt_m2u", source="A"),  # MNIST (labelled) → USPS
+    "adapt_u2m": dict(ADAPT, preset="adapt_u2m", source="B"),  # USPS (labelled) → MNIST
     "faces": dict(dataset="celeba_Blond_Hair", preset="faces", arch="faces", image_size=64, channels=3,
                   g_widths=(256, 128, 64, 32, 16), g_up_kernel=4, g_out_kernel=3,
                   d_widths=(32, 64, 128, 128, 256), d_kernels=(5, 5, 5, 3, 3), d_fc=512,
@@ -209,6 +257,14 @@ def disjoint_halves(n: int, seed: int, split: str) -> tuple[np.ndarray, np.ndarr
     """Two disjoint index sets covering ``range(n)`` (sizes ⌊n/2⌋, ⌈n/2⌉), seeded per split."""
     perm = np.random.default_rng([int(seed), {"train": 0, "val": 1, "test": 2}[split], 2016]).permutation(n)
     return np.sort(perm[: n // 2]), np.sort(perm[n // 2:])
+
+
+def draw_subset(n: int, k: int, seed: int, side: str) -> np.ndarray:
+    """``k`` of ``range(n)`` (sorted), drawn per seed and side: each seed adapts between its own random
+    subsets, as the paper's five trials did."""
+    if not 0 < k <= n:
+        raise ValueError(f"cannot draw {k} of {n} training images")
+    return np.sort(np.random.default_rng([int(seed), "AB".index(side), 2016]).permutation(n)[:k])
 
 
 def _pad_for(judge, x: torch.Tensor, fill: float = -1.0) -> torch.Tensor:
@@ -305,7 +361,14 @@ class CoGAN(TwoDomainGAN):
             self.generator_names, self.discriminator_names = ("G1", "G2"), ("D1", "D2")
             self.G1, self.G2 = coupled(lambda: _gen_layers(cfg, cfg.z_dim), cfg.n_shared_g, from_input=True)
             self.D1, self.D2 = coupled(lambda: _disc_layers(cfg, 1), cfg.n_shared_d, from_input=False)
-        self.inference_modules = self.generator_names
+        if cfg.classifier:
+            if cfg.conditional or cfg.source not in OTHER:
+                raise ValueError("the classifier needs the coupled D (conditional=False) and source 'A' or 'B'")
+            self.C = init_weights(nn.Linear(cfg.d_fc, cfg.n_classes))  # c: one head on whichever D reads the image
+            self.discriminator_names += ("C",)
+        elif cfg.source_only:
+            raise ValueError("source_only trains the classifier alone: it needs classifier=True")
+        self.inference_modules = self.generator_names + (self.discriminator_names if cfg.classifier else ())
 
     # ------------------------------------------------------------------ contract
     @classmethod
@@ -331,19 +394,43 @@ class CoGAN(TwoDomainGAN):
     @classmethod
     def load_data(cls, cfg: CoGANConfig, root: Any, split: str) -> Domains:
         """Domain 1 and domain 2 from DISJOINT halves for the paired MNIST pairs (no digit is seen in both);
-        CelebA attribute pairs are different faces already. Evaluation splits keep the labels."""
+        CelebA attribute pairs and MNIST/USPS are different images already. Evaluation splits keep the labels;
+        in training only the source's labels exist (adaptation), and ``n_train_a``/``n_train_b`` draw each
+        seed's subsets (paper: 2,000 MNIST + 1,800 USPS)."""
         d = domains.get_domains(cfg.dataset, root, split, cfg.seed, size=cfg.image_size)
         tensors = {"A": d["A"], "B": d["B"]}
         extra = [k for k in d if k.startswith(("label_", "attrs_"))] if split != "train" else []
+        if cfg.classifier and split == "train":
+            extra = [f"label_{cfg.source}"]  # target labels never reach training
         tensors |= {k: d[k] for k in extra}
         if d.get("paired"):
             ia, ib = (torch.from_numpy(i) for i in disjoint_halves(len(d["A"]), cfg.seed, split))
             tensors = {k: v[ia if k.endswith("A") else ib] for k, v in tensors.items()}
+        for s, k in (("A", cfg.n_train_a), ("B", cfg.n_train_b)):
+            if k and split == "train":
+                idx = torch.from_numpy(draw_subset(len(tensors[s]), k, cfg.seed, s))
+                tensors = {key: v[idx] if key.endswith(s) else v for key, v in tensors.items()}
         return Domains(tensors, groups={s: [s] + [k for k in extra if k.endswith("_" + s)] for s in "AB"})
 
     # ------------------------------------------------------------------ networks
     def _gen(self, side: str) -> nn.Sequential:
         return self.G1 if side == "A" else self.G2
+
+    def _dis(self, side: str) -> nn.Sequential:
+        return self.D1 if side == "A" else self.D2
+
+    @staticmethod
+    def _dis_out(d: nn.Sequential, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """(logits [N, 1], the last hidden layer's features h [N, d_fc]) of one discriminator."""
+        h = d[:-1](x)
+        return d[-1](h), h
+
+    @torch.no_grad()
+    def classify(self, x: torch.Tensor, side: str) -> torch.Tensor:
+        """Class logits [N, K] = c(h_side(x)): the paper's c1 (side "A") or c2 ("B"); the source-only baseline
+        reads both domains through D_source (its other first layer was never trained)."""
+        d = self._dis(self.cfg.source if self.cfg.source_only else side)
+        return torch.cat([self.C(d[:-1](x[i:i + 500].to(self.device))).cpu() for i in range(0, len(x), 500)])
 
     def _cond_input(self, z: torch.Tensor, bit: float) -> torch.Tensor:
         return torch.cat([z, torch.full((len(z), 1), bit, device=z.device)], 1)
@@ -447,6 +534,11 @@ class CoGAN(TwoDomainGAN):
 
     # ------------------------------------------------------------------ training
     def d_step(self, batch: dict[str, torch.Tensor], step: int) -> dict[str, float]:
+        if self.cfg.source_only:
+            s = self.cfg.source
+            ce, logs = classification_loss(self.C(self._dis(s)[:-1](batch[s])), batch[f"label_{s}"])
+            self.optimize("D", self.cfg.w_cls * ce)
+            return logs
         xa, xb = batch["A"], batch["B"]
         z = torch.randn(len(xa), self.cfg.z_dim, device=xa.device)
         with torch.no_grad():
@@ -459,12 +551,23 @@ class CoGAN(TwoDomainGAN):
             lf = F.cross_entropy(logits[n + m:], torch.full((len(logits) - n - m,), FAKE, device=xa.device))
             self.optimize("D", l1 + l2 + lf)
             return {"d_real_1": l1.item(), "d_real_2": l2.item(), "d_fake": lf.item()}
-        d1 = gan_d_loss(self.D1(xa), self.D1(f1))
-        d2 = gan_d_loss(self.D2(xb), self.D2(f2))
-        self.optimize("D", d1 + d2)
-        return {"d_1": d1.item(), "d_2": d2.item()}
+        (ra, ha), (rb, hb) = self._dis_out(self.D1, xa), self._dis_out(self.D2, xb)  # logits, features [N, d_fc]
+        (fa, ka), (fb, kb) = self._dis_out(self.D1, f1), self._dis_out(self.D2, f2)
+        d1, d2 = gan_d_loss(ra, fa), gan_d_loss(rb, fb)
+        total, logs = d1 + d2, {"d_1": d1.item(), "d_2": d2.item()}
+        c = self.cfg
+        if c.w_feat:  # the pair (g1(z), g2(z)) should look alike to the tied layers
+            fm, lg = feature_matching_loss(ka, kb, "l2sum")
+            total, logs = total + c.w_feat * fm, logs | lg
+        if c.classifier:  # labelled source images only
+            ce, lg = classification_loss(self.C(ha if c.source == "A" else hb), batch[f"label_{c.source}"])
+            total, logs = total + c.w_cls * ce, logs | lg
+        self.optimize("D", total)
+        return logs
 
     def g_step(self, batch: dict[str, torch.Tensor], step: int) -> dict[str, float]:
+        if self.cfg.source_only:  # the baseline trains no generator
+            return {}
         xa = batch["A"]
         z = torch.randn(len(xa), self.cfg.z_dim, device=xa.device)
         with self.d_frozen():
@@ -479,7 +582,9 @@ class CoGAN(TwoDomainGAN):
 
     # ------------------------------------------------------------------ metrics
     def judge_names(self) -> dict[str, str]:
-        return {"attributes": self.cfg.judge} if self.task == "faces" else {"digits": self.cfg.judge}
+        if self.task == "faces":
+            return {"attributes": self.cfg.judge} | ({"identity": self.cfg.identity_judge} if self.cfg.identity_judge else {})
+        return {"digits": self.cfg.judge}
 
     @torch.no_grad()
     def _pairs(self, n: int, batch: int = 500) -> tuple[torch.Tensor, torch.Tensor]:
@@ -499,11 +604,14 @@ class CoGAN(TwoDomainGAN):
     def compute_metrics(self, data: dict[str, torch.Tensor], judges: dict[str, Any], limit: int | None = None,
                         ) -> dict[str, float]:
         c = self.cfg
+        out = self._adaptation_metrics(data, limit) if c.classifier else {}
+        if c.source_only:  # the baseline's generators were never trained: their pairs mean nothing
+            return out
         cap = limit or max(len(data["A"]), len(data["B"]), c.eval_pairs)
         n_pairs = min(c.eval_pairs, cap)
         x1, x2 = self._pairs(n_pairs)
         perm = torch.randperm(n_pairs, generator=torch.Generator().manual_seed(c.seed + 1))
-        out: dict[str, float] = {"n_pairs": float(n_pairs)}
+        out["n_pairs"] = float(n_pairs)
         n_inv = min(c.invert_eval_images, cap, len(data["A"]))
         x = data["A"][:n_inv]
         if n_inv:
@@ -512,27 +620,43 @@ class CoGAN(TwoDomainGAN):
                 rec, trans = (t.cpu() for t in self.generate(z))
             out["invert_mse"] = (rec - x).pow(2).mean().item()
         if self.task == "faces":
+            ident = judges.get("identity")  # does a pair look like one person? (issue 15 item 4)
             return out | self._face_metrics(data, judges.get("attributes"), x1, x2, perm, cap,
-                                            (x, trans) if n_inv else None)
-        out["pixel_agreement"] = pixel_agreement(x1, x2, self.task)
-        out["pixel_agreement_shuffled"] = pixel_agreement(x1, x2[perm], self.task)
-        n_real = min(cap, len(data["A"]), len(data["B"]))
-        idx = torch.randperm(len(data["B"]), generator=torch.Generator().manual_seed(c.seed + 2))[:n_real]
-        out["pixel_agreement_floor"] = pixel_agreement(data["A"][:n_real], data["B"][idx], self.task)
+                                            (x, trans) if n_inv else None) \
+                | (pair_identity_distance(ident, x1, x2, perm) if ident is not None else {})
+        if self.task != "digits":  # MNIST ↔ USPS has no pixel transform between the domains
+            out["pixel_agreement"] = pixel_agreement(x1, x2, self.task)
+            out["pixel_agreement_shuffled"] = pixel_agreement(x1, x2[perm], self.task)
+            n_real = min(cap, len(data["A"]), len(data["B"]))
+            idx = torch.randperm(len(data["B"]), generator=torch.Generator().manual_seed(c.seed + 2))[:n_real]
+            out["pixel_agreement_floor"] = pixel_agreement(data["A"][:n_real], data["B"][idx], self.task)
         judge = judges.get("digits")
         if judge is not None:
             read = lambda t: judge.predict(_pad_for(judge, t))  # noqa: E731
-            if n_inv:
-                seen = read(-trans) if self.task == "negative" else read(rec)
+            if n_inv:  # the judge cannot read edge maps: there it reads the reconstruction g1(z*)
+                seen = read(-trans) if self.task == "negative" else read(trans) if self.task == "digits" else read(rec)
                 jx = read(x)
                 out["invert_digit_kept"] = (seen == jx).float().mean().item()
                 if "label_A" in data:
                     out["invert_digit_acc"] = (seen == data["label_A"][:n_inv]).float().mean().item()
                     out["judge_acc_real_A"] = (jx == data["label_A"][:n_inv]).float().mean().item()
-            if self.task == "negative":
-                d1, d2 = read(x1), read(-x2)
+                if self.task == "digits" and "label_B" in data:  # how well the judge reads real domain-2 digits
+                    n_b = min(n_inv, len(data["B"]))
+                    out["judge_acc_real_B"] = (read(data["B"][:n_b]) == data["label_B"][:n_b]).float().mean().item()
+            if self.task in ("negative", "digits"):
+                d1, d2 = read(x1), read(-x2 if self.task == "negative" else x2)
                 out["pair_same_digit"] = (d1 == d2).float().mean().item()
                 out["pair_same_digit_shuffled"] = (d1 == d2[perm]).float().mean().item()
+        return out
+
+    def _adaptation_metrics(self, data: dict[str, torch.Tensor], limit: int | None) -> dict[str, float]:
+        """Test accuracy of c on each domain through its own D (c1 on the source, c2 on the target)."""
+        n = {s: min(limit or len(data[s]), len(data[s])) for s in "AB"}
+        out = {f"n_test_{s}": float(n[s]) for s in "AB"}
+        if all(f"label_{s}" in data for s in "AB"):
+            acc = {s: (self.classify(data[s][:n[s]], s).argmax(1) == data[f"label_{s}"][:n[s]]).float().mean().item()
+                   for s in "AB"}
+            out["acc_source_test"], out["acc_target_test"] = acc[self.cfg.source], acc[OTHER[self.cfg.source]]
         return out
 
     def _face_metrics(self, data, judge, x1, x2, perm, cap, inverted) -> dict[str, float]:
@@ -578,12 +702,26 @@ class CoGAN(TwoDomainGAN):
                  if c.conditional else
                  f"CoGAN: generators tied in their first {c.n_shared_g} of {len(c.g_widths) + 1} layers, "
                  f"discriminators in their last {c.n_shared_d} of {len(c.d_widths) + 2}")
-        data = ("two DISJOINT seeded halves of the MNIST split (domain 1 = digits of one half, domain 2 = "
+        data = ("CelebA faces with / without the attribute (official identity-disjoint split); CelebA is for "
+                "non-commercial research only" if c.arch == "faces" else
+                f"domain 1 = MNIST, domain 2 = USPS put in MNIST's 20-px digit box at 28×28 (the paper resized USPS "
+                f"to MNIST's resolution); per seed a random {c.n_train_a or 'all'} MNIST and {c.n_train_b or 'all'} "
+                "USPS training images (paper §5: 2,000 and 1,800); MNIST (LeCun, Cortes & Burges) is CC BY-SA 3.0"
+                if self.task == "digits" else
+                "two DISJOINT seeded halves of the MNIST split (domain 1 = digits of one half, domain 2 = "
                 f"{'edge maps (3×3 dilation − image)' if c.dataset == 'mnist_edge' else 'negatives'} of the "
-                "other), so no corresponding pair is ever seen; MNIST (LeCun, Cortes & Burges) is CC BY-SA 3.0"
-                if c.arch == "digits" else
-                "CelebA faces with / without the attribute (official identity-disjoint split); CelebA is for "
-                "non-commercial research only")
+                "other), so no corresponding pair is ever seen; MNIST (LeCun, Cortes & Burges) is CC BY-SA 3.0")
+        t = OTHER.get(c.source, "B")
+        src, tgt, k = self.domain_names["AB".index(c.source)], self.domain_names["AB".index(t)], "AB".index(t) + 1
+        adapt = (f"\n\n**Domain adaptation** (paper §5), {src} → {tgt}: a {c.n_classes}-way softmax layer c on the "
+                 f"last hidden layer (FC {c.d_fc}) of the tied discriminator layers, trained in the D-step with "
+                 f"cross-entropy on labelled {src} images only (weight {c.w_cls:g}); the {tgt} classifier is "
+                 f"c(f{k}(x)) through D{k}'s own first layer. Target labels are never used in training. Feature "
+                 f"matching of a generated pair's D features: weight {c.w_feat:g} (the authors' code; not in the "
+                 "paper's text)."
+                 + (f" **Source-only baseline**: only D_{src}'s layers and c are trained (no GAN); the {tgt} "
+                    f"test images are read through D_{src}." if c.source_only else "")
+                 if c.classifier else "")
         return (
             f"CoGAN (Liu & Tuzel, NeurIPS 2016), `{c.preset}` preset, dataset `{c.dataset}` at "
             f"{c.image_size}×{c.image_size}×{c.channels}. {model}. Generators "
@@ -599,5 +737,5 @@ class CoGAN(TwoDomainGAN):
             f"({c.beta1}, {c.beta2}), weight decay {c.weight_decay:g}.\n\n"
             f"Translation inverts the source generator (§5): Adam on z, {c.invert_steps} steps from "
             f"{c.invert_starts} seeded starts, then the other generator renders z*; it works where the input "
-            "is something the source generator can draw."
+            "is something the source generator can draw." + adapt
         )

@@ -76,7 +76,7 @@ from torch import nn
 from xdomain.config import BaseConfig
 from xdomain.data import domains
 from xdomain.judges import judged
-from xdomain.losses import gan_d_loss, gan_g_loss, recon_loss
+from xdomain.losses import classification_loss, feature_matching_loss, gan_d_loss, gan_g_loss, recon_loss
 from xdomain.methods.base import Domains, TwoDomainGAN, unique_parameters
 from xdomain.metrics.discogan import PLAIN_CELEBA_JUDGE, discogan_metrics, l1_01
 from xdomain.nn.blocks import ResBlock, conv_block, conv_stack, count_params, deconv_block, deconv_stack, init_weights
@@ -127,18 +127,6 @@ def gan_dis_loss(real_logits: torch.Tensor, fake_logits: torch.Tensor, *, side: 
     """Eq. (5)/(6) for D: −E[log D(x)] − E[log(1 − D(G(z)))]."""
     d = gan_d_loss(real_logits, fake_logits)
     return d, {f"d_{side}": d.item()}
-
-
-def classification_loss(logits: torch.Tensor, labels: torch.Tensor) -> tuple[torch.Tensor, dict[str, float]]:
-    """Cross-entropy of the 10-way head on labelled source images (App. B)."""
-    ce = F.cross_entropy(logits, labels.long())
-    return ce, {"cls": ce.item(), "acc_src_batch": (logits.argmax(1) == labels).float().mean().item()}
-
-
-def feature_matching_loss(f_1: torch.Tensor, f_2: torch.Tensor) -> tuple[torch.Tensor, dict[str, float]]:
-    """§4: L1 between D1's and D2's top features of a generated pair (same z, both domains)."""
-    fm = (f_1 - f_2).abs().mean()
-    return fm, {"feat": fm.item()}
 
 
 # ------------------------------------------------------------------------------ config

@@ -176,6 +176,21 @@ def embed(judge, x: torch.Tensor, batch: int = 500) -> torch.Tensor:
 
 
 @torch.no_grad()
+def pair_identity_distance(judge, x1: torch.Tensor, x2: torch.Tensor, perm: torch.Tensor) -> dict[str, float]:
+    """Does a generated pair look like one person? (CoGAN faces, issue 15.) With e = :func:`embed` (the
+    identity judge's L2-normalised features) and d(u, v) = 1 − u·v (cosine distance):
+
+        pair_id_distance          = mean_i d(e(x1_i), e(x2_i))
+        pair_id_distance_shuffled = mean_i d(e(x1_i), e(x2_perm(i)))   (random pairs: the scale)
+        pair_id_ratio             = pair_id_distance / pair_id_distance_shuffled   (< 1: more alike than chance)
+    """
+    e1, e2 = embed(judge, x1), embed(judge, x2)
+    same = (1 - (e1 * e2).sum(1)).mean().item()
+    other = (1 - (e1 * e2[perm]).sum(1)).mean().item()
+    return {"pair_id_distance": same, "pair_id_distance_shuffled": other, "pair_id_ratio": same / max(other, 1e-8)}
+
+
+@torch.no_grad()
 def face_avatar_metrics(outputs: torch.Tensor, faces: Mapping[str, torch.Tensor], judges: Mapping,
                         reference: torch.Tensor | None = None) -> dict[str, float]:
     """Every figure of this module for outputs [N, 3, H, W] (in [-1, 1]) of the first N faces of ``faces``.
