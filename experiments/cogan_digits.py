@@ -135,7 +135,7 @@ def sharing_plot(rows: list[dict], path: Path) -> None:
 
 def adapt_score(run: Path, evaluate: bool = True, until: int | None = None) -> dict:
     """The adaptation rule on one run (CoGAN or its source-only baseline)."""
-    return adaptation_score(run, evaluate, until, keys=("w_feat", "w_cls", "n_train_a", "n_train_b"))
+    return adaptation_score(run, evaluate, until, keys=("w_feat", "w_cls", "n_train_a", "n_train_b", "steps"))
 
 
 def adapt_table(rows: list[dict]) -> str:
@@ -149,7 +149,7 @@ def adapt_runs_table(rows: list[dict]) -> str:
     lines = ["| run | direction | model | seed | steps (last) | minutes | val-chosen step (val target acc.) | "
              "target accuracy, last step | target accuracy, chosen step | source accuracy, last step | "
              "pairs read as one digit (shuffled) | inversion: digit kept |", "|---" * 12 + "|"]
-    for r in sorted(rows, key=lambda r: (r["direction"], r["source_only"], r["seed"])):
+    for r in sorted(rows, key=lambda r: (r["direction"], r["source_only"], r.get("steps", 0), r["seed"])):
         val = next(c["val_target_acc"] for c in r["candidates"] if c["step"] == r["chosen_step"])
         t = r["test_last"]
         pairs = (f"{t['pair_same_digit']:.3f} ({t['pair_same_digit_shuffled']:.3f}) | {t['invert_digit_kept']:.2f}"

@@ -116,18 +116,21 @@ def adaptation_score(run: Path, evaluate: bool = True, until: int | None = None,
 
 def adaptation_table(rows: list[dict], method: str, paper: dict[str, str]) -> str:
     """Per direction: the method and its source-only baseline, target test accuracy at the last and the
-    validation-chosen step (mean ± std over seeds), source test accuracy, steps; ``paper`` by direction."""
+    validation-chosen step (mean ± std over seeds), source test accuracy, steps; ``paper`` by direction. Rows
+    that record their step budget (``steps``) are grouped by it and name it."""
     lines = ["| direction | model | seeds | target accuracy, last step | target accuracy, val-chosen step | "
              "source accuracy, last step | steps (last) | paper |", "|---|---|---|---|---|---|---|---|"]
-    groups: dict[tuple[str, bool], list[dict]] = {}
-    for r in rows:
+    groups: dict[tuple[str, bool, int], list[dict]] = {}
+    for r in rows:  # runs of one direction trained to different step budgets (``steps``) are grouped apart
         if "test_last" in r:
-            groups.setdefault((r["direction"], r["source_only"]), []).append(r)
-    for (d, base), rs in sorted(groups.items()):
+            groups.setdefault((r["direction"], r["source_only"], r.get("steps", 0)), []).append(r)
+    for (d, base, budget), rs in sorted(groups.items()):
         last = [r["test_last"]["acc_target_test"] for r in rs]
         chosen = [r["test_chosen"]["acc_target_test"] for r in rs]
         src = [r["test_last"]["acc_source_test"] for r in rs]
-        steps = "–".join(sorted({str(r["last_step"]) for r in rs}, key=int))
-        lines.append(f"| {d} | {'source only' if base else method} | {len(rs)} | {mean_std(last)} | "
+        lo, hi = min(r["last_step"] for r in rs), max(r["last_step"] for r in rs)
+        steps = str(hi) if lo == hi else f"{lo}–{hi}"
+        model = ("source only" if base else method) + (f", {budget:,}-step budget" if budget else "")
+        lines.append(f"| {d} | {model} | {len(rs)} | {mean_std(last)} | "
                      f"{mean_std(chosen)} | {mean_std(src)} | {steps} | {'—' if base else paper[d]} |")
     return "\n".join(lines)
