@@ -22,6 +22,10 @@ training digits; MNIST: training digits 50,000–59,999), the rule UNIT's digits
     python -m experiments.cogan_digits adapt-score runs/cg-adapt-m2u-s0 runs/cg-src-m2u-s0
     python -m experiments.cogan_digits adapt-table            # per direction, CoGAN and source only
     python -m experiments.cogan_digits adapt-runs             # per run
+
+Why the edge task stalls (a diagnostic on a committed checkpoint, other noise draws than the metric's)::
+
+    python -m experiments.cogan_digits edge-align cogan-mnist-edge
 """
 from __future__ import annotations
 
@@ -33,7 +37,7 @@ import torch
 
 from experiments.snapshots import (adaptation_score, adaptation_table, add_score_command, mean_std, save_row,
                                    score_runs, select_and_test)
-from xdomain.methods.cogan import pixel_agreement
+from xdomain.methods.cogan import pixel_agreement, to_domain_2
 from xdomain.train import load_run
 
 SELECT_Z_SEED = 777
@@ -161,6 +165,30 @@ def adapt_runs_table(rows: list[dict]) -> str:
     return "\n".join(lines)
 
 
+@torch.no_grad()
+def edge_alignment(model, n: int = 2000, seed: int = 5) -> dict:
+    """Where g2's ink falls relative to T(g1) (binarised as the metric does), over ``n`` z drawn with ``seed``:
+    ink rates; precision / recall of g2's ink against T(g1)'s; the share of g2's ink within one pixel of T(g1)'s
+    ink and the share on g1's own stroke; agreement after the best whole-image shift of g2 (|dx|, |dy| <= 2)."""
+    import torch.nn.functional as F
+
+    if model.task != "edge":
+        raise SystemExit(f"edge-align reads edge models only (this one's task is {model.task!r})")
+    z = torch.randn(n, model.cfg.z_dim, generator=torch.Generator().manual_seed(seed))
+    x1, x2 = model.sample_pairs_from(z)
+    a, b, stroke = to_domain_2(x1.float(), "edge") > 0, x2.float() > 0, x1.float() > 0
+    near = F.max_pool2d(a.float(), 3, 1, 1) > 0
+    shifts = {(dy, dx): (a == torch.roll(b, (dy, dx), (2, 3))).float().mean().item()
+              for dy in range(-2, 3) for dx in range(-2, 3)}
+    best = max(shifts, key=shifts.get)
+    hit = (a & b).sum().item()
+    return {"draws": n, "ink_T_g1": a.float().mean().item(), "ink_g2": b.float().mean().item(),
+            "agreement": shifts[(0, 0)], "best_shift": list(best), "agreement_best_shift": shifts[best],
+            "g2_precision": hit / b.sum().item(), "g2_recall": hit / a.sum().item(),
+            "g2_within_1px": (near & b).sum().item() / b.sum().item(),
+            "g2_on_g1_stroke": (stroke & b).sum().item() / b.sum().item()}
+
+
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     sub = p.add_subparsers(dest="cmd", required=True)
@@ -171,12 +199,19 @@ def main() -> None:
     add_score_command(sub, "ignore states after this step", name="adapt-score")  # MNIST ↔ USPS adaptation
     sub.add_parser("adapt-table")
     sub.add_parser("adapt-runs")
+    e = sub.add_parser("edge-align", help="where an edge model's g2 draws its ink relative to T(g1) (a diagnostic)")
+    e.add_argument("checkpoint", nargs="?", default="cogan-mnist-edge")
     a = p.parse_args()
     torch.set_num_threads(1)  # it runs beside training runs (one thread each)
     if a.cmd == "score":
         score_runs(a, score, OUT)
     elif a.cmd == "adapt-score":
         score_runs(a, adapt_score, ADAPT)
+    elif a.cmd == "edge-align":
+        from xdomain import hub
+
+        print(json.dumps({k: round(v, 4) if isinstance(v, float) else v
+                          for k, v in edge_alignment(hub.load_model(a.checkpoint).eval()).items()}, indent=1))
     elif a.cmd in ("adapt-table", "adapt-runs"):
         rows = json.loads(ADAPT.read_text())
         print(adapt_table(rows) if a.cmd == "adapt-table" else adapt_runs_table(rows))

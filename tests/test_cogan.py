@@ -578,3 +578,25 @@ def test_shared_battery(registered, data_root, tmp_path, conditional):
     battery.test_save_load_gives_identical_outputs(setup, tmp_path)
     battery.test_determinism_under_a_seed(setup)
     battery.test_evaluate_returns_finite_metrics(setup, data_root)
+
+
+def test_edge_alignment_diagnostic_reads_where_g2_draws():
+    """experiments.cogan_digits edge-align: a g2 that draws exactly T(g1) scores 1 everywhere; the same edge
+    maps moved by a pixel lose exact agreement but stay within one pixel, and the best shift finds it."""
+    from experiments.cogan_digits import edge_alignment
+    from xdomain.methods.cogan import to_domain_2
+
+    m = build(tiny(dataset="mnist_edge"))
+    assert m.task == "edge"
+    g = torch.Generator().manual_seed(0)
+    x1 = torch.where(torch.rand(16, 1, m.cfg.image_size, m.cfg.image_size, generator=g) > 0.8, 1.0, -1.0)
+    x1[..., :3], x1[..., -3:], x1[..., :3, :], x1[..., -3:, :] = -1.0, -1.0, -1.0, -1.0  # nothing wraps when rolled
+    m.sample_pairs_from = lambda z: (x1[: len(z)], to_domain_2(x1[: len(z)], "edge"))
+    exact = edge_alignment(m, n=16)
+    assert exact["agreement"] == exact["g2_precision"] == exact["g2_recall"] == exact["g2_within_1px"] == 1.0
+    assert exact["best_shift"] == [0, 0]
+    m.sample_pairs_from = lambda z: (x1[: len(z)], torch.roll(to_domain_2(x1[: len(z)], "edge"), 1, 3))
+    moved = edge_alignment(m, n=16)
+    assert moved["agreement"] < 1.0 and moved["g2_within_1px"] == 1.0 and moved["best_shift"] == [0, -1]
+    with pytest.raises(SystemExit):
+        edge_alignment(build(tiny(dataset="mnist_negative")), n=4)
