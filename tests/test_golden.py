@@ -1,8 +1,14 @@
 """Refactors change nothing a user sees: every committed checkpoint, on fixed inputs and seeds, gives
-the same output bytes as recorded before the two-domain core was introduced
-(``tests/golden/make_golden.py`` wrote ``tests/golden/outputs.json`` from the code of that time).
+the outputs recorded in ``tests/golden/outputs.json`` (``tests/golden/make_golden.py``; first written before
+the two-domain core was introduced, re-recorded on 2026-12-04 with unchanged model code on an AVX2 machine,
+whose kernels round differently from the first recording's).
 
-Judges are compared on their logits, translators on ``translate`` in every direction they have.
+Judges are compared on their logits, translators on ``translate`` in every direction they have: byte for
+byte on a machine with the recording's CPU kernels (``_meta``), otherwise within a tolerance on the stored
+summary (shape, mean, 64 evenly spaced values). Translation by inversion (CoGAN: hundreds of optimiser steps
+on z) carries rounding differences into another z*, so it gets a wider, mean-based tolerance (measured by
+forcing other kernels, ``ATEN_CPU_CAPABILITY=default ONEDNN_MAX_CPU_ISA=SSE41``: up to 0.33 on one value,
+up to 0.054 on average, while every other output stayed within 0.003).
 """
 from __future__ import annotations
 
@@ -12,10 +18,13 @@ from pathlib import Path
 import pytest
 import torch
 
-from golden.make_golden import digest, fixed_input
+from golden.make_golden import fixed_input, machine, summary
 from xdomain import hub, registry
 
 GOLDEN = json.loads((Path(__file__).parent / "golden" / "outputs.json").read_text())
+META = GOLDEN.pop("_meta")
+ATOL = 0.01  # any one of the 64 values, models that map inputs in one pass
+MEAN_ABS_INVERT = 0.1  # the 64 values on average, translation by inversion
 
 
 @pytest.fixture(autouse=True)
@@ -34,12 +43,35 @@ def test_outputs_unchanged(name: str):
     if registry.get_method_spec(spec.method).kind == "judge":
         x = fixed_input("image", m.cfg.image_size, m.cfg.channels)
         with torch.no_grad():
-            assert digest(m(x)) == want["logits"]
+            check(f"{name} logits", m(x), want["logits"], inverts=False)
         return
     x = fixed_input(m.input_kind, m.image_size, m.channels)
     assert set(m.directions) == set(want), "the directions a model offers changed"
     for d in m.directions:
-        assert digest(m.translate(x, d, seed=0)) == want[d], f"{name} {d}: output bytes changed"
+        check(f"{name} {d}", m.translate(x, d, seed=0), want[d], inverts=hasattr(m, "invert"))
+
+
+def check(what: str, out: torch.Tensor, want: dict, inverts: bool) -> None:
+    got = summary(out)
+    if machine() == META:  # the recording's kernels: the same bytes
+        assert got["sha256"] == want["sha256"], f"{what}: output bytes changed"
+    assert got["shape"] == want["shape"], f"{what}: output shape changed"
+    diffs = [abs(a - b) for a, b in zip(got["sample"], want["sample"])]
+    if inverts:
+        assert sum(diffs) / len(diffs) <= MEAN_ABS_INVERT, f"{what}: outputs moved (mean |diff| {sum(diffs) / len(diffs):.4f})"
+        assert abs(got["mean"] - want["mean"]) <= 0.01, f"{what}: output mean moved"
+    else:
+        assert max(diffs) <= ATOL, f"{what}: outputs moved (max |diff| {max(diffs):.4f})"
+
+
+def test_golden_check_can_fail():
+    """The comparison fails on a changed output, on other kernels too."""
+    want = summary(torch.linspace(-1, 1, 200))
+    check("same", torch.linspace(-1, 1, 200), want, inverts=False)
+    with pytest.raises(AssertionError):
+        check("moved", torch.linspace(-1, 1, 200) + 0.05, want, inverts=False)
+    with pytest.raises(AssertionError):
+        check("moved", torch.linspace(-1, 1, 200).flip(0), want, inverts=True)
 
 
 def test_every_committed_checkpoint_is_covered():

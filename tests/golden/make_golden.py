@@ -2,8 +2,11 @@
 
     python tests/golden/make_golden.py        # writes tests/golden/outputs.json
 
-The test ``tests/test_golden.py`` recomputes the same outputs through the package's current API and
-asserts the bytes are identical: a refactor must not change what a user sees.
+The test ``tests/test_golden.py`` recomputes the same outputs through the package's current API: a refactor
+must not change what a user sees. Each output is stored as its SHA-256 (checked byte for byte on a machine
+with the recording's CPU kernels: ``_meta``) and as a summary (shape, mean, 64 evenly spaced values) that
+is compared within a tolerance anywhere else — other CPUs (AVX2 vs AVX-512) run other kernels and round
+differently, so exact bytes are a property of the machine, not only of the code.
 """
 from __future__ import annotations
 
@@ -30,11 +33,27 @@ def digest(t: torch.Tensor) -> str:
     return hashlib.sha256(t.detach().float().cpu().contiguous().numpy().tobytes()).hexdigest()
 
 
+SAMPLES = 64
+
+
+def summary(t: torch.Tensor) -> dict:
+    """What the tolerance check compares: the output's shape, mean and ``SAMPLES`` evenly spaced values."""
+    flat = t.detach().float().cpu().flatten()
+    idx = torch.linspace(0, flat.numel() - 1, min(SAMPLES, flat.numel())).round().long()
+    return {"sha256": digest(t), "shape": list(t.shape), "mean": round(flat.mean().item(), 6),
+            "sample": [round(v, 6) for v in flat[idx].tolist()]}
+
+
+def machine() -> dict:
+    """The facts that decide whether outputs can be compared byte for byte."""
+    return {"cpu_capability": torch.backends.cpu.get_cpu_capability(), "torch": torch.__version__, "threads": 1}
+
+
 def main() -> None:
     from xdomain import hub, registry
 
     torch.set_num_threads(1)
-    out = {}
+    out: dict = {"_meta": machine()}
     for name, spec in registry.CHECKPOINTS.items():
         if not spec.local_dir.is_dir() or not (spec.local_dir / "model.safetensors").is_file():
             continue
@@ -42,7 +61,7 @@ def main() -> None:
         if spec.method == "classifier":
             x = fixed_input("image", m.cfg.image_size, m.cfg.channels)
             with torch.no_grad():
-                out[name] = {"logits": digest(m(x))}
+                out[name] = {"logits": summary(m(x))}
             continue
         kind = "points" if spec.method == "toy2d" else "image"
         size = getattr(m, "image_size", 0) or 0
@@ -53,10 +72,10 @@ def main() -> None:
         rec = {}
         for d in dirs:
             with torch.no_grad():
-                rec[d] = digest(m.translate(x, d, seed=0))
+                rec[d] = summary(m.translate(x, d, seed=0))
         out[name] = rec
     (HERE / "outputs.json").write_text(json.dumps(out, indent=1, sort_keys=True) + "\n")
-    print(f"wrote {len(out)} checkpoints")
+    print(f"wrote {len(out) - 1} checkpoints")
 
 
 if __name__ == "__main__":
