@@ -177,6 +177,17 @@ def test_retrieval_top_k_is_the_sorted_brute_force_ranking(model, images):
     assert explore.share_from_other(hits["pixels"], "B") == sum(h.side == "A" for h in hits["pixels"]) / 5
 
 
+def test_retrieval_find_recognises_a_database_image_after_8_bit_rounding_only(model, images):
+    index = explore.RetrievalIndex.build(model, images)
+    x = images["A"][3]
+    x8 = ((x + 1) * 127.5).round() / 127.5 - 1  # the same image after a PNG round trip
+    assert index.find(x8, "A") == 3 and index.find(x8[None], "A") == 3
+    changed = x8.clone()
+    changed[0, 5, 5] = 1.0 if x8[0, 5, 5] < 0 else -1.0  # one value really differs
+    assert index.find(changed, "A") is None
+    assert index.find(torch.zeros_like(x), "A") is None
+
+
 # ----------------------------------------------------------------------------- images and drawings
 def test_display_round_trip_is_exact(images):
     x = images["A"][:1]

@@ -284,6 +284,23 @@ def test_page_default_hands_every_visitor_the_control_values():
     common._WARM[:] = [w for w in common._WARM if w[0] != "probe"]
 
 
+def test_warm_up_paints_the_opening_tab_then_builds_the_retrieval_index():
+    """The retrieval index is the slowest warm-up (~3.5 s: test set and 20k encodings). Queued behind every
+    tab's first paint it was ready ~10 s after the first page, so a Retrieve query 5 s after opening waited
+    3 s (issue 18). It now follows the opening Face tab's paint."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    code = "import app\nfrom ui import common\nprint(repr(common.warm_order()))"
+    out = subprocess.run([sys.executable, "-c", code], cwd=Path(__file__).resolve().parents[1], capture_output=True,
+                         text=True, timeout=300)
+    assert out.returncode == 0, out.stderr[-2000:]
+    order = eval(out.stdout.strip().splitlines()[-1])  # noqa: S307 - our own repr of a list of names
+    assert order[:2] == ["face", "retrieve-index"], order
+    assert "translate" in order and len(order) == len(set(order)), order  # each registered once
+
+
 def test_building_the_app_imports_no_torch_and_loads_no_model():
     """Cold start (issue 18): the pages are built from the registry and each checkpoint's config.json; torch
     (~1.5 s to import here) and the weights wait for the first handler or the background warm-up."""

@@ -3,7 +3,6 @@ neighbours of a query on shared features, exclusive features or raw pixels, in t
 the union of both."""
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass
 from typing import Literal
 
@@ -22,10 +21,9 @@ class Hit:
     distance: float
 
 
-def _pixel_keys(x: torch.Tensor) -> list[bytes]:
-    """Digests of images' 8-bit pixels ``[B, ...]``: equal for the same image after a PNG round trip."""
-    q = ((x.detach().float().cpu().clamp(-1, 1) + 1) * 127.5).round().to(torch.uint8).flatten(1).numpy()  # [B, D]
-    return [hashlib.blake2b(row.tobytes(), digest_size=12).digest() for row in q]
+def _to_uint8(x: torch.Tensor) -> torch.Tensor:
+    """Images ``[B, ...]`` in [-1, 1] as their 8-bit pixels ``[B, D]`` (what survives a PNG round trip)."""
+    return ((x.detach().float().cpu().clamp(-1, 1) + 1) * 127.5).round().to(torch.uint8).flatten(1)
 
 
 @dataclass
@@ -35,14 +33,15 @@ class RetrievalIndex:
     ``feats[kind][side]`` is ``[N, D]``: shared ``S`` flattened, exclusive ``E``, or raw pixels;
     ``sq_norms[kind][side]`` ``[N]`` their squared norms, so a query costs one matrix-vector
     product per side (``‖q − f‖² = ‖q‖² + ‖f‖² − 2·q·f``) to shortlist ``k + 16`` candidates,
-    which are then re-ranked by exact Euclidean distance (the paper's measure). ``keys[side]`` maps an image's pixel digest to its row, to recognise test queries.
+    which are then re-ranked by exact Euclidean distance (the paper's measure). A query is recognised as a
+    database image (:meth:`find`) by its nearest rows in pixel space, compared at 8 bits: nothing is hashed
+    or stored for it while the index is built.
     """
 
     images: dict[str, torch.Tensor]  # side → [N, C, H, W]
     labels: dict[str, torch.Tensor]  # side → [N] (−1 when unknown)
     feats: dict[str, dict[str, torch.Tensor]]
     sq_norms: dict[str, dict[str, torch.Tensor]]
-    keys: dict[str, dict[bytes, int]]
 
     @classmethod
     @torch.no_grad()
@@ -58,13 +57,8 @@ class RetrievalIndex:
                 feats["exclusive"][side] = torch.cat([e.cpu() for _, e in parts])  # [N, d]
         feats = {k: v for k, v in feats.items() if v}
         sq_norms = {k: {s: f.square().sum(1) for s, f in v.items()} for k, v in feats.items()}  # [N] each
-        keys: dict[str, dict[bytes, int]] = {}
-        for side, x in images.items():
-            keys[side] = {}
-            for i, key in enumerate(_pixel_keys(x)):
-                keys[side].setdefault(key, i)
         labels = labels or {s: torch.full((len(x),), -1) for s, x in images.items()}
-        return cls(images=images, labels=labels, feats=feats, sq_norms=sq_norms, keys=keys)
+        return cls(images=images, labels=labels, feats=feats, sq_norms=sq_norms)
 
     @classmethod
     def from_domains(cls, model, data: dict, limit: int | None = None) -> "RetrievalIndex":
@@ -124,9 +118,19 @@ class RetrievalIndex:
             results[kind] = [self._hit(db_sides, int(cand[j]), float(exact[j])) for j in order]
         return results
 
+    FIND_CANDIDATES = 4  # nearest rows in pixel space checked for 8-bit equality
+
     def find(self, x: torch.Tensor, side: str) -> int | None:
-        """Row of ``side`` holding this very image (up to 8-bit rounding), else ``None``."""
-        return self.keys[check_side(side)].get(_pixel_keys(_batch(x)[:1])[0])
+        """Row of ``side`` holding this very image (equal 8-bit pixels), else ``None``.
+
+        An equal image lies within 8-bit rounding of the query (≤ 1/255 per value), so it is among the
+        nearest rows by pixel distance: those few are compared exactly, the rest are never looked at."""
+        x = _batch(x)[:1].float().cpu()
+        d = self.distances(x.flatten(), "pixels", check_side(side))  # [N]
+        cand = torch.topk(d, min(self.FIND_CANDIDATES, len(d)), largest=False).indices.sort().values
+        rows = self.images[side][cand]
+        same = (_to_uint8(rows) == _to_uint8(x)).all(1)
+        return int(cand[same][0]) if same.any() else None
 
     def _locate(self, db_sides: list[str], i: int) -> tuple[str, int]:
         for s in db_sides:  # map an index into the concatenated sides back to (side, row)
