@@ -178,6 +178,23 @@ def test_render_is_deterministic(style):
 
 
 @pytest.mark.parametrize("style", STYLES)
+def test_bundled_style_passes_dicebears_schema_and_draws_as_the_validated_style(style):
+    """The app loads the pinned styles without DiceBear's JSON-schema check (~2 s at every start); the real
+    check runs here, and the unchecked Style draws exactly what the checked one draws."""
+    from dicebear import Avatar, Style
+    from dicebear.validator import StyleValidator
+
+    data = av.style_definition(style)
+    StyleValidator.validate(data)  # raises StyleValidationError on a definition the schema refuses
+    checked = Style(data)
+    import dicebear.style._style as style_module
+
+    assert style_module.StyleValidator is StyleValidator  # _style() restored the real validator
+    for p in draws(style, 4, seed=7):
+        assert Avatar(checked, dict(p.options)).to_string() == av.render_svg(style, p)
+
+
+@pytest.mark.parametrize("style", STYLES)
 def test_different_params_give_different_images(style):
     imgs = [av.render(style, p, 32).tobytes() for p in draws(style, 8, seed=2)]
     assert len(set(imgs)) == len(imgs)

@@ -44,6 +44,7 @@ import hashlib
 import io
 import json
 import os
+import threading
 from dataclasses import asdict, dataclass, field
 from functools import lru_cache
 from importlib.metadata import version as _pkg_version
@@ -396,14 +397,43 @@ def labels(params: AvatarParams) -> dict[str, int]:
 
 
 # ------------------------------------------------------------------------------ rendering
-@lru_cache(maxsize=None)
-def _style(style: str):
+_STYLE_LOCK = threading.Lock()
+
+
+class _BundledDefinition:
+    """Stands in for DiceBear's ``StyleValidator`` while :func:`_style` loads a definition of the pinned
+    ``dicebear-styles`` package: checking the package's own file against the JSON schema costs ~2 s for
+    avataaars on this CPU at every start of the app (the Face tab's first avatar waited for it), and the
+    same file is checked once by the real validator in ``tests/test_avatars.py``."""
+
+    @staticmethod
+    def validate(data: Any) -> None:  # noqa: ARG004 - the validator's signature
+        return None
+
+
+def style_definition(style: str) -> dict:
+    """The installed ``dicebear-styles`` definition of ``style`` (decoded JSON)."""
     from importlib.resources import files
 
+    get_spec(style)
+    return json.loads(files("dicebear_styles").joinpath(f"{style}.json").read_text("utf-8"))
+
+
+@lru_cache(maxsize=None)
+def _style(style: str):
+    """DiceBear's ``Style`` for one of :data:`STYLES`, built without the schema check (see
+    :class:`_BundledDefinition`); everything else in ``Style.__init__`` (the copy, alias checks) runs."""
+    import dicebear.style._style as style_module
     from dicebear import Style
 
-    get_spec(style)
-    return Style.from_json(files("dicebear_styles").joinpath(f"{style}.json").read_text("utf-8"))
+    data = style_definition(style)
+    with _STYLE_LOCK:
+        real = style_module.StyleValidator
+        style_module.StyleValidator = _BundledDefinition
+        try:
+            return Style(data)
+        finally:
+            style_module.StyleValidator = real
 
 
 @lru_cache(maxsize=None)
