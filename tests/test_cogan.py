@@ -371,6 +371,8 @@ def test_compute_metrics_tiny(data_root):
             assert ("pair_same_digit" in out) == (task == "mnist_negative")
         bare = m.compute_metrics(data, {}, limit=32)
         assert "pixel_agreement" in bare and "invert_digit_kept" not in bare
+        alone = m.agreement_metrics(data_root, "test", limit=64)  # what the notebook recomputes
+        assert alone == {k: out[k] for k in ("pixel_agreement", "pixel_agreement_shuffled", "pixel_agreement_floor")}
 
 
 class StubAttributeJudge:

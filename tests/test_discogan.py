@@ -221,10 +221,13 @@ def test_export_of_a_folder_without_state_is_a_clear_error(tmp_path):
 
 # ------------------------------------------------------------------------ committed checkpoints
 COMMITTED = [c.name for c in registry.CHECKPOINTS.values() if c.method == "discogan" and c.local_dir.is_dir()]
+# the re-evaluation runs on the cheapest committed checkpoint: bags ↔ shoes at 32×32 takes 16 s here, a CelebA
+# one 107 s (the suite's budget); the face checkpoints were scored by the same evaluate() code
+SPOT_CHECK = sorted(COMMITTED, key=lambda n: "fashion" not in n)[:1]
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("name", COMMITTED[:1] or ["none"])
+@pytest.mark.parametrize("name", SPOT_CHECK or ["none"])
 def test_committed_metrics_are_computed_not_typed(name, data_root):
     if name == "none":
         pytest.skip("no DiscoGAN checkpoint committed")

@@ -607,11 +607,8 @@ class CoGAN(TwoDomainGAN):
         out = self._adaptation_metrics(data, limit) if c.classifier else {}
         if c.source_only:  # the baseline's generators were never trained: their pairs mean nothing
             return out
-        cap = limit or max(len(data["A"]), len(data["B"]), c.eval_pairs)
-        n_pairs = min(c.eval_pairs, cap)
-        x1, x2 = self._pairs(n_pairs)
-        perm = torch.randperm(n_pairs, generator=torch.Generator().manual_seed(c.seed + 1))
-        out["n_pairs"] = float(n_pairs)
+        x1, x2, perm, cap = self._eval_pairs(data, limit)
+        out["n_pairs"] = float(len(x1))
         n_inv = min(c.invert_eval_images, cap, len(data["A"]))
         x = data["A"][:n_inv]
         if n_inv:
@@ -625,11 +622,7 @@ class CoGAN(TwoDomainGAN):
                                             (x, trans) if n_inv else None) \
                 | (pair_identity_distance(ident, x1, x2, perm) if ident is not None else {})
         if self.task != "digits":  # MNIST ↔ USPS has no pixel transform between the domains
-            out["pixel_agreement"] = pixel_agreement(x1, x2, self.task)
-            out["pixel_agreement_shuffled"] = pixel_agreement(x1, x2[perm], self.task)
-            n_real = min(cap, len(data["A"]), len(data["B"]))
-            idx = torch.randperm(len(data["B"]), generator=torch.Generator().manual_seed(c.seed + 2))[:n_real]
-            out["pixel_agreement_floor"] = pixel_agreement(data["A"][:n_real], data["B"][idx], self.task)
+            out |= self._agreement(data, x1, x2, perm, cap)
         judge = judges.get("digits")
         if judge is not None:
             read = lambda t: judge.predict(_pad_for(judge, t))  # noqa: E731
@@ -648,6 +641,35 @@ class CoGAN(TwoDomainGAN):
                 out["pair_same_digit"] = (d1 == d2).float().mean().item()
                 out["pair_same_digit_shuffled"] = (d1 == d2[perm]).float().mean().item()
         return out
+
+    def _eval_pairs(self, data: dict[str, torch.Tensor], limit: int | None):
+        """The evaluation's generated pairs ``x1, x2`` (``eval_pairs`` of them, fixed z's), the seeded
+        permutation that shuffles them, and the row cap ``limit`` sets."""
+        c = self.cfg
+        cap = limit or max(len(data["A"]), len(data["B"]), c.eval_pairs)
+        n_pairs = min(c.eval_pairs, cap)
+        x1, x2 = self._pairs(n_pairs)
+        return x1, x2, torch.randperm(n_pairs, generator=torch.Generator().manual_seed(c.seed + 1)), cap
+
+    def _agreement(self, data, x1, x2, perm, cap) -> dict[str, float]:
+        """``pixel_agreement`` of the pairs, its shuffled-pairs and real-pairs (``_floor``) references."""
+        n_real = min(cap, len(data["A"]), len(data["B"]))
+        idx = torch.randperm(len(data["B"]), generator=torch.Generator().manual_seed(self.cfg.seed + 2))[:n_real]
+        return {"pixel_agreement": pixel_agreement(x1, x2, self.task),
+                "pixel_agreement_shuffled": pixel_agreement(x1, x2[perm], self.task),
+                "pixel_agreement_floor": pixel_agreement(data["A"][:n_real], data["B"][idx], self.task)}
+
+    @torch.no_grad()
+    def agreement_metrics(self, root: Any = None, split: str = "test", limit: int | None = None) -> dict[str, float]:
+        """The pixel-agreement figures of :meth:`evaluate` alone, computed by the same code on the same pairs
+        (no judge, no inversion: seconds instead of a minute); for the pair tasks (negative, edge)."""
+        from xdomain.data import resolve_root
+
+        if self.task not in ("negative", "edge"):
+            raise ValueError(f"pixel agreement is defined for the negative and edge tasks, not {self.task!r}")
+        data = self.load_data(self.cfg, resolve_root(root) if root is None else root, split).tensors
+        x1, x2, perm, cap = self._eval_pairs(data, limit)
+        return self._agreement(data, x1, x2, perm, cap)
 
     def _adaptation_metrics(self, data: dict[str, torch.Tensor], limit: int | None) -> dict[str, float]:
         """Test accuracy of c on each domain through its own D (c1 on the source, c2 on the target)."""
