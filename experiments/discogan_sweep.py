@@ -17,6 +17,7 @@ import json
 from pathlib import Path
 
 from experiments.discogan_table import num, pct
+from experiments.snapshots import store_rows
 
 ROOT = Path(__file__).resolve().parents[1]
 OUT = ROOT / "docs" / "discogan_sweep.json"
@@ -47,11 +48,8 @@ def evaluate(run_dirs: list[str], data_root: str | None, live: bool = False, spl
         row |= {k: v for k, v in m.items() if k.startswith(KEYS) and not k.startswith("kept_chance")}
         new.append(row)
         print(json.dumps(row), flush=True)
-    done = {(r["run"], split) for r in new}  # read only now: another sweep may have written meanwhile
-    rows = [r for r in (json.loads(OUT.read_text()) if OUT.is_file() else [])
-            if (r["run"], r["split"]) not in done] + new
-    rows.sort(key=lambda r: (r["dataset"], r["split"], r["w_const"], r["ema"], r["step"]))
-    OUT.write_text(json.dumps(rows, indent=1) + "\n")
+    rows = store_rows(OUT, new, key=lambda r: (r["run"], r["split"]),
+                      order=lambda r: (r["dataset"], r["split"], r["w_const"], r["ema"], r["step"]))
     print(f"wrote {OUT.relative_to(ROOT)} ({len(rows)} rows)")
 
 

@@ -111,8 +111,7 @@ def face_offers() -> None:
         m = meta(c.name)
         if m is None:
             continue
-        two_way = c.method == "unit" or (c.method == "discogan" and m["config"].get("variant", "discogan") != "gan")
-        dirs = ("a2b", "b2a") if two_way else ("a2b",)
+        dirs = tuple(m.get("facts", {}).get("directions") or ("a2b",))  # the translator contract, as stored
         for d in dirs:
             v = bars.check(c.bar, m.get("metrics", {}), d)
             a, b = dataset_info(c.dataset).domain_names

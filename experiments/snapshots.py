@@ -49,11 +49,21 @@ def select_and_test(run: Path, key: str, value: Callable[[Any], float], evaluate
     return out, model
 
 
+def store_rows(out: Path, new: list[dict], key: Callable[[dict], Any] = lambda r: r["run"],
+               order: Callable[[dict], Any] | None = None) -> list[dict]:
+    """Merge ``new`` rows into the JSON list at ``out``: a stored row with the same ``key`` is replaced (a
+    re-scored run), the rest kept; the list is written sorted by ``order`` (default: ``key``) and returned.
+    The file is read only now, so rows another scorer wrote meanwhile survive."""
+    done = {key(r) for r in new}
+    rows = [r for r in (json.loads(out.read_text()) if out.is_file() else []) if key(r) not in done] + list(new)
+    rows.sort(key=order or key)
+    out.write_text(json.dumps(rows, indent=1) + "\n")
+    return rows
+
+
 def save_row(out: Path, row: dict) -> None:
     """Replace (or add) ``row`` in the JSON list at ``out``, keyed and sorted by ``row["run"]``."""
-    rows = json.loads(out.read_text()) if out.exists() else []
-    rows = [r for r in rows if r["run"] != row["run"]] + [row]
-    out.write_text(json.dumps(sorted(rows, key=lambda r: r["run"]), indent=1) + "\n")
+    store_rows(out, [row])
 
 
 def mean_std(xs: list[float]) -> str:

@@ -76,6 +76,7 @@ def select(run_dirs: list[str]) -> dict:
     """Score each run folder (a snapshot or the last state) on validation identities, store the rows, and
     print the pick by the written rule."""
     from experiments.select_snapshot import select as rule
+    from experiments.snapshots import store_rows
     from xdomain.train import load_run
 
     new = []
@@ -87,10 +88,7 @@ def select(run_dirs: list[str]) -> dict:
         row |= {k: v for k, v in m.items() if k.startswith(VAL_KEYS) and not k.startswith("kept_chance")}
         new.append(row)
         print(json.dumps(row), flush=True)
-    done = {r["run"] for r in new}
-    rows = [r for r in (json.loads(VAL.read_text()) if VAL.is_file() else []) if r["run"] not in done] + new
-    rows.sort(key=lambda r: (r["dataset"], r["step"]))
-    VAL.write_text(json.dumps(rows, indent=1) + "\n")
+    rows = store_rows(VAL, new, order=lambda r: (r["dataset"], r["step"]))
     pick, why = rule([r for r in rows if r["dataset"] == new[0]["dataset"]])
     print(f"pick: {pick['run']} (step {pick['step']}): {why}")
     return pick

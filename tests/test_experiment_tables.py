@@ -30,6 +30,17 @@ def test_save_row_replaces_the_run_and_keeps_the_others(tmp_path):
     assert snapshots.mean_std([0.5]) == "0.500" and snapshots.mean_std([0.4, 0.6]) == "0.500 ± 0.141"
 
 
+def test_store_rows_replaces_by_key_and_sorts_by_order(tmp_path):
+    out = tmp_path / "rows.json"
+    key, order = (lambda r: (r["run"], r["split"])), (lambda r: (r["split"], r["step"]))
+    snapshots.store_rows(out, [{"run": "a", "split": "val", "step": 2}, {"run": "a", "split": "test", "step": 9}], key, order)
+    rows = snapshots.store_rows(out, [{"run": "b", "split": "val", "step": 1}, {"run": "a", "split": "val", "step": 3}],
+                                key, order)  # re-scores a/val, keeps a/test
+    assert rows == json.loads(out.read_text()) == [{"run": "a", "split": "test", "step": 9},
+                                                   {"run": "b", "split": "val", "step": 1},
+                                                   {"run": "a", "split": "val", "step": 3}]
+
+
 def sharing(g, d, agree):
     return {"run": f"cg-share-g{g}d{d}", "step": 1000, "n_shared_g": g, "n_shared_d": d, "pixel_agreement": agree,
             "pixel_agreement_floor": 0.828, "pixel_agreement_shuffled": 0.83}
