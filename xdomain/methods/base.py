@@ -174,22 +174,27 @@ class Method(nn.Module):
         p = next(self.parameters(), None)
         return p.device if p is not None else torch.device("cpu")
 
+    def split_data(self, root: Any = None, split: str = "test") -> dict[str, torch.Tensor]:
+        """This model's data (:meth:`load_data` with its config) on ``split`` under ``root`` (default: the
+        resolved data root)."""
+        from xdomain.data import resolve_root
+
+        return self.load_data(self.cfg, resolve_root(root) if root is None else root, split).tensors
+
     @torch.no_grad()
     def evaluate(self, root: Any = None, limit: int | None = None, *, split: str = "test",
                  judges: dict[str, Any] | None = None) -> dict[str, float]:
         """Metrics on ``split`` ("test" to report, "val" to choose between models) of the data under
         ``root`` (default: the resolved data root). Judges are loaded here from :meth:`judge_names` unless
         given: metric code itself never loads a checkpoint."""
-        from xdomain.data import resolve_root
         from xdomain.judges import load_judges
 
-        root = resolve_root(root) if root is None else root
         if judges is None:
             judges = load_judges(self.judge_names())
         was = self.training
         self.eval()
         try:
-            return self.compute_metrics(self.load_data(self.cfg, root, split).tensors, judges, limit)
+            return self.compute_metrics(self.split_data(root, split), judges, limit)
         finally:
             self.train(was)
 

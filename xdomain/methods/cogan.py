@@ -663,11 +663,9 @@ class CoGAN(TwoDomainGAN):
     def agreement_metrics(self, root: Any = None, split: str = "test", limit: int | None = None) -> dict[str, float]:
         """The pixel-agreement figures of :meth:`evaluate` alone, computed by the same code on the same pairs
         (no judge, no inversion: seconds instead of a minute); for the pair tasks (negative, edge)."""
-        from xdomain.data import resolve_root
-
         if self.task not in ("negative", "edge"):
             raise ValueError(f"pixel agreement is defined for the negative and edge tasks, not {self.task!r}")
-        data = self.load_data(self.cfg, resolve_root(root) if root is None else root, split).tensors
+        data = self.split_data(root, split)
         x1, x2, perm, cap = self._eval_pairs(data, limit)
         return self._agreement(data, x1, x2, perm, cap)
 
