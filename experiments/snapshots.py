@@ -76,12 +76,16 @@ def add_score_command(sub: argparse._SubParsersAction, until_help: str, name: st
     s.add_argument("runs", nargs="+")
     s.add_argument("--no-eval", action="store_true", help="selection scores only (no test figures, not saved)")
     s.add_argument("--until", type=int, default=None, help=until_help)
+    s.add_argument("--group", default=None,
+                   help="a label saved with the rows; tables keep runs of different labels apart (e.g. resumed runs)")
 
 
 def score_runs(a: argparse.Namespace, score: Callable[..., dict], out: Path) -> None:
     """Run ``score(run, evaluate=, until=)`` on every run of ``a.runs``, print each row, save it unless --no-eval."""
     for run in a.runs:
         row = score(Path(run), evaluate=not a.no_eval, until=a.until)
+        if getattr(a, "group", None):
+            row["group"] = a.group
         print(json.dumps(row, indent=1))
         if not a.no_eval:
             save_row(out, row)
@@ -127,20 +131,22 @@ def adaptation_score(run: Path, evaluate: bool = True, until: int | None = None,
 def adaptation_table(rows: list[dict], method: str, paper: dict[str, str]) -> str:
     """Per direction: the method and its source-only baseline, target test accuracy at the last and the
     validation-chosen step (mean ± std over seeds), source test accuracy, steps; ``paper`` by direction. Rows
-    that record their step budget (``steps``) are grouped by it and name it."""
+    that record their step budget (``steps``) are grouped by it and name it; so are rows saved with a ``group``
+    label (``score --group``)."""
     lines = ["| direction | model | seeds | target accuracy, last step | target accuracy, val-chosen step | "
              "source accuracy, last step | steps (last) | paper |", "|---|---|---|---|---|---|---|---|"]
-    groups: dict[tuple[str, bool, int], list[dict]] = {}
+    groups: dict[tuple[str, bool, int, str], list[dict]] = {}
     for r in rows:  # runs of one direction trained to different step budgets (``steps``) are grouped apart
         if "test_last" in r:
-            groups.setdefault((r["direction"], r["source_only"], r.get("steps", 0)), []).append(r)
-    for (d, base, budget), rs in sorted(groups.items()):
+            groups.setdefault((r["direction"], r["source_only"], r.get("steps", 0), r.get("group", "")), []).append(r)
+    for (d, base, budget, group), rs in sorted(groups.items()):
         last = [r["test_last"]["acc_target_test"] for r in rs]
         chosen = [r["test_chosen"]["acc_target_test"] for r in rs]
         src = [r["test_last"]["acc_source_test"] for r in rs]
         lo, hi = min(r["last_step"] for r in rs), max(r["last_step"] for r in rs)
         steps = str(hi) if lo == hi else f"{lo}–{hi}"
-        model = ("source only" if base else method) + (f", {budget:,}-step budget" if budget else "")
+        model = ("source only" if base else method) + (f", {budget:,}-step budget" if budget else "") + (
+            f", {group}" if group else "")
         lines.append(f"| {d} | {model} | {len(rs)} | {mean_std(last)} | "
                      f"{mean_std(chosen)} | {mean_std(src)} | {steps} | {'—' if base else paper[d]} |")
     return "\n".join(lines)

@@ -102,3 +102,12 @@ def test_adaptation_tables_group_by_direction_and_baseline():
     runs = cogan_digits.adapt_runs_table(rows[:3]).splitlines()[2:]
     assert "| 1000 (0.900) | 0.900 | 0.910 | 0.950 | 0.700 (0.100) | 0.80 |" in runs[0]
     assert runs[2].endswith("| — | — |")
+
+
+def test_adaptation_table_keeps_labelled_groups_of_one_budget_apart():
+    u2m = "USPS → MNIST"
+    capped = [adapt_row(f"c{s}", u2m, False, s, 0.87, 0.87) | {"steps": 4500} for s in range(2)]
+    resumed = [adapt_row(f"r{s}", u2m, False, s, 0.89, 0.89) | {"steps": 4500, "group": "resumed"} for s in range(2)]
+    first, second = cogan_digits.adapt_table(capped + resumed).splitlines()[2:]
+    assert first.startswith("| USPS → MNIST | CoGAN, 4,500-step budget | 2 | 0.870 ± 0.000 |")
+    assert second.startswith("| USPS → MNIST | CoGAN, 4,500-step budget, resumed | 2 | 0.890 ± 0.000 |")
