@@ -377,6 +377,14 @@ register_checkpoint(CheckpointSpec(
     extra={"source_only_runs": "docs/cogan_adapt.json"},
 ))
 register_checkpoint(CheckpointSpec(
+    "cogan-usps-mnist", "cogan", "mnist_usps20",
+    "CoGAN USPS → MNIST adaptation at 28×28 (paper §5, Table 1): the 10-way head on the tied discriminator layers, "
+    "trained on 1,800 labelled USPS digits beside 2,000 unlabelled MNIST digits; seed 2's 4,500-step state (the "
+    "planned steps, resumed past the 29-min cap of a slow day; ~31 min for a whole run at today's speed), chosen on "
+    "MNIST validation digits (docs/cogan.md); float16 weights",
+    extra={"source_only_runs": "docs/cogan_adapt.json"},
+))
+register_checkpoint(CheckpointSpec(
     "unit-celeba-male", "unit", "celeba_Male",
     "UNIT, CelebA Male ↔ Female at 64×64 (paper §4, Fig. 6 faces): one shared latent space, balanced and "
     "weight-averaged like DiscoGAN's; snapshot chosen on validation identities (docs/unit.md)",
