@@ -33,6 +33,7 @@ DTN_CHECKPOINTS = ("dtn-faces-emoji", "dtn-faces-avatars")  # old Twemoji DTN, t
 DTN_RUNS = ROOT / "docs" / "avatars_dtn.json"
 F_READS = ROOT / "docs" / "avatars_f.json"
 SELECT_STEMS = ("bal_acc_hair", "bal_acc_eyeglasses", "bal_acc_facial_hair", "bal_acc_smiling", "skin_spearman")
+HAIR_ADOPT_GAIN = 0.005  # revision 4: the joint hair offsets are adopted only for >= 0.5 points on validation
 
 
 def faces(split: str, root=None, limit: int | None = None) -> dict[str, torch.Tensor]:
@@ -55,6 +56,18 @@ def calibrate(name: str, root=None) -> dict:
         t, bal = balanced_threshold(z[:, k], val["attrs_A"][:, k])
         out[a] = {"threshold": t, "balanced_acc": bal}
     out["mean_balanced_acc"] = float(np.mean([out[a]["balanced_acc"] for a in USED_ATTRS]))
+    # revision 4 (docs/avatars_selection.md): the four hair offsets, chosen together on the same val faces
+    cols = [sources.CELEBA_ATTRS.index(am.CELEBA_HAIR[c]) for c in am.HAIR_COLOURS]
+    margins = np.stack([(z[:, k] - out[am.CELEBA_HAIR[c]]["threshold"]).numpy()
+                        for c, k in zip(am.HAIR_COLOURS, cols)], 1)
+    labels = (val["attrs_A"][:, cols] > 0).numpy()
+    before = avatar_fit.hair_score(margins, labels)
+    offsets, after = avatar_fit.joint_hair_offsets(margins, labels)
+    adopted = after - before >= HAIR_ADOPT_GAIN
+    out["hair_joint"] = {"val_mean_before": before, "val_mean_after": after, "adopted": bool(adopted),
+                         "offsets_found": dict(zip(am.HAIR_COLOURS, map(float, offsets)))}
+    if adopted:
+        out["hair_offsets"] = dict(zip(am.HAIR_COLOURS, map(float, offsets)))
     return out
 
 

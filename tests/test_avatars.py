@@ -283,3 +283,18 @@ def test_cache_key_is_stable_across_processes():
                             env={**os.environ, "PYTHONHASHSEED": str(h), "OMP_NUM_THREADS": "1"}).stdout
              for h in (1, 2)}
     assert len(names) == 1 and names.pop().strip() == av.dataset_path("micah", 5, 0, 64, "/x").name
+
+
+def test_hair_decision_is_the_old_rule_at_zero_offsets_and_the_search_only_improves():
+    from xdomain import avatar_fit
+
+    rng = np.random.default_rng(0)
+    labels = np.eye(4, dtype=bool)[rng.integers(0, 4, 400)]
+    margins = rng.normal(-1.0, 1.0, (400, 4)) + 1.5 * labels
+    margins[:, 2] -= 1.0  # brown under-read: the search should raise its offset
+    old = np.where(margins.max(1) > 0, margins.argmax(1), 2)
+    assert (avatar_fit.hair_decision(margins) == old).all()
+    start = avatar_fit.hair_score(margins, labels)
+    offsets, score = avatar_fit.joint_hair_offsets(margins, labels, step=0.25, passes=2)
+    assert score == pytest.approx(avatar_fit.hair_score(margins, labels, offsets)) and score > start + 0.01
+    assert offsets[2] > 0

@@ -10,8 +10,10 @@ Pipeline for a 64×64 face crop x (the crop every face model here uses, :func:`x
    reader's ``config.json`` under ``"avatar_calibration"`` by ``python -m experiments.avatars calibrate
    --write``; logit 0 when absent):
    glasses ← ``Eyeglasses``; facial hair ← not ``No_Beard``; smiling ← ``Smiling``; hair colour ← the hair
-   colour attribute (blond / black / brown / grey) whose logit clears its threshold by the most (brown
-   when none does); hair style ← bald if ``Bald``, else short if ``Male``, else long.
+   colour attribute (blond / black / brown / grey) whose margin plus its joint offset is the largest, brown
+   when none is above 0 (:func:`hair_decision`; the four offsets are chosen together on validation
+   identities by :func:`joint_hair_offsets`, stored as ``"hair_offsets"``, 0 when absent); hair style ←
+   bald if ``Bald``, else short if ``Male``, else long.
 2. Skin: the ITA of the crop's central patch (:func:`xdomain.metrics.avatars.ita`) picks the style's skin
    colour with the nearest ITA (the palette colour's own ITA, as a flat patch) — a physical match, no
    learning.
@@ -37,6 +39,40 @@ READERS = ("encoder-celeba-id", "judge-celeba-attrs")  # the candidates (docs/av
 READER = "judge-celeba-attrs"  # the higher mean validation balanced accuracy over USED_ATTRS (docs/avatars.md)
 CALIBRATION_KEY = "avatar_calibration"
 USED_ATTRS = ("Blond_Hair", "Black_Hair", "Brown_Hair", "Gray_Hair", "Eyeglasses", "No_Beard", "Smiling", "Male", "Bald")
+
+
+def hair_decision(margins: np.ndarray, offsets=(0.0, 0.0, 0.0, 0.0)) -> np.ndarray:
+    """Hair colour index into :data:`HAIR_COLOURS` per row of ``margins`` [N, 4] (logit − threshold, in that
+    order): the largest ``margin + offset``, or brown when that largest value is ≤ 0."""
+    m = np.asarray(margins, np.float64) + np.asarray(offsets, np.float64)
+    return np.where(m.max(1) > 0, m.argmax(1), HAIR_COLOURS.index("brown"))
+
+
+def hair_score(margins: np.ndarray, labels: np.ndarray, offsets=(0.0, 0.0, 0.0, 0.0)) -> float:
+    """Mean over the four colours of the balanced accuracy of "decision = c" against boolean ``labels`` [N, 4]
+    (the avatar metric's definition, applied to the decision itself)."""
+    from xdomain.metrics.avatars import balanced_accuracy
+
+    d = hair_decision(margins, offsets)
+    return float(np.mean([balanced_accuracy(d == k, labels[:, k]) for k in range(len(HAIR_COLOURS))]))
+
+
+def joint_hair_offsets(margins: np.ndarray, labels: np.ndarray, span: float = 2.0, step: float = 0.05,
+                       passes: int = 3) -> tuple[np.ndarray, float]:
+    """Coordinate ascent on :func:`hair_score` over the four offsets (grid −span … +span, from 0; ties keep
+    the current value): the offsets and their score. Meant for *validation* faces only."""
+    grid = np.round(np.arange(-span, span + step / 2, step), 6)
+    o = np.zeros(len(HAIR_COLOURS))
+    best = hair_score(margins, labels, o)
+    for _ in range(passes):
+        for k in range(len(o)):
+            for v in grid:
+                trial = o.copy()
+                trial[k] = v
+                score = hair_score(margins, labels, trial)
+                if score > best + 1e-12:
+                    o, best = trial, score
+    return o, best
 
 
 @dataclass(frozen=True)
@@ -127,6 +163,7 @@ class AvatarFitter:
         self.encoder = encoder.eval()
         cal = calibration or {}
         self.thresholds = {a: float(cal.get(a, {}).get("threshold", 0.0)) for a in USED_ATTRS}
+        self.hair_offsets = np.asarray([float(cal.get("hair_offsets", {}).get(c, 0.0)) for c in HAIR_COLOURS])
 
     @classmethod
     def load(cls, name: str = READER, *, allow_download: bool = False) -> "AvatarFitter":
@@ -144,10 +181,10 @@ class AvatarFitter:
     def read(self, crops: torch.Tensor) -> list[FaceReading]:
         m = self.margins(crops)
         skin = ita(crops)
-        hair = np.stack([m[CELEBA_HAIR[c]] for c in HAIR_COLOURS], 1)  # [N, 4]
+        hair = hair_decision(np.stack([m[CELEBA_HAIR[c]] for c in HAIR_COLOURS], 1), self.hair_offsets)
         out = []
         for i in range(len(crops)):
-            colour = HAIR_COLOURS[int(hair[i].argmax())] if hair[i].max() > 0 else "brown"
+            colour = HAIR_COLOURS[int(hair[i])]
             style = "bald" if m["Bald"][i] > 0 else ("short" if m["Male"][i] > 0 else "long")
             out.append(FaceReading(float(skin[i]), colour, style, bool(m["Eyeglasses"][i] > 0),
                                    bool(m["No_Beard"][i] <= 0), bool(m["Smiling"][i] > 0),
