@@ -81,10 +81,11 @@ def add_score_command(sub: argparse._SubParsersAction, until_help: str, name: st
 
 
 def score_runs(a: argparse.Namespace, score: Callable[..., dict], out: Path) -> None:
-    """Run ``score(run, evaluate=, until=)`` on every run of ``a.runs``, print each row, save it unless --no-eval."""
+    """Run ``score(run, evaluate=, until=)`` on every run of ``a.runs``, label it with ``a.group`` if given, print
+    each row, save it unless --no-eval."""
     for run in a.runs:
         row = score(Path(run), evaluate=not a.no_eval, until=a.until)
-        if getattr(a, "group", None):
+        if a.group:
             row["group"] = a.group
         print(json.dumps(row, indent=1))
         if not a.no_eval:

@@ -33,7 +33,7 @@ import numpy as np
 import torch
 
 from xdomain.data import avatars, sources
-from xdomain.metrics.avatars import CELEBA_HAIR, HAIR_COLOURS, hex_ita, ita
+from xdomain.metrics.avatars import CELEBA_HAIR, HAIR_COLOURS, balanced_accuracy, hex_ita, ita
 
 READERS = ("encoder-celeba-id", "judge-celeba-attrs")  # the candidates (docs/avatars_selection.md, revision 2)
 READER = "judge-celeba-attrs"  # the higher mean validation balanced accuracy over USED_ATTRS (docs/avatars.md)
@@ -51,8 +51,6 @@ def hair_decision(margins: np.ndarray, offsets=(0.0, 0.0, 0.0, 0.0)) -> np.ndarr
 def hair_score(margins: np.ndarray, labels: np.ndarray, offsets=(0.0, 0.0, 0.0, 0.0)) -> float:
     """Mean over the four colours of the balanced accuracy of "decision = c" against boolean ``labels`` [N, 4]
     (the avatar metric's definition, applied to the decision itself)."""
-    from xdomain.metrics.avatars import balanced_accuracy
-
     d = hair_decision(margins, offsets)
     return float(np.mean([balanced_accuracy(d == k, labels[:, k]) for k in range(len(HAIR_COLOURS))]))
 
