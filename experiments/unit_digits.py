@@ -31,7 +31,7 @@ from xdomain.train import load_run
 
 OUT = Path(__file__).resolve().parents[1] / "docs" / "unit_digits.json"
 PROBES = OUT.with_name("unit_probes.json")
-PROBE_KEYS = ("kl_reduce", "cycle", "twin_init", "lr", "w_gan", "w_feat", "gen_widths")
+PROBE_KEYS = ("kl_reduce", "cycle", "twin_init", "lr", "out_init", "w_gan", "w_feat", "gen_widths")
 PAPER = {d: f"{v} (best test point during training)" for d, v in (("MNIST → USPS", "0.9597"),
                                                                    ("USPS → MNIST", "0.9358"))}
 

@@ -212,6 +212,23 @@ def test_twin_init_starts_both_paths_identical(preset):
         assert not torch.allclose(plain.encode(x, "A")[0], plain.encode(x, "B")[0])
 
 
+@pytest.mark.parametrize("preset", ["digits", "faces"])
+def test_fan_in_output_init_rescales_only_the_output_layers(preset):
+    """``out_init="fan_in"``: G1's and G2's output layers are drawn N(0, 1/fan_in), every other weight is the
+    same draw as with the DCGAN default; an unknown value is refused."""
+    plain, fan = tiny(preset), tiny(preset, out_init="fan_in")
+    outs = set()
+    for g in ("G1", "G2"):
+        out = [m for m in getattr(fan, g).modules() if isinstance(m, (torch.nn.Conv2d, torch.nn.ConvTranspose2d))][-1]
+        outs.add(id(out.weight))
+        fan_in = out.in_channels * out.kernel_size[0] * out.kernel_size[1]
+        assert out.weight.std().item() > 3 * 0.02 and out.weight.std().item() < 3 * fan_in ** -0.5
+    for (n, p), q in zip(fan.named_parameters(), plain.parameters()):
+        assert id(p) in outs or torch.equal(p, q), n
+    with pytest.raises(ValueError, match="out_init"):
+        tiny(preset, out_init="kaiming")
+
+
 # ------------------------------------------------------------------------------ inference
 def test_translate_seeds_and_codes():
     m = tiny().eval()

@@ -33,7 +33,9 @@ worse as it trained): classify real source only (``cls_translated=False``), drop
 (Table 5 row 3, ``dis_dropout``), ReLU after D's convs (the authors' ``CoDis32x32``); and, as a flag,
 ``twin_init``: domain 2's untied layers start as copies of domain 1's, so both paths (and the target path
 of the classifier) start identical and only training pulls them apart (docs/unit.md: untied twins drawn
-independently leave the two domains 2.3 apart per z dimension).
+independently leave the two domains 2.3 apart per z dimension); ``out_init="fan_in"``: G's output layer
+drawn at fan-in scale instead of DCGAN's 0.02 (the quarter-width digit G otherwise needs thousands of steps
+to draw a background, docs/unit.md).
 
 Paper symbol → code: E1, E2, G1, G2, D1, D2 ↔ ``self.E1`` … ``self.D2``; μ ↔ ``encode(x, side)[0]``;
 η ↔ ``torch.randn_like(mu)``; λ0…λ4 ↔ ``w_gan, w_kl, w_rec, w_kl, w_cyc``; the classifier ↔ ``self.C``.
@@ -163,6 +165,7 @@ class UNITConfig(BaseConfig):
     w_cls: float = 10.0  # authors' DA config: cls 10 vs GAN 1
     w_feat: float = 1.0  # feature matching between D1 and D2 (0 = off)
     twin_init: bool = False  # domain 2's untied layers start as copies of domain 1's (not in the paper)
+    out_init: str = "dcgan"  # G's output layer: "dcgan" N(0, 0.02) like every layer | "fan_in" N(0, 1/fan_in)
     cls_translated: bool = False  # also classify translated source images with their source label (FINDINGS: hurt)
     # faces
     flip: bool = False
@@ -295,6 +298,10 @@ class UNIT(TwoDomainGAN):
             self.C = nn.Linear(feat_dim, cfg.n_classes)  # one head on whichever D trunk reads the image
             self.discriminator_names += ("C",)
         init_weights(self)
+        if cfg.out_init not in ("dcgan", "fan_in"):
+            raise ValueError(f"out_init must be 'dcgan' or 'fan_in', got {cfg.out_init!r}")
+        if cfg.out_init == "fan_in":
+            self._fan_in_output_init()
         if cfg.twin_init:
             self._twin_init()
         self.inference_modules = TRANSLATORS + (self.discriminator_names if cfg.classifier else ())
@@ -303,6 +310,17 @@ class UNIT(TwoDomainGAN):
                 raise ValueError(f"ema is a decay in (0, 1) (or 0 for off), got {cfg.ema}")
             live = nn.ModuleDict({n: getattr(self, n) for n in TRANSLATORS})
             self.ema_nets = copy.deepcopy(live).requires_grad_(False)
+
+    @torch.no_grad()
+    def _fan_in_output_init(self) -> None:
+        """``out_init="fan_in"``: G1's and G2's output layer drawn N(0, 1/fan_in) instead of DCGAN's N(0, 0.02²).
+        At the digit preset's 16 input channels the DCGAN draw keeps tanh's input below ~0.2, and Adam moves it
+        ~lr per step, so G needs thousands of steps to even draw a black background (docs/unit.md); at fan-in
+        scale (std 0.25 there) the VAE reconstructs in a few hundred. Not in the paper, which states no init."""
+        for g in (self.G1, self.G2):
+            out = [m for m in g.modules() if isinstance(m, (nn.Conv2d, nn.ConvTranspose2d))][-1]
+            fan_in = out.in_channels * out.kernel_size[0] * out.kernel_size[1]
+            nn.init.normal_(out.weight, 0.0, fan_in ** -0.5)
 
     @torch.no_grad()
     def _twin_init(self) -> None:
