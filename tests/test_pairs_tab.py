@@ -97,3 +97,34 @@ def test_clear_messages(cogan_dir, tmp_path):
     other = str(hub.save_checkpoint(tmp_path / "tiny-disentangle", Disentangle(Disentangle.tiny_config()).eval()))
     with pytest.raises(gr.Error, match="does not draw pairs"):
         h["pairs_grid"](other, 0, 4)
+
+
+def test_face_pair_bar_decides_the_experimental_label(tmp_path, monkeypatch):
+    """A CoGAN face pair's dropdown label comes from its stored figures against the ``face-pair`` bar (differs
+    ≥ 80%, kept ≥ 85%, identity ratio ≤ 0.80): clearing it gives the plain label, missing any figure, or having
+    none stored, adds "experimental" and the figures; a checkpoint without a whole-model bar is untouched."""
+    import json
+
+    from ui import selector
+    from xdomain import registry
+    from xdomain.metrics import bars
+
+    good = {"pair_attr_differs": 0.88, "kept_mean": 0.90, "pair_id_ratio": 0.35}
+    assert bars.check("face-pair", good).passed
+    for key, bad in (("pair_attr_differs", 0.66), ("kept_mean", 0.82), ("pair_id_ratio", 0.9)):
+        assert not bars.check("face-pair", good | {key: bad}).passed
+    spec = registry.CheckpointSpec("tiny-pair", "cogan", "celeba_Smiling", "test", tabs=("pairs",),
+                                   label="Tiny pair (CoGAN)", bar="face-pair")
+    monkeypatch.setitem(registry.CHECKPOINTS, spec.name, spec)
+    folder = tmp_path / spec.name
+    folder.mkdir()
+    monkeypatch.setattr(selector.hub, "resolve", lambda name, allow_download=False: folder)
+    for metrics, plain in ((good, True), (good | {"pair_attr_differs": 0.66}, False), ({}, False)):
+        (folder / "config.json").write_text(json.dumps({"method": "cogan", "config": {}, "metrics": metrics}))
+        label = selector.display_name(spec.name)
+        assert (label == "Tiny pair (CoGAN)") is plain, label
+        if not plain:
+            assert label.startswith("Tiny pair (CoGAN) — experimental: ") and "(bar 80%)" in label
+    (folder / "config.json").write_text("not json")  # unreadable: experimental, no crash
+    assert "experimental" in selector.display_name(spec.name)
+    assert selector.display_name("cogan-mnist-negative") == registry.CHECKPOINTS["cogan-mnist-negative"].display

@@ -13,6 +13,7 @@ import gradio as gr
 
 from ui import common
 from xdomain import hub, registry
+from xdomain.metrics import bars
 from xdomain.data.info import dataset_info
 
 
@@ -53,8 +54,21 @@ def model_selector(tab: str, checkpoints: list[str] | None = None) -> Selected |
 
 
 def display_name(name: str) -> str:
-    """What a person reads for a checkpoint: its registry label; a folder outside the registry by its name."""
-    return registry.CHECKPOINTS[name].display if name in registry.CHECKPOINTS else name
+    """What a person reads for a checkpoint: its registry label; a folder outside the registry by its name.
+    A checkpoint whose whole-model bar (``face-pair``) its stored figures miss reads "… — experimental: figures";
+    per-direction bars are the Face tab's business (``explore.faces.face_targets``)."""
+    if name not in registry.CHECKPOINTS:
+        return name
+    spec = registry.CHECKPOINTS[name]
+    bar = bars.BARS.get(spec.bar)
+    if bar is None or bar.per_direction:
+        return spec.display
+    try:
+        metrics = hub.read_meta(hub.resolve(name, allow_download=False)).get("metrics", {}) or {}
+    except (hub.CheckpointError, OSError, ValueError):
+        metrics = {}
+    verdict = bars.check(spec.bar, metrics)
+    return spec.display if verdict.passed else f"{spec.display} — experimental: {verdict.summary(bar)}"
 
 
 def model(name: str):

@@ -355,17 +355,19 @@ register_checkpoint(CheckpointSpec(
 register_checkpoint(CheckpointSpec(
     "cogan-celeba-blond", "cogan", "celeba_Blond_Hair",
     "CoGAN face pair, CelebA blond ↔ not blond at 64×64 (paper Fig. 4, scaled for CPU: 85 min, 4,495 steps on one "
-    "thread): one z draws a blond face and a non-blond one; below its written bar (docs/cogan.md), so experimental",
+    "thread): one z draws a blond face and a non-blond one; its stored figures decide against the face-pair bar",
     tabs=("pairs", "interpolate"),
-    label="Blond ↔ not blond faces (CoGAN, experimental)",
+    label="Blond ↔ not blond faces (CoGAN)",
+    bar="face-pair",
 ))
 register_checkpoint(CheckpointSpec(
     "cogan-celeba-smiling", "cogan", "celeba_Smiling",
     "CoGAN face pair, CelebA smiling ↔ not smiling at 64×64 (paper Fig. 4, scaled for CPU: 80 min, 5,000 steps on "
-    "one thread): one z draws a smiling face and a non-smiling one of the same look; meets its written bar "
-    "(docs/cogan.md)",
+    "one thread): one z draws a smiling face and a non-smiling one of the same look; its stored figures decide "
+    "against the face-pair bar",
     tabs=("pairs", "interpolate"),
     label="Smiling ↔ not smiling faces (CoGAN)",
+    bar="face-pair",
 ))
 register_checkpoint(CheckpointSpec(
     "cogan-mnist-edge", "cogan", "mnist_edge",

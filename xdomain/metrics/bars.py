@@ -14,6 +14,10 @@ Bars (from the issues that define them):
 * ``face-emoji`` — faces → avatar: balanced accuracy of the avatar judge's reading ≥ 85% for hair colour,
   eyeglasses and facial hair, ≥ 80% for smiling; skin-tone Spearman ≥ 0.6; identity median rank ≤ 5% of
   the test gallery (issue 16; :mod:`xdomain.metrics.avatars`).
+* ``face-pair`` — a CoGAN face pair (one z, two generators), read by the robust judge over 2,000 reported
+  draws: the pair differs in the pair's attribute ≥ 80%, agrees on the other attributes ≥ 85% on average,
+  and its identity distance is ≤ 0.80 of random pairs' (issue 15; written before the blond run,
+  docs/cogan_selection.md).
 """
 from __future__ import annotations
 
@@ -56,8 +60,9 @@ class Verdict:
 
 _NAMES = {"flipped": "flipped", "kept_mean": "kept", "diversity": "diversity", "bal_acc_hair": "hair",
           "bal_acc_eyeglasses": "glasses", "bal_acc_facial_hair": "facial hair", "bal_acc_smiling": "smiling",
-          "skin_spearman": "skin ρ", "id_median_rank_share": "identity median rank"}
-_SHARES = ("flipped", "kept", "bal_acc", "id_median_rank_share")
+          "skin_spearman": "skin ρ", "id_median_rank_share": "identity median rank",
+          "pair_attr_differs": "pair differs", "pair_id_ratio": "identity ratio"}
+_SHARES = ("flipped", "kept", "bal_acc", "id_median_rank_share", "pair_attr_differs")
 
 BARS: dict[str, Bar] = {
     "face-attribute": Bar("face-attribute", {"flipped": 0.80, "kept_mean": 0.85, "diversity": 0.90},
@@ -67,6 +72,10 @@ BARS: dict[str, Bar] = {
                       maximum={"id_median_rank_share": 0.05},
                       about="avatar-judge balanced accuracy ≥ 85% (hair, glasses, facial hair), ≥ 80% (smiling), "
                             "skin-tone Spearman ≥ 0.6, identity median rank ≤ 5% of the test gallery"),
+    "face-pair": Bar("face-pair", {"pair_attr_differs": 0.80, "kept_mean": 0.85}, per_direction=False,
+                     maximum={"pair_id_ratio": 0.80},
+                     about="the pair differs in its attribute ≥ 80%, agrees on the others ≥ 85% on average, "
+                           "identity distance ≤ 0.80 of random pairs' (robust and identity judges, 2,000 draws)"),
 }
 
 
