@@ -50,8 +50,11 @@ Presets (``UNIT.preset(name)``), scaled for CPU:
   paper 64-128-256-512, z 1024-d), G at a quarter (128-64-32-16; paper 512-256-128-64): G's deconvs
   run on both domains' codes for two streams and dominate the cost (G at half width: 1.9 s per
   batch-64 step on one busy thread; at a quarter: 1.1 s). Tied as in Table 4 (E's last 4, G's first 3);
-  D per Table 5 (conv20 k5 + pool, conv50 k5 + pool, FC500, FC1 / FC10; the last three tied). No cycle
-  terms: the paper found them unnecessary for adaptation. KL per sample (½‖μ‖² summed over z).
+  D per Table 5 (conv20 k5 + pool, conv50 k5 + pool, FC500, FC1 / FC10; the last three tied). The
+  dataclass defaults (no cycle terms, KL per sample, lr 10⁻⁴, DCGAN init) are what the first runs used and
+  stayed under the source-only baseline; the adaptation recipe is ``configs/unit-digits-m2u.json`` /
+  ``-u2m.json`` (probes R3/R4, docs/unit.md): the paper's cycle terms on, KL per element, lr 2·10⁻⁴ (the
+  authors' DA code), ``twin_init`` and ``out_init="fan_in"``.
   Accuracies are the final model's on the test split (the authors reported the best test-set point
   seen during training, FINDINGS); their adaptation code also puts the reconstruction stream through
   the GAN and uses MSE reconstruction — the paper's form is kept here.
