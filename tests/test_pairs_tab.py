@@ -128,3 +128,28 @@ def test_face_pair_bar_decides_the_experimental_label(tmp_path, monkeypatch):
     (folder / "config.json").write_text("not json")  # unreadable: experimental, no crash
     assert "experimental" in selector.display_name(spec.name)
     assert selector.display_name("cogan-mnist-negative") == registry.CHECKPOINTS["cogan-mnist-negative"].display
+
+
+def test_per_direction_bar_names_each_failing_direction(tmp_path, monkeypatch):
+    """A checkpoint with a per-direction bar (``face-attribute``) listed outside the Face tab (UNIT in the
+    Interpolate tab) reads plain only when every stored direction clears it; otherwise each failing direction
+    is named by its domains with its figures, and a passing one is left out."""
+    import json
+
+    from ui import selector
+    from xdomain import registry
+
+    spec = registry.CheckpointSpec("tiny-attr", "unit", "celeba_Male", "test", tabs=("interpolate",),
+                                   label="Tiny M/F (UNIT)", bar="face-attribute")
+    monkeypatch.setitem(registry.CHECKPOINTS, spec.name, spec)
+    folder = tmp_path / spec.name
+    folder.mkdir()
+    monkeypatch.setattr(selector.hub, "resolve", lambda name, allow_download=False: folder)
+    good = {f"{k}_{d}": v for d in ("a2b", "b2a") for k, v in (("flipped", 0.9), ("kept_mean", 0.9), ("diversity", 1.0))}
+    facts = {"directions": ["a2b", "b2a"], "domain_names": ["Male", "Female"]}
+    for metrics, want in ((good, "Tiny M/F (UNIT)"),
+                          (good | {"kept_mean_a2b": 0.8}, "Tiny M/F (UNIT) — experimental: Male → Female: flipped 90.0%, "
+                                                          "kept 80.0% (bar 85%), diversity 1.00")):
+        (folder / "config.json").write_text(json.dumps({"method": "unit", "config": {}, "metrics": metrics,
+                                                        "facts": facts}))
+        assert selector.display_name(spec.name) == want

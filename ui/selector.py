@@ -13,8 +13,8 @@ import gradio as gr
 
 from ui import common
 from xdomain import hub, registry
-from xdomain.metrics import bars
 from xdomain.data.info import dataset_info
+from xdomain.metrics import bars
 
 
 @dataclass
@@ -55,20 +55,29 @@ def model_selector(tab: str, checkpoints: list[str] | None = None) -> Selected |
 
 def display_name(name: str) -> str:
     """What a person reads for a checkpoint: its registry label; a folder outside the registry by its name.
-    A checkpoint whose whole-model bar (``face-pair``) its stored figures miss reads "… — experimental: figures";
-    per-direction bars are the Face tab's business (``explore.faces.face_targets``)."""
+    A checkpoint whose stored figures miss its bar (in any direction, for a per-direction bar) reads
+    "… — experimental: figures" (the Face tab labels each direction itself: ``explore.faces.face_targets``)."""
     if name not in registry.CHECKPOINTS:
         return name
     spec = registry.CHECKPOINTS[name]
     bar = bars.BARS.get(spec.bar)
-    if bar is None or bar.per_direction:
+    if bar is None:
         return spec.display
     try:
-        metrics = hub.read_meta(hub.resolve(name, allow_download=False)).get("metrics", {}) or {}
-    except (hub.CheckpointError, OSError, ValueError):
-        metrics = {}
-    verdict = bars.check(spec.bar, metrics)
-    return spec.display if verdict.passed else f"{spec.display} — experimental: {verdict.summary(bar)}"
+        meta = hub.read_meta(hub.resolve(name, allow_download=False))
+    except (hub.CheckpointError, OSError):
+        meta = {}
+    metrics, facts = meta.get("metrics") or {}, meta.get("facts") or {}
+    directions = (facts.get("directions") or ["a2b", "b2a"]) if bar.per_direction else ["a2b"]
+    failed = [(d, v) for d in directions if not (v := bars.check(spec.bar, metrics, d)).passed]
+    if not failed:
+        return spec.display
+    names = facts.get("domain_names")
+
+    def which(d: str) -> str:  # "Male → Female: " before a per-direction figure list
+        return f"{names['ab'.index(d[0])]} → {names['ab'.index(d[-1])]}: " if bar.per_direction and names else ""
+
+    return f"{spec.display} — experimental: " + "; ".join(which(d) + v.summary(bar) for d, v in failed)
 
 
 def model(name: str):

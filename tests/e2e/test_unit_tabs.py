@@ -15,7 +15,7 @@ import numpy as np
 from PIL import Image
 
 from tests.e2e.conftest import open_tab, require_landed, shot
-from xdomain import registry
+from ui.selector import display_name
 
 UNIT = "unit-celeba-male"
 DG = "discogan-celeba-male"
@@ -36,7 +36,7 @@ def test_interpolate_tab_renders_unit_codes_in_both_domains(app_url, page):
     page.goto(app_url)
     open_tab(page, "interpolate")
     page.locator("#interpolate-model input").click()
-    page.get_by_role("option", name=registry.get_checkpoint(UNIT).display, exact=True).click()
+    page.get_by_role("option", name=display_name(UNIT), exact=True).click()  # "… — experimental: …"
     page.locator("#interpolate-explain").get_by_text("shared latent space").wait_for(timeout=60_000)
     page.locator("#interpolate-first-image img").wait_for(timeout=60_000)
     page.locator("#interpolate-second-image img").wait_for(timeout=60_000)
