@@ -99,6 +99,18 @@ def test_clear_messages(cogan_dir, tmp_path):
         h["pairs_grid"](other, 0, 4)
 
 
+def _registered(spec, tmp_path, monkeypatch):
+    """Register ``spec`` for the test and make its checkpoint folder (empty; the test writes config.json)."""
+    from ui import selector
+    from xdomain import registry
+
+    monkeypatch.setitem(registry.CHECKPOINTS, spec.name, spec)
+    folder = tmp_path / spec.name
+    folder.mkdir()
+    monkeypatch.setattr(selector.hub, "resolve", lambda name, allow_download=False: folder)
+    return folder
+
+
 def test_face_pair_bar_decides_the_experimental_label(tmp_path, monkeypatch):
     """A CoGAN face pair's dropdown label comes from its stored figures against the ``face-pair`` bar (differs
     ≥ 80%, kept ≥ 85%, identity ratio ≤ 0.80): clearing it gives the plain label, missing any figure, or having
@@ -115,10 +127,7 @@ def test_face_pair_bar_decides_the_experimental_label(tmp_path, monkeypatch):
         assert not bars.check("face-pair", good | {key: bad}).passed
     spec = registry.CheckpointSpec("tiny-pair", "cogan", "celeba_Smiling", "test", tabs=("pairs",),
                                    label="Tiny pair (CoGAN)", bar="face-pair")
-    monkeypatch.setitem(registry.CHECKPOINTS, spec.name, spec)
-    folder = tmp_path / spec.name
-    folder.mkdir()
-    monkeypatch.setattr(selector.hub, "resolve", lambda name, allow_download=False: folder)
+    folder = _registered(spec, tmp_path, monkeypatch)
     for metrics, plain in ((good, True), (good | {"pair_attr_differs": 0.66}, False), ({}, False)):
         (folder / "config.json").write_text(json.dumps({"method": "cogan", "config": {}, "metrics": metrics}))
         label = selector.display_name(spec.name)
@@ -141,10 +150,7 @@ def test_per_direction_bar_names_each_failing_direction(tmp_path, monkeypatch):
 
     spec = registry.CheckpointSpec("tiny-attr", "unit", "celeba_Male", "test", tabs=("interpolate",),
                                    label="Tiny M/F (UNIT)", bar="face-attribute")
-    monkeypatch.setitem(registry.CHECKPOINTS, spec.name, spec)
-    folder = tmp_path / spec.name
-    folder.mkdir()
-    monkeypatch.setattr(selector.hub, "resolve", lambda name, allow_download=False: folder)
+    folder = _registered(spec, tmp_path, monkeypatch)
     good = {f"{k}_{d}": v for d in ("a2b", "b2a") for k, v in (("flipped", 0.9), ("kept_mean", 0.9), ("diversity", 1.0))}
     facts = {"directions": ["a2b", "b2a"], "domain_names": ["Male", "Female"]}
     for metrics, want in ((good, "Tiny M/F (UNIT)"),
