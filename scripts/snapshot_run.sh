@@ -1,13 +1,14 @@
 #!/usr/bin/env bash
 # Copy a training run's state every K steps (runs/<name>-<step>) so snapshots can be scored on
 # validation identities afterwards:  scripts/snapshot_run.sh runs/dg-blond-ema 2000
+# Only a state saved exactly at a multiple of K is copied (K must be a multiple of ckpt_every), so a
+# resumed run never files a later state under an earlier snapshot's name.
 run=$1; every=${2:-2000}; last=0
 while sleep 30; do
   [ -f "$run/train_state.json" ] || continue
   step=$(python3 -c "import json,sys;print(json.load(open('$run/train_state.json'))['step'])" 2>/dev/null) || continue
-  k=$(( step / every * every ))
-  if [ "$k" -gt "$last" ] && [ "$k" -gt 0 ]; then
-    mkdir -p "$run-$k" && cp "$run/train_state.json" "$run/train_state.safetensors" "$run-$k/" && last=$k
+  if [ $(( step % every )) -eq 0 ] && [ "$step" -gt "$last" ] && [ ! -d "$run-$step" ]; then
+    mkdir -p "$run-$step" && cp "$run/train_state.json" "$run/train_state.safetensors" "$run-$step/" && last=$step
   fi
   [ -f "$run/model.safetensors" ] && break
 done
