@@ -222,6 +222,25 @@ def test_train_resume_via_cli_main(capsys, tmp_path):
     assert meta["config"]["steps"] == 6 and meta["config"]["g_hidden"] == 8  # config came from the saved state
 
 
+def test_train_set_preset_starts_from_that_preset(capsys, tmp_path, monkeypatch):
+    """``--set preset=faces`` trains the preset's configuration (not the defaults with the name recorded);
+    other ``--set`` items apply on top; a config file and a preset together are refused in one line."""
+    from xdomain import train
+
+    seen = []
+    monkeypatch.setattr(train, "train", lambda cls, cfg, out, **kw: seen.append(cfg) or out)
+    code, _, err = _main(capsys, "train", "unit", "--out", tmp_path / "u", "--set", "preset=faces", "--set", "seed=3")
+    assert code == 0, err
+    want = registry.get_method("unit").preset("faces", seed=3)
+    assert seen[-1] == want and seen[-1].dataset == "celeba_Male" and seen[-1].image_size == 64
+    cfg_file = tmp_path / "c.json"
+    cfg_file.write_text(json.dumps({"steps": 5}))
+    code, _, err = _main(capsys, "train", "unit", "--config", cfg_file, "--set", "preset=faces")
+    _one_line(code, err, "either --config or --set preset=NAME")
+    code, _, err = _main(capsys, "train", "unit", "--set", "preset=nope")
+    _one_line(code, err, "unknown unit preset 'nope'")
+
+
 # --------------------------------------------------------------------------- installed package (pyproject.toml)
 def _env_without_repo() -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}

@@ -1,7 +1,7 @@
 """``python -m xdomain`` — the command-line contract other tools and checks rely on.
 
     list [--all] [--json]                           methods and the models the app offers (--all: every checkpoint)
-    train <method> [--config F] [--set k=v ...] [--out DIR] [--resume] [--device auto] [--data-root D]
+    train <method> [--config F | --set preset=NAME] [--set k=v ...] [--out DIR] [--resume] [--device auto] [--data-root D]
     eval <checkpoint-name-or-dir> [--json] [--limit N] [--write]
     translate <checkpoint> --input IMG --output IMG [--direction a2b|b2a] [--seed N] [--whole-image]
                                                     face models (CelebA): the photo is cropped to the face first,
@@ -51,13 +51,20 @@ def _cmd_train(args: argparse.Namespace) -> int:
 
     cls = registry.get_method(args.method)  # resolved once; train() receives the class
     out = Path(args.out or f"runs/{args.method}")
-    if args.config:
+    sets = list(args.set or [])
+    presets = [s.split("=", 1)[1].strip() for s in sets if s.split("=", 1)[0].strip() == "preset"]
+    if presets and getattr(cls, "presets", None):  # `--set preset=NAME` starts from that preset's values
+        if args.config:
+            raise ValueError("give either --config or --set preset=NAME, not both (a config file already names its preset)")
+        cfg = cls.preset(presets[-1])
+        sets = [s for s in sets if s.split("=", 1)[0].strip() != "preset"]
+    elif args.config:
         cfg = load_config_file(cls.Config, args.config)
     elif args.resume and (out / train.STATE_META).exists():
         cfg = cls.Config.from_dict(json.loads((out / train.STATE_META).read_text())["config"])
     else:
         cfg = cls.Config()
-    cfg = apply_overrides(cfg, args.set)
+    cfg = apply_overrides(cfg, sets)
     t0 = time.perf_counter()
     folder = train.train(cls, cfg, out, data_root=args.data_root, device=args.device,
                          resume=args.resume, evaluate=not args.no_eval, max_minutes=args.max_minutes)
