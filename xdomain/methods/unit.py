@@ -272,6 +272,8 @@ class UNIT(TwoDomainGAN):
             raise ValueError("source_only trains the classifier alone: it needs classifier=True")
         if cfg.kl_reduce not in ("sample", "element"):
             raise ValueError(f"kl_reduce must be 'sample' or 'element', got {cfg.kl_reduce!r}")
+        if cfg.out_init not in ("dcgan", "fan_in"):
+            raise ValueError(f"out_init must be 'dcgan' or 'fan_in', got {cfg.out_init!r}")
         if cfg.arch == "digits":
             gw = tuple(cfg.gen_widths) or tuple(reversed(w))
             if len(w) != 4 or 4 * 2 ** (len(gw) - 1) != s:
@@ -301,8 +303,6 @@ class UNIT(TwoDomainGAN):
             self.C = nn.Linear(feat_dim, cfg.n_classes)  # one head on whichever D trunk reads the image
             self.discriminator_names += ("C",)
         init_weights(self)
-        if cfg.out_init not in ("dcgan", "fan_in"):
-            raise ValueError(f"out_init must be 'dcgan' or 'fan_in', got {cfg.out_init!r}")
         if cfg.out_init == "fan_in":
             self._fan_in_output_init()
         if cfg.twin_init:
