@@ -1,7 +1,7 @@
 """UNIT digit adaptation runs (issue 14): score snapshots by the pre-written rule, evaluate, tabulate.
 
-The rule (``docs/unit_selection.md``, a copy of ``runs/SELECTION-unit.md`` written before any UNIT run):
-every run of a direction is trained the same way (30 min, one thread, two runs side by side); its
+The rule (``docs/unit_selection.md``, written before any UNIT run, with its amendments): every run of a
+direction is trained the same way (60 min for the three-seed runs, one thread, two runs side by side); its
 candidates are the snapshots every 500 steps (``<run>-<step>``, ``scripts/snapshot_run.sh``) and the
 last state. A candidate's selection score is the shared classifier's accuracy on the labelled *target
 validation* split (USPS: the last 729 USPS training digits; MNIST: training digits 50,000–59,999, the
@@ -11,8 +11,9 @@ the last step, which uses no target label at all.
 
     python -m experiments.unit_digits score runs/unit-m2u-s0     # candidates + pick (a JSON row)
     python -m experiments.unit_digits table                      # mean ± std over seeds, per direction
+    python -m experiments.unit_digits sharing runs/unit-share-*  # the shared-layer sweep (no selection)
 
-Rows go to ``docs/unit_digits.json`` (one per run).
+Rows go to ``docs/unit_digits.json`` (one per run), the sweep's to ``docs/unit_sharing.json``.
 """
 from __future__ import annotations
 
@@ -31,6 +32,7 @@ from xdomain.train import load_run
 
 OUT = Path(__file__).resolve().parents[1] / "docs" / "unit_digits.json"
 PROBES = OUT.with_name("unit_probes.json")
+SHARING = OUT.with_name("unit_sharing.json")
 PROBE_KEYS = ("kl_reduce", "cycle", "twin_init", "lr", "out_init", "w_gan", "w_feat", "gen_widths")
 PAPER = {d: f"{v} (best test point during training)" for d, v in (("MNIST → USPS", "0.9597"),
                                                                    ("USPS → MNIST", "0.9358"))}
@@ -96,6 +98,34 @@ def probe_table(rows: list[dict]) -> str:
     return "\n".join(lines)
 
 
+def sharing_row(run: Path) -> dict:
+    """The shared-layer sweep (the paper's own sharing analysis, §5 / Fig. 2(b), on digits): no selection —
+    the run's state as trained, at one step budget for every setting; target accuracy on test (what the sweep
+    reports) and on validation, the digit the judge reads in each translation, and the code gap."""
+    model, step, elapsed = load_run(run)
+    got = model.evaluate(split="test")
+    val = model.load_data(model.cfg, resolve_root(None), "val").tensors
+    return {"run": run.name, "step": step, "minutes": round(elapsed / 60, 1), "direction": adaptation_direction(model),
+            "seed": model.cfg.seed, **{k: getattr(model.cfg, k) for k in ("n_shared_enc", "n_shared_gen", "n_shared_dis")},
+            "val_target_acc": round(target_val_accuracy(model, val), 4),
+            **{k: round(got[k], 4) for k in ("acc_target_test", "acc_source_test", "label_kept_a2b", "label_kept_b2a")},
+            **{k: round(v, 4) for k, v in code_gap(model, val).items()}}
+
+
+def sharing_table(rows: list[dict]) -> str:
+    """One line per setting, E/G sweep (D at the paper's 3) first, then the D sweep."""
+    lines = ["| direction | tied E / G layers (of 5 / 5) | tied D layers (of 4) | step | target accuracy, test | "
+             "target accuracy, val | source accuracy, test | digit kept A→B / B→A | code gap / spread |",
+             "|---|---|---|---|---|---|---|---|---|"]
+    for r in sorted(rows, key=lambda r: (r["direction"], r["n_shared_dis"] != 3, r["n_shared_enc"], r["n_shared_gen"],
+                                         r["n_shared_dis"])):
+        lines.append(f"| {r['direction']} | {r['n_shared_enc']} / {r['n_shared_gen']} | {r['n_shared_dis']} | "
+                     f"{r['step']:,} | {r['acc_target_test']:.3f} | {r['val_target_acc']:.3f} | "
+                     f"{r['acc_source_test']:.3f} | {r['label_kept_a2b']:.3f} / {r['label_kept_b2a']:.3f} | "
+                     f"{r['code_gap']:.2f} / {r['code_spread']:.2f} |")
+    return "\n".join(lines)
+
+
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     sub = p.add_subparsers(dest="cmd", required=True)
@@ -103,6 +133,8 @@ def main() -> None:
     sub.add_parser("table")
     pr = sub.add_parser("probe", help="validation-only rows of pilot/probe runs (docs/unit_probes.json)")
     pr.add_argument("runs", nargs="*")
+    sh = sub.add_parser("sharing", help="the shared-layer sweep: each run's state as trained (docs/unit_sharing.json)")
+    sh.add_argument("runs", nargs="*", help="states to (re)measure; none: print the table from the JSON")
     a = p.parse_args()
     torch.set_num_threads(1)  # it runs beside training runs (one thread each)
     if a.cmd == "score":
@@ -111,6 +143,10 @@ def main() -> None:
         for run in a.runs:
             save_row(PROBES, probe(Path(run)))
         print(probe_table(json.loads(PROBES.read_text())))
+    elif a.cmd == "sharing":
+        for run in a.runs:
+            save_row(SHARING, sharing_row(Path(run)))
+        print(sharing_table(json.loads(SHARING.read_text())))
     else:
         print(table(json.loads(OUT.read_text())))
 

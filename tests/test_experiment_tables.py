@@ -1,5 +1,5 @@
 """The experiment scripts of issues 14–15 on hand-made rows and tiny models (no training, no test figures):
-candidates in step order, one row per run, the CoGAN sharing table and plot, the UNIT probe table, and
+candidates in step order, one row per run, the CoGAN sharing table and plot, the UNIT probe and sharing tables, and
 the shared-code gap that tells a shared latent space from two separate ones."""
 from __future__ import annotations
 
@@ -66,6 +66,19 @@ def test_probe_table_names_what_changed_and_skips_translation_for_the_baseline()
     p, s = unit_digits.probe_table(rows).splitlines()[2:]
     assert "| kl_reduce=element |" in p and "| 2.30 / 0.45 |" in p and "gen_widths" not in p
     assert "source only" in s and s.endswith("| — | — | — |")
+
+
+def test_unit_sharing_table_puts_the_eg_sweep_first_then_the_d_sweep():
+    def row(e, g, d, acc):
+        return {"run": f"u-e{e}g{g}d{d}", "step": 1500, "direction": "MNIST → USPS", "n_shared_enc": e,
+                "n_shared_gen": g, "n_shared_dis": d, "acc_target_test": acc, "val_target_acc": acc - 0.01,
+                "acc_source_test": 0.97, "label_kept_a2b": 0.9, "label_kept_b2a": 0.8, "code_gap": 0.4, "code_spread": 1.4}
+
+    rows = [row(4, 3, 1, 0.90), row(1, 1, 3, 0.80), row(4, 3, 3, 0.93), row(2, 2, 3, 0.85)]
+    lines = unit_digits.sharing_table(rows).splitlines()
+    assert [ln.split("|")[2:4] for ln in lines[2:]] == [[" 1 / 1 ", " 3 "], [" 2 / 2 ", " 3 "], [" 4 / 3 ", " 3 "],
+                                                        [" 4 / 3 ", " 1 "]]
+    assert "| 1,500 | 0.800 | 0.790 | 0.970 | 0.900 / 0.800 | 0.40 / 1.40 |" in lines[2]
 
 
 @pytest.mark.parametrize("twin", [False, True])
