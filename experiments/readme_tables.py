@@ -25,7 +25,6 @@ ROOT = Path(__file__).resolve().parents[1]
 # The papers' own figures beside ours in README.md's headline table ("—": the paper quotes no figure
 # for the setting we run). Disentanglement figures come from disentangle_table.ROWS (paper Table 1).
 TOY2D_PAPER = "10 / 0"  # DiscoGAN §3.1, Fig. 4: all 10 B modes covered, no two A modes collide
-PLANNED = "Liu et al., *UNIT*, NeurIPS 2017"
 COGAN_PAPER = {"mnist_negative": "0.967", "mnist_edge": "0.952"}  # Liu & Tuzel Tables 3–4 (iterations grid-searched)
 
 
@@ -91,10 +90,27 @@ def results() -> None:
             for what, key in (("target flipped", "flipped"), ("other attributes kept", "kept_mean")):
                 print(f"| [`unit`](docs/unit.md) | `{name}` | {a} ↔ {b}: {what}, {a} → {b} / {b} → {a} % | "
                       f"{pair(m['metrics'], key + '_a2b', key + '_b2a')} | — |")
-    print("| [`unit`](docs/unit.md) | — | MNIST ↔ USPS adaptation: implemented; first runs below the source-only "
-          f"baseline, not offered ({PLANNED}) | — | — |")
+    unit_adaptation_row()
     print()
     face_offers()
+
+
+def unit_adaptation_row() -> None:
+    """UNIT MNIST ↔ USPS: the last-step target test accuracy, mean ± std over seeds, once every direction has
+    its three seeds scored (``experiments.unit_digits score``); until then, where the runs stand."""
+    from experiments.snapshots import mean_std
+
+    rows = json.loads(unit_digits.OUT.read_text()) if unit_digits.OUT.is_file() else []
+    last = {d: [r["test_last"]["acc_target_test"] for r in rows
+                if r["direction"] == d and not r["source_only"] and "test_last" in r] for d in unit_digits.PAPER}
+    paper = " / ".join(v.split(" ")[0] for v in unit_digits.PAPER.values()) + " (best test point during training)"
+    what = "MNIST → USPS / USPS → MNIST: target test accuracy of the shared classifier"
+    if all(len(v) >= 3 for v in last.values()):
+        ours = " / ".join(mean_std(v) for v in last.values())
+        print(f"| [`unit`](docs/unit.md) | digit adaptation ({min(map(len, last.values()))} seeds, last step) | {what} | "
+              f"{ours} | {paper} |")
+    else:
+        print(f"| [`unit`](docs/unit.md) | — | {what}: three-seed runs in progress, nothing offered yet | — | {paper} |")
 
 
 def face_offers() -> None:

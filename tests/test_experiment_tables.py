@@ -124,3 +124,27 @@ def test_adaptation_table_keeps_labelled_groups_of_one_budget_apart():
     first, second = cogan_digits.adapt_table(capped + resumed).splitlines()[2:]
     assert first.startswith("| USPS → MNIST | CoGAN, 4,500-step budget | 2 | 0.870 ± 0.000 |")
     assert second.startswith("| USPS → MNIST | CoGAN, 4,500-step budget, resumed | 2 | 0.890 ± 0.000 |")
+
+
+def test_readme_unit_adaptation_row_waits_for_three_seeds_per_direction(tmp_path, monkeypatch, capsys):
+    from experiments import readme_tables
+
+    out = tmp_path / "unit_digits.json"
+    monkeypatch.setattr(unit_digits, "OUT", out)
+
+    def row(d, seed, acc, base=False):
+        return {"run": f"{d[:1]}-{seed}-{base}", "direction": d, "source_only": base, "seed": seed,
+                "test_last": {"acc_target_test": acc, "acc_source_test": 0.99}}
+
+    readme_tables.unit_adaptation_row()  # no rows yet
+    assert "three-seed runs in progress" in capsys.readouterr().out
+    rows = [row("MNIST → USPS", s, a) for s, a in enumerate((0.94, 0.95, 0.96))] + [row("USPS → MNIST", 0, 0.8),
+                                                                                  row("USPS → MNIST", 0, 0.7, base=True)]
+    out.write_text(json.dumps(rows))
+    readme_tables.unit_adaptation_row()  # USPS → MNIST has one seed: still in progress
+    assert "three-seed runs in progress" in capsys.readouterr().out
+    rows += [row("USPS → MNIST", s, a) for s, a in ((1, 0.82), (2, 0.84))]
+    out.write_text(json.dumps(rows))
+    readme_tables.unit_adaptation_row()
+    line = capsys.readouterr().out
+    assert "| 0.950 ± 0.010 / 0.820 ± 0.020 | 0.9597 / 0.9358 (best test point during training) |" in line, line
