@@ -178,6 +178,22 @@ def test_celeba_array_and_columns(celeba):
     assert 60 < float(x[:200].mean()) < 200  # real faces, not an empty array
 
 
+def test_celeba_cache_key_follows_the_content_not_the_path_or_mtime(tmp_path):
+    """Staging the same tar again (the shared data is re-copied each session) must reuse the 570 MB cache."""
+    import os
+
+    data = bytes(range(256)) * 20_000  # 5 MB: the key reads the first and last MiB
+    a, b = tmp_path / "a.tar", tmp_path / "sub" / "b.tar"
+    b.parent.mkdir()
+    a.write_bytes(data)
+    b.write_bytes(data)
+    os.utime(b, (1, 1))
+    assert sources._content_key(a) == sources._content_key(b)
+    for changed in (data[:-1] + b"x", b"x" + data[1:], data + b"\0"):
+        b.write_bytes(changed)
+        assert sources._content_key(b) != sources._content_key(a)
+
+
 @pytest.mark.slow
 def test_celeba_splits_are_identity_disjoint(celeba):
     _, cols = celeba
