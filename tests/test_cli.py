@@ -239,6 +239,8 @@ def test_train_set_preset_starts_from_that_preset(capsys, tmp_path, monkeypatch)
     _one_line(code, err, "either --config or --set preset=NAME")
     code, _, err = _main(capsys, "train", "unit", "--set", "preset=nope")
     _one_line(code, err, "unknown unit preset 'nope'")
+    code, _, err = _main(capsys, "train", "unit", "--set", "preset")  # no '=': the usual one-line --set error
+    _one_line(code, err, "--set expects key=value")
 
 
 # --------------------------------------------------------------------------- installed package (pyproject.toml)

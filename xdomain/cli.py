@@ -51,20 +51,24 @@ def _cmd_train(args: argparse.Namespace) -> int:
 
     cls = registry.get_method(args.method)  # resolved once; train() receives the class
     out = Path(args.out or f"runs/{args.method}")
-    sets = list(args.set or [])
-    presets = [s.split("=", 1)[1].strip() for s in sets if s.split("=", 1)[0].strip() == "preset"]
-    if presets and getattr(cls, "presets", None):  # `--set preset=NAME` starts from that preset's values
+    overrides, presets, others = list(args.set or []), [], []  # a malformed item is left to apply_overrides
+    for item in overrides:
+        key, eq, value = item.partition("=")
+        if eq and key.strip() == "preset":
+            presets.append(value.strip())
+        else:
+            others.append(item)
+    if presets and cls.presets:  # `--set preset=NAME` starts from that preset's values
         if args.config:
             raise ValueError("give either --config or --set preset=NAME, not both (a config file already names its preset)")
-        cfg = cls.preset(presets[-1])
-        sets = [s for s in sets if s.split("=", 1)[0].strip() != "preset"]
+        cfg, overrides = cls.preset(presets[-1]), others
     elif args.config:
         cfg = load_config_file(cls.Config, args.config)
     elif args.resume and (out / train.STATE_META).exists():
         cfg = cls.Config.from_dict(json.loads((out / train.STATE_META).read_text())["config"])
     else:
         cfg = cls.Config()
-    cfg = apply_overrides(cfg, sets)
+    cfg = apply_overrides(cfg, overrides)
     t0 = time.perf_counter()
     folder = train.train(cls, cfg, out, data_root=args.data_root, device=args.device,
                          resume=args.resume, evaluate=not args.no_eval, max_minutes=args.max_minutes)
