@@ -102,8 +102,8 @@ def unit_adaptation_row() -> None:
 
     rows = json.loads(unit_digits.OUT.read_text()) if unit_digits.OUT.is_file() else []
     last = {d: [r["test_last"]["acc_target_test"] for r in rows
-                if r["direction"] == d and not r["source_only"] and "test_last" in r] for d in unit_digits.PAPER}
-    paper = " / ".join(v.split(" ")[0] for v in unit_digits.PAPER.values()) + " (best test point during training)"
+                if r["direction"] == d and not r["source_only"] and "test_last" in r] for d in unit_digits.PAPER_ACC}
+    paper = " / ".join(unit_digits.PAPER_ACC.values()) + " (best test point during training)"
     what = "MNIST → USPS / USPS → MNIST: target test accuracy of the shared classifier"
     if all(len(v) >= 3 for v in last.values()):
         ours = " / ".join(mean_std(v) for v in last.values())
