@@ -43,6 +43,9 @@ def select_and_test(run: Path, key: str, value: Callable[[Any], float], evaluate
     model = None
     if evaluate:
         for name, row in (("chosen", pick), ("last", rows[-1])):
+            if name == "last" and row is pick:  # the pick is the last state: its test figures are already in
+                out["test_last"] = out["test_chosen"]
+                continue
             model, _, elapsed = load_run(run.parent / row["candidate"])
             out[f"test_{name}"] = {k: round(v, 5) for k, v in model.evaluate(split="test").items()}
         out["minutes"] = round(elapsed / 60, 1)

@@ -12,6 +12,7 @@ the last step, which uses no target label at all.
     python -m experiments.unit_digits score runs/unit-m2u-s0     # candidates + pick (a JSON row)
     python -m experiments.unit_digits table                      # mean ± std over seeds, per direction
     python -m experiments.unit_digits sharing runs/unit-share-*  # the shared-layer sweep (no selection)
+    python -m experiments.unit_digits gallery docs/unit_digits.png   # the committed checkpoints on test digits
 
 Rows go to ``docs/unit_digits.json`` (one per run), the sweep's to ``docs/unit_sharing.json``.
 """
@@ -22,9 +23,11 @@ import json
 from pathlib import Path
 
 import torch
+from torchvision.utils import save_image
 
 from experiments.snapshots import (adaptation_direction, adaptation_score, adaptation_table, add_score_command,
                                    candidates, save_row, score_runs, target_val_accuracy)
+from xdomain import hub
 from xdomain.data import resolve_root
 from xdomain.judges import load_judges
 from xdomain.methods.unit import UNITConfig
@@ -47,6 +50,24 @@ def score(run: Path, evaluate: bool = True, until: int | None = None) -> dict:
 def table(rows: list[dict]) -> str:
     """Per direction: UNIT and the source-only baseline, target test accuracy at the last and chosen step."""
     return adaptation_table(rows, "UNIT", PAPER)
+
+
+def runs_table(rows: list[dict]) -> str:
+    """One line per run: the validation-chosen step and its score, test target accuracy at the last and the chosen
+    step, source accuracy at the last, how often the MNIST judge reads the input's digit in the last step's
+    translations (A → B / B → A; the baseline trains no generator), wall time."""
+    lines = ["| run | direction | model | seed | steps (last) | minutes | val-chosen step (val target acc.) | "
+             "target accuracy, last step | target accuracy, chosen step | source accuracy, last step | "
+             "digit kept A→B / B→A, last step |", "|---" * 11 + "|"]
+    for r in sorted((r for r in rows if "test_last" in r), key=lambda r: (r["direction"], r["source_only"], r["seed"])):
+        val = next(c["val_target_acc"] for c in r["candidates"] if c["step"] == r["chosen_step"])
+        t = r["test_last"]
+        kept = f"{t['label_kept_a2b']:.2f} / {t['label_kept_b2a']:.2f}" if not r["source_only"] else "—"
+        lines.append(f"| {r['run']} | {r['direction']} | {'source only' if r['source_only'] else 'UNIT'} | "
+                     f"{r['seed']} | {r['last_step']:,} | {r['minutes']:.1f} | {r['chosen_step']:,} ({val:.3f}) | "
+                     f"{t['acc_target_test']:.3f} | {r['test_chosen']['acc_target_test']:.3f} | "
+                     f"{t['acc_source_test']:.3f} | {kept} |")
+    return "\n".join(lines)
 
 
 @torch.no_grad()
@@ -126,6 +147,23 @@ def sharing_table(rows: list[dict]) -> str:
     return "\n".join(lines)
 
 
+CHECKPOINTS = ("unit-mnist-usps", "unit-usps-mnist")  # the committed seed per adaptation direction
+
+
+@torch.no_grad()
+def gallery(out: str, n: int = 12) -> None:
+    """Per committed checkpoint and domain, rows: test digits x, G(μ(x)) in the other domain, two draws G(μ(x) + η)."""
+    rows = []
+    for name in CHECKPOINTS:
+        m = hub.load_model(name).eval()
+        data = m.load_data(m.cfg, resolve_root(None), "test").tensors
+        for side, d in (("A", "a2b"), ("B", "b2a")):
+            x = data[side][:n]
+            rows += [x, m.translate(x, d), m.translate(x, d, seed=1), m.translate(x, d, seed=2)]
+    save_image(torch.cat(rows).cpu() * 0.5 + 0.5, out, nrow=n, pad_value=1.0)
+    print(f"wrote {out}")
+
+
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     sub = p.add_subparsers(dest="cmd", required=True)
@@ -135,6 +173,9 @@ def main() -> None:
     pr.add_argument("runs", nargs="*")
     sh = sub.add_parser("sharing", help="the shared-layer sweep: each run's state as trained (docs/unit_sharing.json)")
     sh.add_argument("runs", nargs="*", help="states to (re)measure; none: print the table from the JSON")
+    g = sub.add_parser("gallery", help="the committed checkpoints' translations of test digits")
+    g.add_argument("output")
+    g.add_argument("--n", type=int, default=12)
     a = p.parse_args()
     torch.set_num_threads(1)  # it runs beside training runs (one thread each)
     if a.cmd == "score":
@@ -146,7 +187,11 @@ def main() -> None:
     elif a.cmd == "sharing":
         for run in a.runs:
             save_row(SHARING, sharing_row(Path(run)))
+        if not SHARING.exists():
+            raise SystemExit(f"no sweep measured yet ({SHARING.name} is missing): pass the sweep's run folders")
         print(sharing_table(json.loads(SHARING.read_text())))
+    elif a.cmd == "gallery":
+        gallery(a.output, a.n)
     else:
         print(table(json.loads(OUT.read_text())))
 

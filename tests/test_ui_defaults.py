@@ -159,15 +159,37 @@ def test_one_way_model_shows_no_round_trip(plain_checkpoints):
     assert "one way only" in text and "round trip below" not in text
     assert c["translate-roundtrip"].visible is False and c["translate-roundtrip-note"].visible is False
 
-    codes, plain, diverse, text, trip, note = h["translate_layout"](two)  # → both directions
-    assert plain["visible"] and not codes["visible"] and not diverse["visible"]
+    codes, plain, diverse, text, trip, note, noise = h["translate_layout"](two)  # → both directions
+    assert plain["visible"] and not codes["visible"] and not diverse["visible"] and not noise["visible"]
     assert "round trip below" in text["value"] and trip["visible"] is True and note["visible"] is True
-    codes, plain, diverse, text, trip, note = h["translate_layout"](one)  # → one way again
+    codes, plain, diverse, text, trip, note, noise = h["translate_layout"](one)  # → one way again
     assert plain["visible"] and "one way only" in text["value"] and "round trip below" not in text["value"]
     assert trip["visible"] is False and note["visible"] is False
 
     h2, c2 = build(["translate"], [two])  # a two-way model opens with its round trip
     assert c2["translate-roundtrip"].visible is not False and "round trip below" in c2["translate-plain-text"].value
+
+
+def test_unit_translator_gets_samples_and_a_noise_scale(plain_checkpoints, tmp_path):
+    """UNIT digits (no exclusive code, outputs decode μ + s·η): the output at μ with its round trip, plus the
+    N-outputs column with a noise-scale slider; s = 0 gives μ's output N times, s > 0 varies it."""
+    from xdomain.methods.unit import UNIT
+
+    torch.manual_seed(0)
+    unit = str(hub.save_checkpoint(tmp_path / "tiny-unit", UNIT(UNIT.tiny_config()).eval()))
+    two, _ = plain_checkpoints
+    h, c = build(["translate"], [unit, two])
+    assert c["translate-noise"].visible is not False and "z = μ + s·η" in c["translate-plain-text"].value
+    codes, plain, diverse, text, trip, note, noise = h["translate_layout"](unit)
+    assert plain["visible"] and diverse["visible"] and noise["visible"] and trip["visible"] and not codes["visible"]
+    img = h["translate_input_test"](unit, "a2b", 3)
+    out, strip, msg = h["translate_once"](unit, "a2b", img)
+    assert out is not None and strip is not None and "Round trip" in msg
+    still = h["translate_diverse"](unit, "a2b", img, 4, 0, 0.0)
+    varied = h["translate_diverse"](unit, "a2b", img, 4, 0, 2.0)
+    assert still.shape == varied.shape and not np.array_equal(still, varied)
+    codes, plain, diverse, text, trip, note, noise = h["translate_layout"](two)  # a deterministic model: hidden again
+    assert not diverse["visible"] and not noise["visible"]
 
 
 # ----------------------------------------------------------------------------- 3. over-size uploads

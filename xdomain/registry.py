@@ -401,3 +401,23 @@ register_checkpoint(CheckpointSpec(
     tabs=("face", "interpolate"),
     label="Male ↔ Female (UNIT)", bar="face-attribute",
 ))
+register_checkpoint(CheckpointSpec(
+    "unit-mnist-usps", "unit", "usps20_mnist",
+    "UNIT MNIST → USPS adaptation at 32×32 (paper §5, App. B): the 10-way head on the tied discriminator layers, "
+    "trained on labelled MNIST digits beside unlabelled USPS digits; seed 2's last state (3,635 steps, 60 min on one "
+    "thread), the seed whose validation-chosen step scored highest on USPS validation digits (docs/unit.md); "
+    "float16 weights",
+    tabs=("translate", "interpolate"),
+    label="USPS ↔ MNIST digits (UNIT, adapted MNIST → USPS)", bar="digit-adaptation-m2u",
+    extra={"three_seed_runs": "docs/unit_digits.json"},
+))
+register_checkpoint(CheckpointSpec(
+    "unit-usps-mnist", "unit", "usps20_mnist",
+    "UNIT USPS → MNIST adaptation at 32×32 (paper §5, App. B): the 10-way head on the tied discriminator layers, "
+    "trained on labelled USPS digits beside unlabelled MNIST digits; seed 0's last state (3,447 steps, 60 min on one "
+    "thread), the seed whose validation-chosen step scored highest on MNIST validation digits (docs/unit.md); "
+    "float16 weights",
+    tabs=("translate", "interpolate"),
+    label="USPS ↔ MNIST digits (UNIT, adapted USPS → MNIST)", bar="digit-adaptation-u2m",
+    extra={"three_seed_runs": "docs/unit_digits.json"},
+))

@@ -27,7 +27,7 @@ def test_translate_api_code_changes_output(client):
     out1 = _img(client.predict(CKPT, "a2b", handle_file(src), *[2.0, -2.0] * 4, api_name="/translate_code"))
     assert out0.shape == out1.shape == (128, 128, 3) or out0.shape[:2] == out1.shape[:2]
     assert np.abs(out0.astype(int) - out1.astype(int)).mean() > 2, "the exclusive code does not change the output"
-    grid = _img(client.predict(CKPT, "a2b", handle_file(src), 8, 0, api_name="/translate_diverse"))
+    grid = _img(client.predict(CKPT, "a2b", handle_file(src), 8, 0, 1.0, api_name="/translate_diverse"))
     assert grid.ndim == 3
     seed_and_code = client.predict(CKPT, 5, api_name="/translate_randomise")
     assert len(seed_and_code) == 9

@@ -9,6 +9,9 @@ reference* sets it to ``E^Y`` of a reference image of the target domain.
 Models without an exclusive code (``explore.exclusive_dim(m) == 0``: DiscoGAN bags ↔ shoes, the DTN
 digits) are deterministic, so sliders and "N outputs" would be useless: the tab shows the output and,
 when the model has both directions, the round trip ``x → G_AB(x) → G_BA(G_AB(x))`` (Kim et al. 2017).
+UNIT's digit translators have no exclusive code either, but their outputs decode ``z = μ(x) + s·η``,
+``η ~ N(0, I)`` (Liu et al. 2017, §3): they get the output at ``μ`` with its round trip *and* the
+"N outputs" column, with a noise-scale slider ``s``.
 The direction radio offers only the directions the model has.
 
 API endpoints (``api_name``): ``translate_code`` (live output from the sliders),
@@ -31,6 +34,7 @@ torch = lazy("torch")
 CODE_RANGE = 3.0  # sliders span ±3σ of the N(0, I) prior
 CODE_STEP = 0.01
 N_MAX = 16
+NOISE_MAX = 3.0  # UNIT's noise scale s in z = μ + s·η
 
 
 def _rounded(code: torch.Tensor) -> list[float]:
@@ -74,15 +78,18 @@ def translate_take_code(model_name: str, direction: str, reference: np.ndarray |
 
 
 @common.friendly
-def translate_diverse(model_name: str, direction: str, image: np.ndarray | None, n: float, seed: float) -> np.ndarray | None:
-    """``n`` translations of the input with random codes ``z_i ~ N(0, I)`` (seeded), as one grid."""
+def translate_diverse(model_name: str, direction: str, image: np.ndarray | None, n: float, seed: float,
+                      scale: float = 1.0) -> np.ndarray | None:
+    """``n`` translations of the input with random codes ``z_i ~ N(0, I)`` (seeded), as one grid; for UNIT,
+    ``n`` draws ``z_i = μ(x) + scale·η_i`` (the noise scale is read only for such models)."""
     if image is None:
         return None
     m = selector.model(model_name)
-    if not explore.exclusive_dim(m):
+    if not _samples(m):
         return gr.skip()  # deterministic: N copies of one output would say nothing
     n = int(np.clip(n or 1, 1, N_MAX))
-    out = explore.translate_diverse(m, gallery.read(m, image), direction, n, int(seed or 0))  # [n, C, H, W]
+    s = float(np.clip(1.0 if scale is None else scale, 0.0, NOISE_MAX)) if _noise(m) else 1.0
+    out = explore.translate_diverse(m, gallery.read(m, image), direction, n, int(seed or 0), s)  # [n, C, H, W]
     return gallery.show_grid(out, nrow=min(n, 4))
 
 
@@ -109,10 +116,25 @@ def translate_once(model_name: str, direction: str, image: np.ndarray | None) ->
     return gallery.show(y), strip, f"Round trip {src} → {dst} → {src}: mean pixel change {err:.1%}."
 
 
+def _noise(m) -> bool:
+    """Outputs decode ``μ(x) + η`` (UNIT): a noise-scale slider makes sense."""
+    return bool(getattr(m, "latent_noise", False)) and not explore.exclusive_dim(m)
+
+
+def _samples(m) -> bool:
+    """The model's outputs vary with a random code: the "N outputs" column is shown."""
+    return explore.exclusive_dim(m) > 0 or _noise(m)
+
+
 def plain_text(m) -> str:
     """What the plain-translator column says: with both directions, what the round trip shows; one way,
     that there is none (and no round-trip image)."""
     a, b = m.domain_names
+    if _noise(m):
+        return (f"This model has one shared latent space and no exclusive code. The output above decodes the "
+                f"input's code μ; the outputs on the right decode z = μ + s·η, η ~ N(0, I) (UNIT, §3), at the "
+                f"noise scale s you set. It translates both ways ({a} ↔ {b}), so the round trip below translates "
+                "the output back and shows how much of the input survives.")
     if m.two_way:
         return (f"This model has no exclusive code: each input has exactly one output. It translates both ways "
                 f"({a} ↔ {b}), so the round trip below translates the output back and shows how much of the input "
@@ -129,8 +151,9 @@ def translate_layout(model_name: str) -> tuple:
     m = selector.model(model_name)
     d = explore.exclusive_dim(m)
     trip = d == 0 and m.two_way
-    return (gr.update(visible=d > 0), gr.update(visible=d == 0), gr.update(visible=d > 0),
-            gr.update(value=plain_text(m)), gr.update(visible=trip), gr.update(visible=trip))
+    return (gr.update(visible=d > 0), gr.update(visible=d == 0), gr.update(visible=_samples(m)),
+            gr.update(value=plain_text(m)), gr.update(visible=trip), gr.update(visible=trip),
+            gr.update(visible=_noise(m)))
 
 
 def _max_code_dim(names: list[str]) -> int:
@@ -182,17 +205,19 @@ def build(checkpoints: list[str] | None = None) -> None:
                 roundtrip = gr.Image(label="Round trip", type="numpy", format="png", interactive=False,
                                      elem_id="translate-roundtrip", buttons=["download"], visible=m.two_way)
                 trip_note = gr.Markdown(elem_id="translate-roundtrip-note", visible=m.two_way)
-        with gr.Column(scale=4, visible=d > 0) as diverse_col:
+        with gr.Column(scale=4, visible=_samples(m)) as diverse_col:
             gr.Markdown("#### Diverse outputs from random z")
             with gr.Row():
                 n = gr.Slider(1, N_MAX, value=8, step=1, label="N outputs", elem_id="translate-n")
                 seed = gr.Number(value=0, precision=0, label="Seed", elem_id="translate-seed")
+            noise = gr.Slider(0, NOISE_MAX, value=1.0, step=0.1, label="Noise scale s (z = μ + s·η)",
+                              elem_id="translate-noise", visible=_noise(m))
             run = gr.Button("Sample N outputs", elem_id="translate-diverse-btn", variant="primary", interactive=False)
             diverse = gr.Image(value=None, label="Outputs",  # painted when a page opens (first_paint), not at start
                                type="numpy", format="png", interactive=False, elem_id="translate-diverse", buttons=["download"])
 
-    sel.dropdown.change(translate_layout, sel.dropdown, [codes_col, plain_col, diverse_col, plain, roundtrip, trip_note],
-                        api_name="translate_layout")
+    sel.dropdown.change(translate_layout, sel.dropdown,
+                        [codes_col, plain_col, diverse_col, plain, roundtrip, trip_note, noise], api_name="translate_layout")
     if n_codes:
         gr.on([s.change for s in sliders] + [picker.image.change, direction.change], translate_code,
               [sel.dropdown, direction, picker.image, *sliders], output, api_name="translate_code",
@@ -208,11 +233,11 @@ def build(checkpoints: list[str] | None = None) -> None:
         if d:
             return translate_code(sel.name, "a2b", x, *[0.0] * d), gr.skip(), gr.skip(), \
                 translate_diverse(sel.name, "a2b", x, 8, 0)
-        return (*translate_once(sel.name, "a2b", x), None)
+        return (*translate_once(sel.name, "a2b", x), translate_diverse(sel.name, "a2b", x, 8, 0) if _noise(m) else None)
 
     common.page_default("translate", first_paint, [output, roundtrip, trip_note, diverse], enable=(run,))
-    gr.on([run.click, picker.image.change, direction.change], translate_diverse,
-          [sel.dropdown, direction, picker.image, n, seed], diverse, api_name="translate_diverse",
+    gr.on([run.click, picker.image.change, direction.change, noise.release], translate_diverse,
+          [sel.dropdown, direction, picker.image, n, seed, noise], diverse, api_name="translate_diverse",
           trigger_mode="always_last")
     gr.on([picker.image.change, direction.change], translate_once, [sel.dropdown, direction, picker.image],
           [output, roundtrip, trip_note], api_name="translate_once", trigger_mode="always_last")

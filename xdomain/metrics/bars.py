@@ -18,6 +18,9 @@ Bars (from the issues that define them):
   draws: the pair differs in the pair's attribute ≥ 80%, agrees on the other attributes ≥ 85% on average,
   and its identity distance is ≤ 0.80 of random pairs' (issue 15; written before the blond run,
   docs/cogan_selection.md).
+* ``digit-adaptation-m2u`` / ``digit-adaptation-u2m`` — a UNIT digit-adaptation checkpoint: the shared
+  classifier's accuracy on the target's test digits ≥ 0.93 (MNIST → USPS) / ≥ 0.90 (USPS → MNIST), issue 14's
+  thresholds (there on the last-step mean over three seeds; here on the committed checkpoint itself).
 """
 from __future__ import annotations
 
@@ -61,8 +64,8 @@ class Verdict:
 _NAMES = {"flipped": "flipped", "kept_mean": "kept", "diversity": "diversity", "bal_acc_hair": "hair",
           "bal_acc_eyeglasses": "glasses", "bal_acc_facial_hair": "facial hair", "bal_acc_smiling": "smiling",
           "skin_spearman": "skin ρ", "id_median_rank_share": "identity median rank",
-          "pair_attr_differs": "pair differs", "pair_id_ratio": "identity ratio"}
-_SHARES = ("flipped", "kept", "bal_acc", "id_median_rank_share", "pair_attr_differs")
+          "pair_attr_differs": "pair differs", "pair_id_ratio": "identity ratio", "acc_target_test": "target accuracy"}
+_SHARES = ("flipped", "kept", "bal_acc", "id_median_rank_share", "pair_attr_differs", "acc_")
 
 BARS: dict[str, Bar] = {
     "face-attribute": Bar("face-attribute", {"flipped": 0.80, "kept_mean": 0.85, "diversity": 0.90},
@@ -76,6 +79,9 @@ BARS: dict[str, Bar] = {
                      maximum={"pair_id_ratio": 0.80},
                      about="the pair differs in its attribute ≥ 80%, agrees on the others ≥ 85% on average, "
                            "identity distance ≤ 0.80 of random pairs' (robust and identity judges, 2,000 draws)"),
+    **{f"digit-adaptation-{d}": Bar(f"digit-adaptation-{d}", {"acc_target_test": lo}, per_direction=False,
+                                    about=f"target-test accuracy of the shared classifier ≥ {lo:.0%} ({name})")
+       for d, lo, name in (("m2u", 0.93, "MNIST → USPS"), ("u2m", 0.90, "USPS → MNIST"))},
 }
 
 
