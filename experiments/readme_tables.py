@@ -154,6 +154,7 @@ TABLES = {
     "unit-probes": lambda: print(unit_digits.probe_table(json.loads(unit_digits.PROBES.read_text()))),
     "unit-digits": lambda: print(unit_digits.table(json.loads(unit_digits.OUT.read_text()))),
     "unit-digits-runs": lambda: print(unit_digits.runs_table(json.loads(unit_digits.OUT.read_text()))),
+    "unit-sharing": lambda: print(unit_digits.sharing_table(json.loads(unit_digits.SHARING.read_text()))),
     "avatars-eval": lambda: print(avatar_tables.eval_table(json.loads(avatar_tables.OUT.read_text()))),
     "avatars-dtn": lambda: print(avatar_tables.dtn_runs_table(json.loads(avatar_tables.DTN_RUNS.read_text()))),
     "avatars-f": lambda: print(avatar_tables.f_table(json.loads(avatar_tables.F_READS.read_text()))),
