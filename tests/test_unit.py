@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import math
 import warnings
+from pathlib import Path
 
 import pytest
 import torch
@@ -320,3 +321,31 @@ def test_target_labels_never_reach_training(data_root):
     assert {"label_A", "label_B"} <= set(UNIT.load_data(cfg, data_root, "test").tensors)
     b = train.sample(4, torch.Generator().manual_seed(0))
     assert b["B"].shape == (4, 1, 16, 16) and b["label_B"].shape == (4,)
+
+
+def test_reship_to_float16_keeps_the_record_and_the_outputs(registered, tmp_path):
+    """``scripts/reship.py`` (how committed checkpoints were moved to float16): the weights are stored as
+    float16, config/metrics/training survive (plus a ``reshipped`` note), outputs move only by rounding, and
+    re-shipping to the same dtype is refused."""
+    import importlib.util
+
+    from safetensors import safe_open
+
+    spec = importlib.util.spec_from_file_location("reship", Path(__file__).resolve().parents[1] / "scripts" / "reship.py")
+    reship = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(reship)
+    m = tiny().eval()
+    folder = hub.save_checkpoint(tmp_path / "u", m, metrics={"acc_target_test": 0.5}, training={"steps": 7},
+                                 card=m.model_card())
+    reship.reship(str(folder), "float16")
+    meta = hub.read_meta(folder)
+    assert meta["config"]["ship_dtype"] == "float16" and meta["metrics"] == {"acc_target_test": 0.5}
+    assert meta["training"]["steps"] == 7 and meta["training"]["reshipped"] == {"from": "float32", "to": "float16"}
+    with safe_open(str(folder / hub.WEIGHTS_NAME), "pt") as f:
+        dtypes = {f.get_tensor(k).dtype for k in f.keys()}
+    assert torch.float16 in dtypes and torch.float32 not in dtypes
+    x = batch(m, seed=3)["A"]
+    y, y16 = m.translate(x, "a2b"), hub.load_model(folder).translate(x, "a2b")
+    assert not torch.equal(y, y16) and torch.allclose(y, y16, atol=2e-2)
+    with pytest.raises(SystemExit, match="already ships as float16"):
+        reship.reship(str(folder), "float16")

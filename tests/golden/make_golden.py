@@ -1,6 +1,7 @@
 """Record what every committed checkpoint outputs on fixed inputs (run once, before a refactor).
 
-    python tests/golden/make_golden.py        # writes tests/golden/outputs.json
+    python tests/golden/make_golden.py                 # writes tests/golden/outputs.json (every checkpoint)
+    python tests/golden/make_golden.py NAME [NAME ...]  # re-records only these (a new or re-shipped checkpoint)
 
 The test ``tests/test_golden.py`` recomputes the same outputs through the package's current API: a refactor
 must not change what a user sees. Each output is stored as its SHA-256 (checked byte for byte on a machine
@@ -57,13 +58,28 @@ def machine() -> dict:
     return {"cpu_capability": torch.backends.cpu.get_cpu_capability(), "torch": torch.__version__, "threads": 1}
 
 
-def main() -> None:
+def main(only: list[str] | None = None) -> None:
+    """Record every committed checkpoint, or only the ``only`` names, keeping the other entries as they are
+    (allowed only when the stored entries come from a machine with the same kernels, ``_meta``)."""
     from xdomain import hub, registry
 
     torch.set_num_threads(1)
+    path = HERE / "outputs.json"
     out: dict = {"_meta": machine()}
+    if only:
+        unknown = [n for n in only if n not in registry.CHECKPOINTS]
+        if unknown:
+            raise SystemExit(f"not registered checkpoints: {', '.join(unknown)}")
+        old = json.loads(path.read_text())
+        if old.get("_meta") != machine():
+            raise SystemExit(f"outputs.json was recorded on {old.get('_meta')}, this machine is {machine()}: "
+                             "re-record every checkpoint (no names)")
+        out = old
     for name, spec in registry.CHECKPOINTS.items():
+        if only and name not in only:
+            continue
         if not spec.local_dir.is_dir() or not (spec.local_dir / "model.safetensors").is_file():
+            out.pop(name, None)
             continue
         m = hub.load_model(name)
         if spec.method == "classifier":
@@ -82,9 +98,9 @@ def main() -> None:
             with torch.no_grad():
                 rec[d] = summary(m.translate(x, d, seed=0))
         out[name] = rec
-    (HERE / "outputs.json").write_text(json.dumps(out, indent=1, sort_keys=True) + "\n")
-    print(f"wrote {len(out) - 1} checkpoints")
+    path.write_text(json.dumps(out, indent=1, sort_keys=True) + "\n")
+    print(f"wrote {len(only) if only else len(out) - 1} checkpoints")
 
 
 if __name__ == "__main__":
-    main()
+    main(sys.argv[1:])
