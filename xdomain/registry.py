@@ -402,6 +402,14 @@ register_checkpoint(CheckpointSpec(
     label="Male ↔ Female (UNIT)", bar="face-attribute",
 ))
 register_checkpoint(CheckpointSpec(
+    "unit-celeba-eyeglasses", "unit", "celeba_Eyeglasses",
+    "UNIT, CelebA Eyeglasses ↔ none at 64×64 (paper §4 faces): the Male recipe on this pair, balanced like "
+    "DiscoGAN Eyeglasses and weight-averaged; the 2,000-step snapshot of a 95-min run, chosen on validation "
+    "identities (docs/unit.md); float16 weights",
+    tabs=("face", "interpolate"),
+    label="Eyeglasses ↔ none (UNIT)", bar="face-attribute",
+))
+register_checkpoint(CheckpointSpec(
     "unit-mnist-usps", "unit", "usps20_mnist",
     "UNIT MNIST → USPS adaptation at 32×32 (paper §5, App. B): the 10-way head on the tied discriminator layers, "
     "trained on labelled MNIST digits beside unlabelled USPS digits; seed 2's last state (3,635 steps, 60 min on one "
