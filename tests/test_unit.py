@@ -129,6 +129,43 @@ def test_adam_holds_each_tied_tensor_once_and_steps_it_once(preset):
     assert w.grad.abs().sum() > 0 and torch.allclose(w.detach(), expected, rtol=0, atol=1e-7)
 
 
+
+def test_channels_last_keeps_sharing_and_the_maths(preset="digits"):
+    """The loop's ``channels_last`` flag (NHWC weights and batches): a tied layer is still one tensor held
+    once by Adam, and one D/G iteration lands where the contiguous model's does (float rounding only)."""
+    a, b = tiny(preset).train(), tiny(preset).train()
+    b.to(memory_format=torch.channels_last)
+    b.configure_optimizers()
+    w = shared_pairs(b.E1, b.E2)[0][1]
+    assert w.dim() != 4 or w.is_contiguous(memory_format=torch.channels_last)
+    assert _refs(b.optimizers["G"], w) == 1 and all(b.E1[i] is b.E2[i] for i in range(len(b.E1) - b.cfg.n_shared_enc, len(b.E1)))
+    x = batch(a)
+    torch.manual_seed(3)
+    a.train_step(x, 0)
+    torch.manual_seed(3)
+    b.train_step({k: v.contiguous(memory_format=torch.channels_last) if v.dim() == 4 else v for k, v in x.items()}, 0)
+    sa, sb = a.state_dict(), b.state_dict()
+    assert sa.keys() == sb.keys()
+    for k in sa:
+        assert torch.allclose(sa[k].float(), sb[k].float(), atol=1e-5), k
+
+
+def test_the_loop_trains_channels_last_like_contiguous(registered, data_root, tmp_path):
+    """``train(..., channels_last=True)`` on the real digits: same batches, weights within float rounding of
+    the contiguous run, and the exported checkpoint (stored contiguous) loads and translates."""
+    from xdomain import train
+
+    cfg = UNIT.tiny_config("digits").replace(steps=2, ckpt_every=1, threads=1)
+    runs = {f: train.train("unit", cfg.replace(channels_last=f), tmp_path / str(f), data_root=data_root,
+                           evaluate=False, progress=False) for f in (False, True)}
+    a, b = (hub.load_model(runs[f]) for f in (False, True))
+    assert b.cfg.channels_last and not a.cfg.channels_last
+    sa, sb = a.state_dict(), b.state_dict()
+    for k in sa:
+        assert torch.allclose(sa[k].float(), sb[k].float(), atol=1e-4), k
+    x = torch.rand(2, cfg.channels, cfg.image_size, cfg.image_size) * 2 - 1
+    assert torch.allclose(a.translate(x, "a2b", seed=0), b.translate(x, "a2b", seed=0), atol=1e-3)
+
 def test_the_sharing_check_catches_a_double_update():
     """The bug FINDINGS names: Adam over E1's and E2's parameters lists the tied tensor twice and moves it twice."""
     m = tiny()

@@ -224,6 +224,9 @@ def train(
     model = cls(cfg)
     model.load_pretrained()
     model = model.to(dev)
+    fmt = torch.channels_last if cfg.channels_last else torch.contiguous_format
+    if cfg.channels_last:  # 4-D weights go NHWC (oneDNN's fast path on CPU); tied tensors stay one tensor
+        model = model.to(memory_format=fmt)
     model.configure_optimizers()
     root = resolve_root(data_root)
     data = cls.load_data(cfg, root, "train")
@@ -242,7 +245,8 @@ def train(
     budget = max_minutes * 60 if max_minutes else None
     for step in bar:
         batch = step_batch(data, cfg.batch_size, cfg.seed, rank, step)
-        batch = {k: v.to(dev, non_blocking=True) for k, v in batch.items()}
+        batch = {k: v.to(dev, non_blocking=True, memory_format=fmt) if v.dim() == 4 else v.to(dev, non_blocking=True)
+                 for k, v in batch.items()}
         logs = model.train_step(batch, step)
         if callback is not None:
             callback(step, model, logs)
