@@ -3,7 +3,8 @@
     python bench/bench_shared_latent.py [--threads 1] [--steps 10] [--json]
 
 One training iteration (``Method.train_step``: the D-step(s) and G-step(s) of the config) on random
-tensors of the digit presets' shapes (data loading is not timed). FLOPs are counted by
+tensors of the digit presets' shapes (data loading is not timed), in both memory layouts: NCHW (the
+default) and NHWC (the loop's ``channels_last=true``, same maths). FLOPs are counted by
 ``torch.utils.flop_counter.FlopCounterMode`` over one iteration (matrix multiplies and convolutions,
 forward and backward; element-wise work is not counted), so GFLOP/s = counted FLOPs / median
 iteration time. Samples/s counts domain-1 images per second (one batch of each domain per
@@ -45,13 +46,17 @@ def counted_flops(model, batch: dict) -> int:
     return fc.get_total_flops()
 
 
-def bench(cls, preset: str, bs: int, steps: int) -> dict[str, float | str | int]:
+def bench(cls, preset: str, bs: int, steps: int, channels_last: bool = False) -> dict[str, float | str | int]:
     torch.manual_seed(0)
     model = cls(cls.preset(preset).replace(batch_size=bs))
     b = batch_for(model, bs)
+    if channels_last:  # what the loop does with ``channels_last=true``: NHWC weights and batches
+        model.to(memory_format=torch.channels_last)
+        b = {k: v.contiguous(memory_format=torch.channels_last) if v.dim() == 4 else v for k, v in b.items()}
     flops = counted_flops(model, b)
     t = time_train_steps(model, b, steps)
     return {"method": cls.name, "preset": preset, "batch": bs, "image": model.cfg.image_size,
+            "layout": "NHWC" if channels_last else "NCHW",
             "samples_per_s": round(bs * t["steps_per_s"], 1), "step_s_median": round(t["step_s_median"], 4),
             "gflop_per_step": round(flops / 1e9, 2), "gflop_per_s": round(flops / 1e9 * t["steps_per_s"], 1)}
 
@@ -59,8 +64,8 @@ def bench(cls, preset: str, bs: int, steps: int) -> dict[str, float | str | int]
 def main() -> None:
     p = parser(__doc__, steps=10)
     a = parse(p)
-    rows = [bench(UNIT, "digits", 64, a.steps), bench(CoGAN, "negative", 32, a.steps),
-            bench(CoGAN, "negative", 64, a.steps)]
+    rows = [bench(UNIT, "digits", 64, a.steps, cl) for cl in (False, True)]
+    rows += [bench(CoGAN, "negative", bs, a.steps, cl) for bs in (32, 64) for cl in (False, True)]
     for r in rows:
         r["threads"] = a.threads
     if a.json:
