@@ -97,12 +97,14 @@ def results() -> None:
 
 def unit_adaptation_row() -> None:
     """UNIT MNIST ↔ USPS: the last-step target test accuracy, mean ± std over seeds, once every direction has
-    its three seeds scored (``experiments.unit_digits score``); until then, where the runs stand."""
+    its three seeds scored (``experiments.unit_digits score``) in its headline set (``unit_digits.HEADLINE``); until
+    then, where the runs stand."""
     from experiments.snapshots import mean_std
 
     rows = json.loads(unit_digits.OUT.read_text()) if unit_digits.OUT.is_file() else []
-    last = {d: [r["test_last"]["acc_target_test"] for r in rows
-                if r["direction"] == d and not r["source_only"] and "test_last" in r] for d in unit_digits.PAPER_ACC}
+    last = {d: [r["test_last"]["acc_target_test"] for r in rows if r["direction"] == d and not r["source_only"]
+                and "test_last" in r and r.get("group", "") == unit_digits.HEADLINE.get(d, "")]
+            for d in unit_digits.PAPER_ACC}
     paper = " / ".join(unit_digits.PAPER_ACC.values()) + " (best test point during training)"
     what = "MNIST → USPS / USPS → MNIST: target test accuracy of the shared classifier"
     if all(len(v) >= 3 for v in last.values()):

@@ -39,6 +39,9 @@ SHARING = OUT.with_name("unit_sharing.json")
 PROBE_KEYS = ("kl_reduce", "cycle", "twin_init", "lr", "out_init", "w_gan", "w_feat", "gen_widths")
 PAPER_ACC = {"MNIST → USPS": "0.9597", "USPS → MNIST": "0.9358"}  # Table 2; the best test point during training
 PAPER = {d: f"{v} (best test point during training)" for d, v in PAPER_ACC.items()}
+# Which set of three-seed runs (rows' ``group`` label; "" = unlabelled) is a direction's headline, per the rules in
+# docs/unit_selection.md (USPS → MNIST: the second set, rule of 2026-12-05 16:38, written before its runs).
+HEADLINE = {"MNIST → USPS": "", "USPS → MNIST": "second set, NHWC loop"}
 
 
 def score(run: Path, evaluate: bool = True, until: int | None = None) -> dict:

@@ -131,6 +131,7 @@ def test_readme_unit_adaptation_row_waits_for_three_seeds_per_direction(tmp_path
 
     out = tmp_path / "unit_digits.json"
     monkeypatch.setattr(unit_digits, "OUT", out)
+    monkeypatch.setattr(unit_digits, "HEADLINE", {})  # unlabelled runs are every direction's headline
 
     def row(d, seed, acc, base=False):
         return {"run": f"{d[:1]}-{seed}-{base}", "direction": d, "source_only": base, "seed": seed,
@@ -148,3 +149,11 @@ def test_readme_unit_adaptation_row_waits_for_three_seeds_per_direction(tmp_path
     readme_tables.unit_adaptation_row()
     line = capsys.readouterr().out
     assert "| 0.950 ± 0.010 / 0.820 ± 0.020 | 0.9597 / 0.9358 (best test point during training) |" in line, line
+    # the headline is the direction's declared set: other labelled runs are neither averaged in nor enough alone
+    monkeypatch.setattr(unit_digits, "HEADLINE", {"USPS → MNIST": "second"})
+    readme_tables.unit_adaptation_row()
+    assert "three-seed runs in progress" in capsys.readouterr().out
+    rows += [{**row("USPS → MNIST", s, a), "run": f"second-{s}", "group": "second"} for s, a in ((0, 0.9), (1, 0.92), (2, 0.94))]
+    out.write_text(json.dumps(rows))
+    readme_tables.unit_adaptation_row()
+    assert "| 0.950 ± 0.010 / 0.920 ± 0.020 |" in capsys.readouterr().out

@@ -422,8 +422,8 @@ register_checkpoint(CheckpointSpec(
 register_checkpoint(CheckpointSpec(
     "unit-usps-mnist", "unit", "usps20_mnist",
     "UNIT USPS → MNIST adaptation at 32×32 (paper §5, App. B): the 10-way head on the tied discriminator layers, "
-    "trained on labelled USPS digits beside unlabelled MNIST digits; seed 0's last state (3,447 steps, 60 min on one "
-    "thread), the seed whose validation-chosen step scored highest on MNIST validation digits (docs/unit.md); "
+    "trained on labelled USPS digits beside unlabelled MNIST digits; seed 1's last state (4,831 steps, 60 min on one "
+    "thread, NHWC loop), the seed whose validation-chosen step scored highest on MNIST validation digits (docs/unit.md); "
     "float16 weights",
     tabs=("translate", "interpolate"),
     label="USPS ↔ MNIST digits (UNIT, adapted USPS → MNIST)", bar="digit-adaptation-u2m",
