@@ -27,6 +27,7 @@ from common import parse, parser, time_train_steps  # bench/common.py (the scrip
 
 from xdomain.methods.cogan import CoGAN
 from xdomain.methods.unit import UNIT
+from xdomain.train import batch_to
 
 
 def batch_for(model, bs: int) -> dict[str, torch.Tensor]:
@@ -52,7 +53,7 @@ def bench(cls, preset: str, bs: int, steps: int, channels_last: bool = False) ->
     b = batch_for(model, bs)
     if channels_last:  # what the loop does with ``channels_last=true``: NHWC weights and batches
         model.to(memory_format=torch.channels_last)
-        b = {k: v.contiguous(memory_format=torch.channels_last) if v.dim() == 4 else v for k, v in b.items()}
+        b = batch_to(b, "cpu", channels_last=True)
     flops = counted_flops(model, b)
     t = time_train_steps(model, b, steps)
     return {"method": cls.name, "preset": preset, "batch": bs, "image": model.cfg.image_size,

@@ -129,10 +129,11 @@ def test_adam_holds_each_tied_tensor_once_and_steps_it_once(preset):
     assert w.grad.abs().sum() > 0 and torch.allclose(w.detach(), expected, rtol=0, atol=1e-7)
 
 
-
 def test_channels_last_keeps_sharing_and_the_maths(preset="digits"):
     """The loop's ``channels_last`` flag (NHWC weights and batches): a tied layer is still one tensor held
     once by Adam, and one D/G iteration lands where the contiguous model's does (float rounding only)."""
+    from xdomain import train
+
     a, b = tiny(preset).train(), tiny(preset).train()
     b.to(memory_format=torch.channels_last)
     b.configure_optimizers()
@@ -143,7 +144,7 @@ def test_channels_last_keeps_sharing_and_the_maths(preset="digits"):
     torch.manual_seed(3)
     a.train_step(x, 0)
     torch.manual_seed(3)
-    b.train_step({k: v.contiguous(memory_format=torch.channels_last) if v.dim() == 4 else v for k, v in x.items()}, 0)
+    b.train_step(train.batch_to(x, "cpu", channels_last=True), 0)
     sa, sb = a.state_dict(), b.state_dict()
     assert sa.keys() == sb.keys()
     for k in sa:
@@ -165,6 +166,7 @@ def test_the_loop_trains_channels_last_like_contiguous(registered, data_root, tm
         assert torch.allclose(sa[k].float(), sb[k].float(), atol=1e-4), k
     x = torch.rand(2, cfg.channels, cfg.image_size, cfg.image_size) * 2 - 1
     assert torch.allclose(a.translate(x, "a2b", seed=0), b.translate(x, "a2b", seed=0), atol=1e-3)
+
 
 def test_the_sharing_check_catches_a_double_update():
     """The bug FINDINGS names: Adam over E1's and E2's parameters lists the tied tensor twice and moves it twice."""

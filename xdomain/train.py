@@ -60,6 +60,15 @@ def step_batch(data, batch_size: int, seed: int, rank: int, step: int) -> dict[s
 
 
 # ----------------------------------------------------------------------------- state I/O
+def batch_to(batch: dict[str, torch.Tensor], device: torch.device | str, channels_last: bool = False
+             ) -> dict[str, torch.Tensor]:
+    """``batch`` on ``device``; with ``channels_last`` its images (4-D tensors) in NHWC layout, as the loop's
+    ``channels_last=true`` trains (labels and other tensors as they are)."""
+    fmt = torch.channels_last if channels_last else torch.preserve_format
+    return {k: v.to(device, non_blocking=True, memory_format=fmt if v.dim() == 4 else torch.preserve_format)
+            for k, v in batch.items()}
+
+
 def _flatten_optimizers(opts: dict[str, torch.optim.Optimizer]) -> tuple[dict[str, torch.Tensor], dict[str, Any]]:
     tensors: dict[str, torch.Tensor] = {}
     meta: dict[str, Any] = {}
@@ -224,9 +233,8 @@ def train(
     model = cls(cfg)
     model.load_pretrained()
     model = model.to(dev)
-    fmt = torch.channels_last if cfg.channels_last else torch.contiguous_format
     if cfg.channels_last:  # 4-D weights go NHWC (oneDNN's fast path on CPU); tied tensors stay one tensor
-        model = model.to(memory_format=fmt)
+        model = model.to(memory_format=torch.channels_last)
     model.configure_optimizers()
     root = resolve_root(data_root)
     data = cls.load_data(cfg, root, "train")
@@ -245,8 +253,7 @@ def train(
     budget = max_minutes * 60 if max_minutes else None
     for step in bar:
         batch = step_batch(data, cfg.batch_size, cfg.seed, rank, step)
-        batch = {k: v.to(dev, non_blocking=True, memory_format=fmt) if v.dim() == 4 else v.to(dev, non_blocking=True)
-                 for k, v in batch.items()}
+        batch = batch_to(batch, dev, cfg.channels_last)
         logs = model.train_step(batch, step)
         if callback is not None:
             callback(step, model, logs)
