@@ -389,9 +389,9 @@ register_checkpoint(CheckpointSpec(
 register_checkpoint(CheckpointSpec(
     "cogan-usps-mnist", "cogan", "mnist_usps20",
     "CoGAN USPS → MNIST adaptation at 28×28 (paper §5, Table 1): the 10-way head on the tied discriminator layers, "
-    "trained on 1,800 labelled USPS digits beside 2,000 unlabelled MNIST digits; seed 2's 4,500-step state (the "
-    "planned steps, resumed past the 29-min cap of a slow day; ~30.5 min for a whole run at 12-05's speed), chosen on "
-    "MNIST validation digits (docs/cogan.md); float16 weights",
+    "trained on 1,800 labelled USPS digits beside 2,000 unlabelled MNIST digits; seed 2's 4,500-step state of the "
+    "NHWC set (16.9 min on one thread beside another run), chosen on MNIST validation digits (docs/cogan.md); "
+    "float16 weights",
     extra={"source_only_runs": "docs/cogan_adapt.json"},
 ))
 register_checkpoint(CheckpointSpec(
