@@ -162,6 +162,16 @@ def test_atomic_save_keeps_the_old_file_when_a_write_fails(tmp_path, monkeypatch
     assert (tmp_path / "a.json").read_bytes() == b"{}" and len(list(tmp_path.iterdir())) == 2
 
 
+def test_atomic_writes_give_files_the_normal_mode(tmp_path):
+    """Not mkstemp's private 0600: an exported checkpoint is as readable as a file written by open()."""
+    (tmp_path / "plain").write_bytes(b"x")
+    want = (tmp_path / "plain").stat().st_mode & 0o777
+    hub.atomic_write_bytes(tmp_path / "a.json", b"{}")
+    hub.atomic_save_tensors(tmp_path / "w.safetensors", {"w": torch.ones(1)})
+    assert want == hub.FILE_MODE
+    assert [(tmp_path / n).stat().st_mode & 0o777 for n in ("a.json", "w.safetensors")] == [want, want]
+
+
 _DRIVER = """
 import sys
 import tiny_method

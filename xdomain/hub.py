@@ -38,13 +38,31 @@ class CheckpointError(RuntimeError):
 
 
 # ---------------------------------------------------------------------------- writing
+def _umask() -> int:
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
+# mkstemp creates its temporary file 0600; the finished file gets what open() would have given it (0644 under the
+# usual umask), so a checkpoint written here can be read by others like any other file in the clone. Read once:
+# flipping the process umask later, while other threads may create files, would not be safe.
+FILE_MODE = 0o666 & ~_umask()
+
+
+def _publish(tmp: str, path: Path) -> None:
+    """Give the finished temporary file the normal file mode and move it into place in one step."""
+    os.chmod(tmp, FILE_MODE)
+    os.replace(tmp, path)
+
+
 def atomic_write_bytes(path: Path, data: bytes) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
         with os.fdopen(fd, "wb") as f:
             f.write(data)
-        os.replace(tmp, path)
+        _publish(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
@@ -58,7 +76,7 @@ def atomic_save_tensors(path: Path, tensors: dict[str, torch.Tensor], metadata: 
     os.close(fd)
     try:
         save_file({k: v.detach().cpu().contiguous() for k, v in tensors.items()}, tmp, metadata=metadata)
-        os.replace(tmp, path)
+        _publish(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
