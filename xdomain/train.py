@@ -59,7 +59,6 @@ def step_batch(data, batch_size: int, seed: int, rank: int, step: int) -> dict[s
     return data.sample(batch_size, gen)
 
 
-# ----------------------------------------------------------------------------- state I/O
 def batch_to(batch: dict[str, torch.Tensor], device: torch.device | str, channels_last: bool = False
              ) -> dict[str, torch.Tensor]:
     """``batch`` on ``device``; with ``channels_last`` its images (4-D tensors) in NHWC layout, as the loop's
@@ -69,6 +68,7 @@ def batch_to(batch: dict[str, torch.Tensor], device: torch.device | str, channel
             for k, v in batch.items()}
 
 
+# ----------------------------------------------------------------------------- state I/O
 def _flatten_optimizers(opts: dict[str, torch.optim.Optimizer]) -> tuple[dict[str, torch.Tensor], dict[str, Any]]:
     tensors: dict[str, torch.Tensor] = {}
     meta: dict[str, Any] = {}
