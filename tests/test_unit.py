@@ -388,3 +388,52 @@ def test_reship_to_float16_keeps_the_record_and_the_outputs(registered, tmp_path
     assert not torch.equal(y, y16) and torch.allclose(y, y16, atol=2e-2)
     with pytest.raises(SystemExit, match="already ships as float16"):
         reship.reship(str(folder), "float16")
+
+
+# ------------------------------------------------------------------------------ L_ATTR (flag beyond the paper)
+def tiny_reader(tmp_path: Path) -> Path:
+    """A tiny 40-attribute CelebA reader saved as a checkpoint folder (stands in for encoder-celeba-id)."""
+    from xdomain.methods.classifier import Classifier, ClassifierConfig
+
+    torch.manual_seed(0)
+    cfg = ClassifierConfig(dataset="celeba_identity_attrs", n_classes=5, aux_outputs=40, widths=(8, 8), image_size=16,
+                           channels=3, global_pool=True)
+    return hub.save_checkpoint(tmp_path / "reader", Classifier(cfg).eval())
+
+
+def test_attribute_consistency_term_trains_g_through_a_frozen_reader(tmp_path, registered):
+    folder = tiny_reader(tmp_path)
+    m = tiny("faces", w_attr=2.0, attr_reader=str(folder), balance=("Smiling", "Young"))
+    m.load_pretrained()
+    m.configure_optimizers()
+    m.train()
+    assert not m.attr_reader.training  # frozen, batch norm included
+    from xdomain.methods.classifier import Classifier
+    assert m.attr_index == [5 + 31, 5 + 39]  # the reader's Smiling and Young columns, after its 5 classes
+    r0 = {k: v.clone() for k, v in m.attr_reader.state_dict().items()}
+    b = batch(m)
+    torch.manual_seed(1)  # the same η draws for both models below
+    logs = m.d_step(b, 0) | m.g_step(b, 0)
+    assert "attr" in logs and math.isfinite(logs["attr"]) and logs["attr"] > 0
+    assert all(torch.equal(v, m.attr_reader.state_dict()[k]) for k, v in r0.items())  # never updated
+    assert not any(k.startswith("attr_reader") for k in m.inference_state_dict())  # never shipped
+    assert "L_ATTR" in m.model_card()
+    # the term is in the G loss: the same init, batch and η with w_attr = 0 give a total smaller by w_attr · L_ATTR
+    twin = tiny("faces", balance=("Smiling", "Young")).train()
+    torch.manual_seed(1)
+    tlogs = twin.d_step(b, 0) | twin.g_step(b, 0)
+    assert "attr" not in tlogs and torch.equal(twin.D1.body[0][0].weight, m.D1.body[0][0].weight)  # same D step
+    assert logs["g_total"] == pytest.approx(tlogs["g_total"] + 2.0 * logs["attr"], rel=1e-5)  # the optimised total
+    assert isinstance(hub.load_model(folder), Classifier)
+
+
+def test_attribute_reader_must_not_be_a_metrics_judge(tmp_path):
+    m = tiny("faces", w_attr=1.0, attr_reader="judge-celeba-robust", balance=("Smiling",))
+    with pytest.raises(ValueError, match="judge"):
+        m.load_pretrained()
+    m = tiny("faces", w_attr=1.0, attr_reader=str(tiny_reader(tmp_path)), attr_keep=("Smilng",))
+    with pytest.raises(ValueError, match="Smilng"):
+        m.load_pretrained()
+    m = tiny("faces", w_attr=1.0)
+    with pytest.raises(RuntimeError, match="load_pretrained"):
+        m.attr_loss(*[torch.zeros(2, 3, 16, 16)] * 4)

@@ -12,6 +12,10 @@ Domain adaptation on a discriminator's features (UNIT, CoGAN), ``(loss, {name: f
 
 * ``classification_loss``    L_CLS = −E[log c(y | h(x))] on labelled source images
 * ``feature_matching_loss``  L_FEAT = d(h1(x̃1), h2(x̃2)) for a generated pair (one code, both domains)
+
+Attribute consistency through a frozen attribute reader a(·) (DTN's and UNIT's flags beyond their papers):
+
+* ``attribute_consistency_loss``  L_ATTR = BCE(a(G(x)), σ(a(x)))
 """
 from __future__ import annotations
 
@@ -74,6 +78,12 @@ def feature_matching_loss(f_1: torch.Tensor, f_2: torch.Tensor, kind: str = "l1"
     else:
         raise KeyError(f"unknown feature-matching distance {kind!r}")
     return fm, {"feat": fm.item()}
+
+
+def attribute_consistency_loss(logits_x: torch.Tensor, logits_gx: torch.Tensor) -> torch.Tensor:
+    """L_ATTR = BCE(a(G(x)), σ(a(x))): the reader's attribute logits [B, K] on G(x) should give the same readings as
+    on x (soft targets, no gradient through them)."""
+    return F.binary_cross_entropy_with_logits(logits_gx, torch.sigmoid(logits_x.detach()))
 
 
 def total_variation(x: torch.Tensor) -> torch.Tensor:

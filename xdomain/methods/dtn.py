@@ -65,7 +65,7 @@ from torch import nn
 
 from xdomain.config import BaseConfig
 from xdomain.data import domains, sources
-from xdomain.losses import total_variation
+from xdomain.losses import attribute_consistency_loss, total_variation
 from xdomain.methods.base import Domains, TwoDomainGAN
 from xdomain.methods.classifier import Classifier, ClassifierConfig
 from xdomain.metrics import dtn as dtn_metrics
@@ -109,8 +109,8 @@ def attribute_consistency(f: Classifier, xs: torch.Tensor, gs: torch.Tensor) -> 
     """L_ATTR = BCE(a(G(x)), σ(a(x))): f's attribute head should read the same attributes on x and G(x)."""
     n = f.cfg.n_classes
     with torch.no_grad():
-        target = torch.sigmoid(f.net(xs)[:, n:])
-    return F.binary_cross_entropy_with_logits(f.net(gs)[:, n:], target)
+        target = f.net(xs)[:, n:]
+    return attribute_consistency_loss(target, f.net(gs)[:, n:])
 
 
 def _plain(d: dict) -> dict:

@@ -39,7 +39,7 @@ to draw a background, docs/unit.md).
 
 Paper symbol → code: E1, E2, G1, G2, D1, D2 ↔ ``self.E1`` … ``self.D2``; μ ↔ ``encode(x, side)[0]``;
 η ↔ ``torch.randn_like(mu)``; λ0…λ4 ↔ ``w_gan, w_kl, w_rec, w_kl, w_cyc``; the classifier ↔ ``self.C``.
-Log keys: ``vae_rec_A``, ``vae_kl_A``, ``gan_A`` (G's loss on x̃_{2→1}), ``cc_rec_A``, ``cc_kl_A``, ``d_A``,
+Log keys: ``vae_rec_A``, ``vae_kl_A``, ``gan_A`` (G's loss on x̃_{2→1}), ``cc_rec_A``, ``cc_kl_A``, ``attr``, ``d_A``,
 ``cls``, ``feat``.
 
 Presets (``UNIT.preset(name)``), scaled for CPU:
@@ -65,6 +65,13 @@ Presets (``UNIT.preset(name)``), scaled for CPU:
   averaged over z's elements (a per-sample sum over 8,192 dims at λ1 = 0.1 swamps the L1 terms);
   attribute-balanced sampling (``balance``), flips and generator weight averaging (``ema``) as in DiscoGAN.
 
+**Flag beyond the paper** (``w_attr`` > 0; 0 = the paper's model): attribute consistency through a frozen
+attribute reader a(·) — the aux head of a CelebA classifier named by ``attr_reader`` (default ``encoder-celeba-id``,
+DTN's f; never one of the judges the metrics read) — on the attributes ``attr_keep`` (default: ``balance``)::
+
+    L_ATTR = BCE(a(x̃_{1→2}), σ(a(x1))) + BCE(a(x̃_{2→1}), σ(a(x2)))    (one BCE over both batches)
+    min_{E,G}  … + w_attr · L_ATTR
+
 Translation x1 → 2 = G2(E1(x1)): μ at inference (``seed=None``), or μ + ``sample_std``·η with η drawn
 from ``seed`` (``code`` sets η directly); ``encode``/``decode`` expose the shared code (``latent="shared"``).
 """
@@ -81,7 +88,7 @@ from torch import nn
 from xdomain.config import BaseConfig
 from xdomain.data import domains
 from xdomain.judges import judged
-from xdomain.losses import classification_loss, feature_matching_loss, gan_d_loss, gan_g_loss, recon_loss
+from xdomain.losses import attribute_consistency_loss, classification_loss, feature_matching_loss, gan_d_loss, gan_g_loss, recon_loss
 from xdomain.methods.base import Domains, TwoDomainGAN, unique_parameters
 from xdomain.metrics.discogan import PLAIN_CELEBA_JUDGE, discogan_metrics, l1_01
 from xdomain.nn.blocks import ResBlock, conv_block, conv_stack, count_params, deconv_block, deconv_stack, init_weights
@@ -174,6 +181,9 @@ class UNITConfig(BaseConfig):
     flip: bool = False
     balance: tuple[str, ...] = ()  # CelebA attributes equalised across A/B by sampling weights (DiscoGAN)
     ema: float = 0.0  # decay of a moving average of E/G that ships (0 = off)
+    w_attr: float = 0.0  # L_ATTR weight (not in the paper): a frozen reader reads the same attributes on x and x̃
+    attr_reader: str = "encoder-celeba-id"  # checkpoint with a 40-attribute CelebA aux head; never a metrics judge
+    attr_keep: tuple[str, ...] = ()  # attributes L_ATTR keeps (() = ``balance``)
     judge: str = ""  # metrics only ("" = the dataset's judge)
     ship_dtype: str = "float32"  # dtype of the shipped weights ("float16" halves checkpoints/; compute stays float32)
     steps: int = 10000
@@ -313,6 +323,44 @@ class UNIT(TwoDomainGAN):
                 raise ValueError(f"ema is a decay in (0, 1) (or 0 for off), got {cfg.ema}")
             live = nn.ModuleDict({n: getattr(self, n) for n in TRANSLATORS})
             self.ema_nets = copy.deepcopy(live).requires_grad_(False)
+
+    def load_pretrained(self) -> None:
+        """``w_attr`` > 0: the frozen attribute reader of L_ATTR (a training-only part, never shipped)."""
+        c = self.cfg
+        if not c.w_attr:
+            return
+        from xdomain import hub
+        from xdomain.data.sources import CELEBA_ATTRS
+
+        keep = tuple(c.attr_keep or c.balance)
+        if not keep:
+            raise ValueError("w_attr > 0 needs attributes to keep (attr_keep or balance)")
+        if c.attr_reader in set(self.judge_names().values()) | {"judge-celeba-robust", PLAIN_CELEBA_JUDGE}:
+            raise ValueError(f"attr_reader {c.attr_reader!r} is a judge the metrics read; name another reader")
+        reader = hub.load_model(c.attr_reader)
+        if getattr(reader.cfg, "aux_outputs", 0) != len(CELEBA_ATTRS):
+            raise ValueError(f"attr_reader {c.attr_reader!r} has no {len(CELEBA_ATTRS)}-attribute CelebA head")
+        unknown = [a for a in keep if a not in CELEBA_ATTRS]
+        if unknown:
+            raise ValueError(f"unknown CelebA attributes in attr_keep: {unknown}")
+        self.attr_index = [reader.cfg.n_classes + CELEBA_ATTRS.index(a) for a in keep]  # columns of the aux head
+        self.attr_reader = reader.net.requires_grad_(False).eval()
+
+    def train(self, mode: bool = True) -> "UNIT":
+        super().train(mode)
+        if getattr(self, "attr_reader", None) is not None:
+            self.attr_reader.eval()  # frozen: its batch norm keeps its own statistics
+        return self
+
+    def attr_loss(self, xa: torch.Tensor, xb: torch.Tensor, x_ab: torch.Tensor, x_ba: torch.Tensor
+                  ) -> tuple[torch.Tensor, dict[str, float]]:
+        """w_attr · L_ATTR on (x1, x̃_{1→2}) and (x2, x̃_{2→1})."""
+        if getattr(self, "attr_reader", None) is None:
+            raise RuntimeError("w_attr > 0: call load_pretrained() first (it loads the attribute reader)")
+        with torch.no_grad():
+            lx = self.attr_reader(torch.cat([xa, xb]))[:, self.attr_index]
+        la = attribute_consistency_loss(lx, self.attr_reader(torch.cat([x_ab, x_ba]))[:, self.attr_index])
+        return self.cfg.w_attr * la, {"attr": la.item()}
 
     @torch.no_grad()
     def _fan_in_output_init(self) -> None:
@@ -483,6 +531,8 @@ class UNIT(TwoDomainGAN):
             if c.cycle:
                 terms += [cc_loss(b["A"], o["aba"], o["mu_a"], o["mu_ab"], side="A", w_cyc=c.w_cyc, **kw),
                           cc_loss(b["B"], o["bab"], o["mu_b"], o["mu_ba"], side="B", w_cyc=c.w_cyc, **kw)]
+            if c.w_attr:
+                terms.append(self.attr_loss(b["A"], b["B"], o["ab"], o["ba"]))
             total = sum(t[0] for t in terms)
             self.optimize("G", total)
         if c.ema:
@@ -575,4 +625,7 @@ class UNIT(TwoDomainGAN):
             + (adapt if c.classifier else "")
             + (f"Attribute-balanced sampling over {', '.join(c.balance)} (not in the paper). " if c.balance else "")
             + (f"The shipped E/G are a moving average (decay {c.ema:g}, not in the paper). " if c.ema else "")
+            + (f"**Not in the paper**: attribute consistency L_ATTR (weight {c.w_attr:g}) through the frozen "
+               f"`{c.attr_reader}` attribute head on {', '.join(c.attr_keep or c.balance)}; no metrics judge is used "
+               "in training. " if c.w_attr else "")
         )
