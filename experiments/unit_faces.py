@@ -51,12 +51,15 @@ def table() -> None:
     print("| pair, direction | method | checkpoint | steps | train min | flipped % | kept mean % | cycle L1 "
           "| drift L1 after 1 / 4 round trips | diversity | z diversity (4 draws of η) |")
     print("|---|---|---|---|---|---|---|---|---|---|---|")
+    pairs: dict[str, list[str]] = {}  # dataset → its UNIT checkpoints (the paper's model first, then variants)
     for name in unit_face_checkpoints():
-        names = [name] + [n for n in [discogan_counterpart(name)] if n]
+        pairs.setdefault(registry.get_checkpoint(name).dataset, []).append(name)
+    for dataset, units in pairs.items():
+        names = units + [n for n in [discogan_counterpart(units[0])] if n]
         metas = {n: meta(n) for n in names}
-        if metas[name] is None:
+        if all(metas[n] is None for n in units):
             continue
-        a, b = dataset_info(registry.get_checkpoint(name).dataset).domain_names
+        a, b = dataset_info(dataset).domain_names
         for d, label in (("a2b", f"{a} → {b}"), ("b2a", f"{b} → {a}")):
             side = "a" if d == "a2b" else "b"
             for n in names:
@@ -89,7 +92,8 @@ def select(run_dirs: list[str]) -> dict:
         new.append(row)
         print(json.dumps(row), flush=True)
     rows = store_rows(VAL, new, order=lambda r: (r["dataset"], r["step"]))
-    pick, why = rule([r for r in rows if r["dataset"] == new[0]["dataset"]])
+    names = {r["run"] for r in new}  # the pick is among the candidates given, never another run's rows
+    pick, why = rule([r for r in rows if r["run"] in names])
     print(f"pick: {pick['run']} (step {pick['step']}): {why}")
     return pick
 

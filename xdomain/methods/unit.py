@@ -346,6 +346,13 @@ class UNIT(TwoDomainGAN):
         self.attr_index = [reader.cfg.n_classes + CELEBA_ATTRS.index(a) for a in keep]  # columns of the aux head
         self.attr_reader = reader.net.requires_grad_(False).eval()
 
+    def load_state_dict(self, state_dict, strict: bool = True, assign: bool = False):
+        """A training state saved with L_ATTR carries the frozen reader (``attr_reader.*``); a model built without
+        it (snapshot scoring, export, inference) ignores those tensors: the reader is never part of the model."""
+        if getattr(self, "attr_reader", None) is None:
+            state_dict = {k: v for k, v in state_dict.items() if not k.startswith("attr_reader.")}
+        return super().load_state_dict(state_dict, strict=strict, assign=assign)
+
     def train(self, mode: bool = True) -> "UNIT":
         super().train(mode)
         if getattr(self, "attr_reader", None) is not None:
