@@ -118,6 +118,7 @@ def unit_adaptation_row() -> None:
 def face_offers() -> None:
     """Which Face-tab targets clear their quality bar (xdomain.metrics.bars), from the stored metrics."""
     from xdomain.data.domains import dataset_info
+    from xdomain.explore.faces import method_title
     from xdomain.metrics import bars
 
     print("The Face tab offers a direction only when its stored test figures clear its bar "
@@ -133,7 +134,7 @@ def face_offers() -> None:
         for d in dirs:
             v = bars.check(c.bar, m.get("metrics", {}), d)
             a, b = dataset_info(c.dataset).domain_names
-            title = registry.get_method_spec(c.method).title  # two methods may share a pair (DiscoGAN, UNIT)
+            title = method_title(c.name)  # two methods (or a variant) may share a pair: DiscoGAN, UNIT, UNIT + L_ATTR
             label = c.label if len(dirs) == 1 else f"{a} → {b} ({title})" if d == "a2b" else f"{b} → {a} ({title})"
             print(f"| {label} | {'yes' if v.passed else 'experimental'} | {v.summary(bars.BARS[c.bar]) if c.bar else '—'} |")
 

@@ -411,6 +411,15 @@ register_checkpoint(CheckpointSpec(
     label="Male ↔ Female (UNIT)", bar="face-attribute",
 ))
 register_checkpoint(CheckpointSpec(
+    "unit-celeba-male-attr", "unit", "celeba_Male",
+    "UNIT, CelebA Male ↔ Female at 64×64, the Male recipe plus a flag beyond the paper: attribute consistency "
+    "L_ATTR (w_attr 10) through encoder-celeba-id's frozen attribute head (no metrics judge in training); the "
+    "last state of an 85-min run (8,624 steps), chosen on validation identities (docs/unit.md); float16 weights",
+    tabs=("face",),
+    label="Male ↔ Female (UNIT + L_ATTR)", bar="face-attribute",
+    extra={"title": "UNIT + L_ATTR"},
+))
+register_checkpoint(CheckpointSpec(
     "unit-celeba-eyeglasses", "unit", "celeba_Eyeglasses",
     "UNIT, CelebA Eyeglasses ↔ none at 64×64 (paper §4 faces): the Male recipe on this pair, balanced like "
     "DiscoGAN Eyeglasses and weight-averaged; the 2,000-step snapshot of a 95-min run, chosen on validation "

@@ -40,8 +40,10 @@ def same_pair(name: str) -> list[str]:
 
 
 def method_title(name: str) -> str:
-    """The paper's short name of a checkpoint's method ("DiscoGAN", "UNIT")."""
-    return registry.get_method_spec(registry.get_checkpoint(name).method).title
+    """The paper's short name of a checkpoint's method ("DiscoGAN", "UNIT"), or the checkpoint's own title when
+    the registry gives one (a variant beside the paper's model, e.g. "UNIT + L_ATTR")."""
+    spec = registry.get_checkpoint(name)
+    return spec.extra.get("title") or registry.get_method_spec(spec.method).title
 
 
 def variant_label(model) -> tuple[int, str]:
