@@ -69,7 +69,7 @@ Presets (``UNIT.preset(name)``), scaled for CPU:
 attribute reader a(·) — the aux head of a CelebA classifier named by ``attr_reader`` (default ``encoder-celeba-id``,
 DTN's f; never one of the judges the metrics read) — on the attributes ``attr_keep`` (default: ``balance``)::
 
-    L_ATTR = BCE(a(x̃_{1→2}), σ(a(x1))) + BCE(a(x̃_{2→1}), σ(a(x2)))    (one BCE over both batches)
+    L_ATTR = ½ [BCE(a(x̃_{1→2}), σ(a(x1))) + BCE(a(x̃_{2→1}), σ(a(x2)))]   (one mean BCE over both batches)
     min_{E,G}  … + w_attr · L_ATTR
 
 Translation x1 → 2 = G2(E1(x1)): μ at inference (``seed=None``), or μ + ``sample_std``·η with η drawn
@@ -88,7 +88,8 @@ from torch import nn
 from xdomain.config import BaseConfig
 from xdomain.data import domains
 from xdomain.judges import judged
-from xdomain.losses import attribute_consistency_loss, classification_loss, feature_matching_loss, gan_d_loss, gan_g_loss, recon_loss
+from xdomain.losses import (attribute_consistency_loss, classification_loss, feature_matching_loss, gan_d_loss,
+                            gan_g_loss, recon_loss)
 from xdomain.methods.base import Domains, TwoDomainGAN, unique_parameters
 from xdomain.metrics.discogan import PLAIN_CELEBA_JUDGE, discogan_metrics, l1_01
 from xdomain.nn.blocks import ResBlock, conv_block, conv_stack, count_params, deconv_block, deconv_stack, init_weights
