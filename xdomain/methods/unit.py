@@ -336,7 +336,7 @@ class UNIT(TwoDomainGAN):
         keep = tuple(c.attr_keep or c.balance)
         if not keep:
             raise ValueError("w_attr > 0 needs attributes to keep (attr_keep or balance)")
-        if c.attr_reader in set(self.judge_names().values()) | {"judge-celeba-robust", PLAIN_CELEBA_JUDGE}:
+        if c.attr_reader in set(self.judge_names().values()) | {domains.dataset_info(c.dataset).judge, PLAIN_CELEBA_JUDGE}:
             raise ValueError(f"attr_reader {c.attr_reader!r} is a judge the metrics read; name another reader")
         reader = hub.load_model(c.attr_reader)
         if getattr(reader.cfg, "aux_outputs", 0) != len(CELEBA_ATTRS):
