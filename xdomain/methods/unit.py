@@ -61,6 +61,8 @@ Presets (``UNIT.preset(name)``), scaled for CPU:
 * ``faces``: a CelebA attribute pair at 64×64 (``celeba_Male``). E = three 4×4 stride-2 convs
   32-64-128 (Table 3: k7 s1 then two k3 s2 at 64-128-256) + two ResBlocks (paper four) with the last
   tied; G = two ResBlocks with the first tied + the mirrored deconvs; instance norm, leaky ReLU;
+  ``face_layout="paper"`` keeps Table 3's layout instead (k7 s1, then k3 s2 convs, so μ sits at a quarter of
+  the image side rather than an eighth; G: k3 s2 DCONVs back to full size and a k1 output);
   DiscoGAN's D (four stride-2 convs 32…256, one logit; paper: 5 convs 64…1024). z = 128×8×8. KL
   averaged over z's elements (a per-sample sum over 8,192 dims at λ1 = 0.1 swamps the L1 terms);
   attribute-balanced sampling (``balance``), flips and generator weight averaging (``ema``) as in DiscoGAN.
@@ -155,6 +157,8 @@ class UNITConfig(BaseConfig):
     gen_widths: tuple[int, ...] = (128, 64, 32, 16)  # digits: the deconvs before the output (() = enc_widths reversed)
     z_dim: int = 256  # digits: channels of μ (1×1); faces: μ is the last ResBlock's map
     n_res: int = 2  # faces: ResBlocks in E and in G
+    face_layout: str = "strided"  # faces: "strided" (every E conv 4×4 stride 2; μ at S/2^n) | "paper" (Table 3:
+    #   K7 S1 first conv, K3 S2 after it, μ at S/2^(n−1); G mirrors it with K3 S2 DCONVs and a K1 output)
     d_widths: tuple[int, ...] = (20, 50, 500)  # digits: conv, conv, FC (Table 5); faces: stride-2 convs
     dis_dropout: float = 0.5  # before D's heads (Table 5 row 3)
     n_shared_enc: int = 4  # tied last layers of E1/E2 (μ included); 0 = none
@@ -216,16 +220,26 @@ def digit_generator(z_dim: int, w: tuple[int, ...], c: int, norm: str) -> list[n
     return layers + [deconv_block(w[-1], c, 1, 1, 0, norm="none", act="tanh")]
 
 
-def face_encoder(c: int, w: tuple[int, ...], n_res: int, norm: str) -> list[nn.Module]:
-    """Table 3, scaled: stride-2 convs, then ResBlocks: [B,c,S,S] → μ [B, w[-1], S/2^n, S/2^n]."""
-    return conv_stack(c, w, norm=norm) + [ResBlock(w[-1], norm=norm, act="lrelu") for _ in range(n_res)]
+def face_encoder(c: int, w: tuple[int, ...], n_res: int, norm: str, layout: str = "strided") -> list[nn.Module]:
+    """Table 3, scaled. ``strided``: 4×4 stride-2 convs, then ResBlocks: [B,c,S,S] → μ [B, w[-1], S/2^n, S/2^n].
+    ``paper``: Table 3's layout, CONV-(K7,S1) then K3 S2 convs, then ResBlocks → μ [B, w[-1], S/2^(n−1), …]."""
+    if layout == "paper":
+        k = lambda a, b, *kp: conv_block(a, b, *kp, norm=norm, act="lrelu")  # noqa: E731
+        convs = [k(c, w[0], 7, 1, 3)] + [k(a, b, 3, 2, 1) for a, b in zip(w[:-1], w[1:])]
+    else:
+        convs = conv_stack(c, w, norm=norm)
+    return convs + [ResBlock(w[-1], norm=norm, act="lrelu") for _ in range(n_res)]
 
 
-def face_generator(w: tuple[int, ...], n_res: int, c: int, norm: str) -> list[nn.Module]:
-    """ResBlocks, then the mirrored deconvs and a tanh output deconv."""
+def face_generator(w: tuple[int, ...], n_res: int, c: int, norm: str, layout: str = "strided") -> list[nn.Module]:
+    """ResBlocks, then the mirrored deconvs and a tanh output deconv. ``paper``: Table 3's K3 S2 DCONVs back to
+    full resolution, then DCONV-(N3,K1,S1) + tanh."""
     up = list(reversed(w))
-    return [ResBlock(w[-1], norm=norm, act="lrelu") for _ in range(n_res)] + \
-        deconv_stack(up[0], up[1:], c, norm=norm, act="lrelu")
+    res: list[nn.Module] = [ResBlock(w[-1], norm=norm, act="lrelu") for _ in range(n_res)]
+    if layout == "paper":
+        return res + [deconv_block(a, b, 3, 2, 1, norm=norm, act="lrelu", output_padding=1)
+                      for a, b in zip(up[:-1], up[1:])] + [deconv_block(up[-1], c, 1, 1, 0, norm="none", act="tanh")]
+    return res + deconv_stack(up[0], up[1:], c, norm=norm, act="lrelu")
 
 
 def digit_dis(c: int, w: tuple[int, ...], size: int) -> list[nn.Module]:
@@ -294,11 +308,14 @@ class UNIT(TwoDomainGAN):
             dis, feat_dim = (lambda: digit_dis(c, tuple(cfg.d_widths), s)), cfg.d_widths[-1]
             self.z_shape = (cfg.z_dim, 1, 1)
         elif cfg.arch == "faces":
-            enc = lambda: face_encoder(c, w, cfg.n_res, cfg.norm)  # noqa: E731
-            gen = lambda: face_generator(w, cfg.n_res, c, cfg.norm)  # noqa: E731
+            if cfg.face_layout not in ("strided", "paper"):
+                raise ValueError(f"face_layout must be 'strided' or 'paper', got {cfg.face_layout!r}")
+            enc = lambda: face_encoder(c, w, cfg.n_res, cfg.norm, cfg.face_layout)  # noqa: E731
+            gen = lambda: face_generator(w, cfg.n_res, c, cfg.norm, cfg.face_layout)  # noqa: E731
             dis = lambda: face_dis(c, tuple(cfg.d_widths), s)  # noqa: E731
             feat_dim = cfg.d_widths[-1] * (s // 2 ** len(cfg.d_widths)) ** 2
-            self.z_shape = (w[-1], s // 2 ** len(w), s // 2 ** len(w))
+            down = 2 ** (len(w) - (cfg.face_layout == "paper"))
+            self.z_shape = (w[-1], s // down, s // down)
         else:
             raise ValueError(f"arch must be 'digits' or 'faces', got {cfg.arch!r}")
         self.code_dim = self.z_shape[0] * self.z_shape[1] * self.z_shape[2]  # η has μ's shape
@@ -615,7 +632,10 @@ class UNIT(TwoDomainGAN):
         nets = (f"Table 4/5 networks scaled for CPU: encoder {j(c.enc_widths)} (paper 64-128-256-512), generator "
                 f"{j(c.gen_widths)} (paper 512-256-128-64)" if c.arch == "digits" else
                 f"Table 3 networks scaled for CPU: encoder {j(c.enc_widths)} + {c.n_res} ResBlocks (paper "
-                f"64-128-256 + 4 ResBlocks), mirrored generator")
+                f"64-128-256 + 4 ResBlocks), mirrored generator; "
+                + ("Table 3's layout (K7 S1 first conv, K3 S2 convs, K1 output)" if c.face_layout == "paper" else
+                   "every E conv 4×4 stride 2 (paper: K7 S1 first, then K3 S2)")
+                + f", μ {'×'.join(map(str, self.z_shape))}")
         src = self.domain_names["AB".index(c.source)]
         adapt = (f"Domain adaptation: source {src}; a {c.n_classes}-way head on the tied D trunk trained on real "
                  f"source labels only (weight {c.w_cls:g}), feature matching {c.w_feat:g}, D dropout {c.dis_dropout:g}; "

@@ -60,9 +60,10 @@ def conv_block(cin: int, cout: int, k: int = 4, s: int = 2, p: int = 1, norm: st
     return _seq(nn.Conv2d(cin, cout, k, s, p, bias=norm == "none"), cout, norm, act)
 
 
-def deconv_block(cin: int, cout: int, k: int = 4, s: int = 2, p: int = 1, norm: str = "batch", act: str = "relu") -> nn.Sequential:
-    """ConvTranspose2d → norm → act (k=4, s=2, p=1 doubles H and W)."""
-    return _seq(nn.ConvTranspose2d(cin, cout, k, s, p, bias=norm == "none"), cout, norm, act)
+def deconv_block(cin: int, cout: int, k: int = 4, s: int = 2, p: int = 1, norm: str = "batch", act: str = "relu",
+                 output_padding: int = 0) -> nn.Sequential:
+    """ConvTranspose2d → norm → act (k=4, s=2, p=1 doubles H and W; so does k=3, s=2, p=1, output_padding=1)."""
+    return _seq(nn.ConvTranspose2d(cin, cout, k, s, p, output_padding, bias=norm == "none"), cout, norm, act)
 
 
 def conv_stack(cin: int, widths: Sequence[int], *, k: int = 4, s: int = 2, p: int = 1, norm: str = "batch",
