@@ -5,10 +5,18 @@
 """
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
 from xdomain import hub, registry
 from xdomain.metrics.discogan import KEPT_ATTRS, pair_attributes
 
-NAMES = [c.name for c in registry.CHECKPOINTS.values() if c.method == "discogan"]
+# Checkpoints taken out of checkpoints/ once their experiment was done (scripts/retire_checkpoints.py): their
+# stored metadata, copied verbatim, and the commit that still holds their weights.
+RETIRED_RECORD = Path(__file__).resolve().parents[1] / "docs" / "retired_checkpoints.json"
+RETIRED: dict[str, dict] = json.loads(RETIRED_RECORD.read_text()) if RETIRED_RECORD.is_file() else {}
+NAMES = ([c.name for c in registry.CHECKPOINTS.values() if c.method == "discogan"]
+         + [n for n, r in RETIRED.items() if r["method"] == "discogan"])
 
 
 def pct(v) -> str:
@@ -20,11 +28,19 @@ def num(v, fmt: str = ".3f") -> str:
 
 
 def meta(name: str) -> dict | None:
-    """A committed checkpoint's stored metadata (config, training, metrics); None when it has not landed."""
+    """A committed checkpoint's stored metadata (config, training, metrics), or a retired one's record; None
+    when it has not landed."""
+    if name in RETIRED:
+        return RETIRED[name]["meta"]
     try:
         return hub.read_meta(hub.resolve(name, allow_download=False))
     except hub.CheckpointError:
         return None
+
+
+def shown(name: str) -> str:
+    """A table's checkpoint cell: the name, marked when the weights now live only in git history."""
+    return f"`{name}` (retired)" if name in RETIRED else f"`{name}`"
 
 
 def add_gallery_command(sub, n: int) -> None:
@@ -50,7 +66,7 @@ def main() -> None:
         first = (f"{pct(m.get('plain_judge_flipped_a2b'))} / {pct(m.get('plain_judge_flipped_b2a'))} ; "
                  f"{pct(m.get('plain_judge_kept_mean_a2b'))} / {pct(m.get('plain_judge_kept_mean_b2a'))}"
                  if "plain_judge_flipped_a2b" in m else "—")
-        print(f"| `{name}` | {c['variant']} | {'yes' if c.get('balance') else 'no'} "
+        print(f"| {shown(name)} | {c['variant']} | {'yes' if c.get('balance') else 'no'} "
               f"| {const} | {t.get('steps')} "
               f"| {t.get('wall_time_s', 0) / 60:.1f} "
               f"| {pct(m.get('flipped_a2b'))} / {pct(m.get('flipped_b2a'))} "
@@ -72,7 +88,7 @@ def main() -> None:
                 continue
             cells = ["(target)" if a in pair_attributes(c["dataset"]) else
                      f"{pct(m.get(f'kept_{a}_{d}'))} ({pct(m.get(f'kept_chance_{a}_{d}'))})" for a in KEPT_ATTRS]
-            print(f"| `{name}` | {d} | " + " | ".join(cells) + " |")
+            print(f"| {shown(name)} | {d} | " + " | ".join(cells) + " |")
 
 
 if __name__ == "__main__":

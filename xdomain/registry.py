@@ -202,11 +202,6 @@ register_checkpoint(CheckpointSpec(
     label="Coloured digit ↔ coloured background (disentanglement)",
 ))
 register_checkpoint(CheckpointSpec(
-    "disentangle-mnist-cdcb-1600", "disentangle", "mnist_cd_cb",
-    "The full model at 1,600 steps (a snapshot of the same run): the ablation's equal-steps reference",
-    extra={"equal_steps_reference_for": "disentangle-mnist-cdcb"},
-))
-register_checkpoint(CheckpointSpec(
     "disentangle-mnist-cdcb-no_auto", "disentangle", "mnist_cd_cb",
     "Ablation (paper Table 3, 'no auto.'): no cross-domain autoencoder, 1,600 steps",
     extra={"ablation_of": "disentangle-mnist-cdcb", "ablation": "no_auto"},
@@ -284,11 +279,6 @@ register_checkpoint(CheckpointSpec(
     label="Male ↔ Female (DiscoGAN)", bar="face-attribute",
 ))
 register_checkpoint(CheckpointSpec(
-    "discogan-celeba-male-12k", "discogan", "celeba_Male",
-    "DiscoGAN Male ↔ Female, balanced, 12,078 steps without generator averaging: the previous default",
-    extra={"replaced_by": "discogan-celeba-male"},
-))
-register_checkpoint(CheckpointSpec(
     "discogan-celeba-male-unbalanced", "discogan", "celeba_Male",
     "DiscoGAN Male ↔ Female sampled as the paper does (no attribute balancing), 5,731 steps: what balancing changes",
     extra={"balanced_version": "discogan-celeba-male"},
@@ -304,21 +294,6 @@ register_checkpoint(CheckpointSpec(
     "Baseline: GAN + reconstruction (G_AB, G_BA, D_B), CelebA Male → Female (paper Fig. 2b)",
     tabs=("face-variants",), extra={"baseline_of": "discogan-celeba-male"},
     label="Male ↔ Female, GAN + reconstruction baseline",
-))
-register_checkpoint(CheckpointSpec(
-    "discogan-celeba-male-2000", "discogan", "celeba_Male",
-    "DiscoGAN Male ↔ Female at 2,000 steps (a snapshot of the unbalanced run): the baselines' equal-steps reference",
-    extra={"equal_steps_reference_for": "discogan-celeba-male-unbalanced"},
-))
-register_checkpoint(CheckpointSpec(
-    "discogan-celeba-blond-black-30min", "discogan", "celeba_blond_black",
-    "DiscoGAN Blond ↔ Black hair, unbalanced, 1,992 steps in 30 min: the model issue 17 replaced",
-    extra={"replaced_by": "discogan-celeba-blond-black"},
-))
-register_checkpoint(CheckpointSpec(
-    "discogan-celeba-eyeglasses-25min", "discogan", "celeba_Eyeglasses",
-    "DiscoGAN Eyeglasses ↔ none, unbalanced, 1,610 steps in 25 min: the model issue 17 replaced",
-    extra={"replaced_by": "discogan-celeba-eyeglasses"},
 ))
 register_checkpoint(CheckpointSpec(
     "discogan-celeba-blond-black", "discogan", "celeba_blond_black",
