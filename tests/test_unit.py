@@ -89,6 +89,29 @@ def test_digits_preset_ties_the_layers_of_tables_4_and_5():
     assert not m.cfg.cycle  # "the cycle-consistency constraint was not necessary for this task"
 
 
+def test_face_layout_paper_follows_table_3():
+    """``face_layout="paper"``: CONV-(K7,S1) then K3 S2 convs (μ at a quarter of the side, not an eighth), G back
+    through K3 S2 DCONVs to a DCONV-(K1,S1) + tanh; the tied layers stay one tensor, one step is finite, and a
+    layout name the code does not know is refused."""
+    m = tiny("faces", face_layout="paper").train()
+    s, w = m.cfg.image_size, m.cfg.enc_widths
+    convs = [mod for mod in m.E1.modules() if isinstance(mod, torch.nn.Conv2d)][:len(w)]
+    assert [(c.kernel_size[0], c.stride[0]) for c in convs] == [(7, 1)] + [(3, 2)] * (len(w) - 1)
+    deconvs = [mod for mod in m.G1.modules() if isinstance(mod, torch.nn.ConvTranspose2d)]
+    assert [(c.kernel_size[0], c.stride[0]) for c in deconvs] == [(3, 2)] * (len(w) - 1) + [(1, 1)]
+    assert isinstance(m.G1[-1][-1], torch.nn.Tanh)
+    assert m.z_shape == (w[-1], s // 2 ** (len(w) - 1), s // 2 ** (len(w) - 1))
+    assert tiny("faces").z_shape[1] == m.z_shape[1] // 2  # the strided default halves once more
+    b = batch(m)
+    mu, _ = m.encode(b["A"], "A")
+    assert mu.shape == (4, *m.z_shape) and m.translate(b["A"], "a2b", seed=0).shape == b["B"].shape
+    assert shared_pairs(m.E1, m.E2) and shared_pairs(m.G1, m.G2)
+    logs = m.d_step(b, 0) | m.g_step(b, 0)
+    assert all(math.isfinite(v) for v in logs.values())
+    with pytest.raises(ValueError, match="face_layout"):
+        tiny("faces", face_layout="unet")
+
+
 # ------------------------------------------------------------------------------ weight sharing
 @pytest.mark.parametrize("preset", PRESETS)
 def test_tied_layers_are_one_tensor(preset):
