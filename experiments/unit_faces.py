@@ -9,6 +9,7 @@ translation of the same test faces side by side.
     python -m experiments.unit_faces table                       # the markdown table of docs/unit.md
     python -m experiments.unit_faces select runs/unit-faces-male-*  # snapshots on *validation* identities
     python -m experiments.unit_faces gallery unit-celeba-male docs/unit_male_female.png [--n 8]
+    python -m experiments.unit_faces fidelity unit-celeba-male runs/unit-faces-male-paper-2000  # reconstructions
 
 Choosing a snapshot (``select``): each candidate is scored on CelebA's validation identities and picked
 by DiscoGAN's written rule (:func:`experiments.select_snapshot.select`: flipped ≥ 80% and diversity ≥ 0.9
@@ -32,6 +33,7 @@ from xdomain.explore.faces import method_title
 
 ROOT = Path(__file__).resolve().parents[1]
 VAL = ROOT / "docs" / "unit_faces_val.json"
+FIDELITY = ROOT / "docs" / "unit_faces_fidelity.json"
 VAL_KEYS = ("flipped_", "kept_mean_", "kept_", "cycle_l1_", "diversity_", "z_diversity_")
 
 
@@ -98,6 +100,64 @@ def select(run_dirs: list[str]) -> dict:
     return pick
 
 
+@torch.no_grad()
+def fidelity(targets: list[str], limit: int = 1000) -> list[dict]:
+    """How much of what *kept* reads survives UNIT's own autoencoder: per side s, the reconstruction
+    G_s(E_s(x)) of validation faces (μ, no η) is read by the metrics' judge, and compared with its reading of x
+    over the same attributes as *kept* (a translation can hardly keep more than its own reconstruction).
+    Beside it: reconstruction L1 on the [0, 1] scale, and the share of judged glasses wearers whose
+    reconstruction still wears them. ``targets``: run folders (latest state) or checkpoint names; rows go to
+    ``docs/unit_faces_fidelity.json``."""
+    from experiments.snapshots import store_rows
+    from xdomain.judges import judged_logits, load_judges
+    from xdomain.metrics.attributes import attribute_agreement
+    from xdomain.metrics.discogan import KEPT_ATTRS, l1_01, pair_attributes
+    from xdomain.data.domains import celeba_columns
+    from xdomain.train import load_run
+
+    rows, data = [], {}
+    for t in targets:
+        if Path(t).is_dir() and (Path(t) / "train_state.json").is_file():
+            model, step, _ = load_run(t)
+        else:
+            model, step = hub.load_model(t).eval(), hub.read_meta(hub.resolve(t))["training"].get("steps")
+        cfg = model.cfg
+        judge = load_judges(model.judge_names())["attributes"]
+        if cfg.dataset not in data:
+            data[cfg.dataset] = model.load_data(cfg, resolve_root(None), "val").tensors
+        keep = [a for a in KEPT_ATTRS if a not in pair_attributes(cfg.dataset)]
+        idx = celeba_columns(keep)
+        row = {"run": Path(t).name, "split": "val", "dataset": cfg.dataset, "step": step, "n_eval": limit}
+        for side in "AB":
+            x = data[cfg.dataset][side][:limit]
+            rec = torch.cat([model.decode(model.encode(b, side)[0], None, side) for b in x.split(200)])
+            px, pr = (judge.decide(judged_logits(judge, v))[:, idx] for v in (x, rec))
+            agree = attribute_agreement(px, pr, keep)
+            s = side.lower()
+            row[f"recon_l1_{s}"] = l1_01(rec, x)
+            row |= {f"recon_kept_{a}_{s}": agree[f"agree_{a}"] for a in keep}
+            row[f"recon_kept_mean_{s}"] = sum(agree[f"agree_{a}"] for a in keep) / len(keep)
+            if "Eyeglasses" in keep and px[:, keep.index("Eyeglasses")].any():
+                worn = px[:, keep.index("Eyeglasses")].bool()
+                row[f"recon_glasses_on_wearers_{s}"] = pr[worn, keep.index("Eyeglasses")].float().mean().item()
+        rows.append(row)
+        print(json.dumps(row), flush=True)
+    store_rows(FIDELITY, rows, order=lambda r: (r["dataset"], r["run"]))
+    return rows
+
+
+def fidelity_table() -> None:
+    """The reconstruction rows of ``fidelity`` (docs/unit.md)."""
+    rows = json.loads(FIDELITY.read_text()) if FIDELITY.is_file() else []
+    print("| run or checkpoint | step | reconstruction L1 A / B | kept by the reconstruction A / B % "
+          "| glasses wearers still wearing them A / B % |")
+    print("|---|---|---|---|---|")
+    for r in rows:
+        print(f"| {r['run']} | {r['step']} | {num(r['recon_l1_a'])} / {num(r['recon_l1_b'])} "
+              f"| {pct(r['recon_kept_mean_a'])} / {pct(r['recon_kept_mean_b'])} "
+              f"| {pct(r.get('recon_glasses_on_wearers_a'))} / {pct(r.get('recon_glasses_on_wearers_b'))} |")
+
+
 def val_table() -> None:
     """The validation rows the snapshot was chosen on (docs/unit.md)."""
     rows = json.loads(VAL.read_text()) if VAL.is_file() else []
@@ -136,6 +196,9 @@ def main() -> None:
     sub.add_parser("val-table")
     sel = sub.add_parser("select")
     sel.add_argument("runs", nargs="+")
+    fid = sub.add_parser("fidelity")
+    fid.add_argument("targets", nargs="+")
+    sub.add_parser("fidelity-table")
     add_gallery_command(sub, 8)
     a = p.parse_args()
     if a.cmd == "table":
@@ -144,6 +207,10 @@ def main() -> None:
         val_table()
     elif a.cmd == "select":
         select(a.runs)
+    elif a.cmd == "fidelity":
+        fidelity(a.targets)
+    elif a.cmd == "fidelity-table":
+        fidelity_table()
     else:
         gallery(a.checkpoint, a.output, a.n)
 

@@ -71,3 +71,22 @@ def run_notebook(name: str) -> list[dict]:
     assert not [o for o in outputs if o.get("output_type") == "error"]
     assert sum("image/png" in o.get("data", {}) for o in outputs) >= 2, "the notebook shows no figures"
     return outputs
+
+
+def tiny_identity_config(n_classes: int = 5, image_size: int = 16, **kw):
+    """The config of a tiny CelebA identity + 40-attribute classifier: the shape of ``encoder-celeba-id`` (DTN's f,
+    UNIT's L_ATTR reader) and ``judge-celeba-identity``, small enough for unit tests."""
+    from xdomain.methods.classifier import ClassifierConfig
+
+    return ClassifierConfig(dataset="celeba_identity_attrs", n_classes=n_classes, aux_outputs=40, widths=(8, 8),
+                            image_size=image_size, channels=3, global_pool=True, **kw)
+
+
+def tiny_identity_encoder(n_classes: int = 5, image_size: int = 16, **kw):
+    """:func:`tiny_identity_config` built under seed 0 (the same weights every call)."""
+    import torch
+
+    from xdomain.methods.classifier import Classifier
+
+    torch.manual_seed(0)
+    return Classifier(tiny_identity_config(n_classes, image_size, **kw))

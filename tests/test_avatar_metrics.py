@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 import torch
 
+from support import tiny_identity_config, tiny_identity_encoder
 from xdomain.avatar_fit import AvatarFitter, FaceReading, params_for
 from xdomain.data import avatars as av
 from xdomain.methods.classifier import Classifier, ClassifierConfig, stylise
@@ -81,10 +82,7 @@ def test_diversity_is_one_for_the_reference_and_zero_for_a_constant():
 
 # ------------------------------------------------------------------------------ f: identity + attributes
 def tiny_encoder(**kw) -> Classifier:
-    torch.manual_seed(0)
-    cfg = ClassifierConfig(dataset="celeba_identity_attrs", n_classes=5, aux_outputs=40, widths=(8, 8), image_size=16,
-                           channels=3, global_pool=True, batch_size=4, stylise=0.5, **kw)
-    m = Classifier(cfg)
+    m = tiny_identity_encoder(batch_size=4, stylise=0.5, **kw)
     m.configure_optimizers()
     return m
 
@@ -113,8 +111,7 @@ def test_stylise_touches_only_the_requested_share_and_flattens_colours():
 
 # ------------------------------------------------------------------------------ DTN's attribute-consistency flag
 def test_dtn_attribute_flag_takes_a_finite_step_and_is_lowest_at_agreement():
-    enc = ClassifierConfig(dataset="celeba_identity_attrs", n_classes=3, aux_outputs=40, widths=(8, 8), image_size=16,
-                           channels=3, global_pool=True)
+    enc = tiny_identity_config(n_classes=3)
     torch.manual_seed(0)
     m = DTN(DTN.tiny_config().replace(encoder_config=enc.to_dict(), channels=3, delta=1.0))
     m.configure_optimizers()
@@ -224,8 +221,7 @@ def test_training_a_dtn_step_never_loads_a_judge(monkeypatch):
 
     monkeypatch.setattr(judges, "load_judge", refuse)
     monkeypatch.setattr(hub, "load_model", refuse)
-    enc = ClassifierConfig(dataset="celeba_identity_attrs", n_classes=3, aux_outputs=40, widths=(8, 8), image_size=16,
-                           channels=3, global_pool=True)
+    enc = tiny_identity_config(n_classes=3)
     m = DTN(DTN.tiny_config().replace(encoder_config=enc.to_dict(), channels=3, delta=1.0))
     m.configure_optimizers()
     m.train_step({"A": torch.rand(4, 3, 16, 16) * 2 - 1, "B": torch.rand(4, 3, 16, 16) * 2 - 1}, 0)

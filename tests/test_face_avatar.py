@@ -9,9 +9,9 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-import torch
 from PIL import Image
 
+from support import tiny_identity_encoder
 from ui import common
 from ui.tabs import face_avatar as panel
 from xdomain import avatar_fit, hub
@@ -27,9 +27,7 @@ FORCED = {"Black_Hair": -1e9, "Blond_Hair": 1e9, "Brown_Hair": 1e9, "Gray_Hair":
 
 
 def tiny_encoder() -> Classifier:
-    torch.manual_seed(0)
-    return Classifier(ClassifierConfig(dataset="celeba_identity_attrs", n_classes=4, aux_outputs=40, widths=(8, 8),
-                                       image_size=64, channels=3, global_pool=True)).eval()
+    return tiny_identity_encoder(n_classes=4, image_size=64).eval()
 
 
 @pytest.fixture

@@ -64,6 +64,8 @@ def test_tiny_run_writes_a_checkpoint_folder(tiny_method, tmp_path):
     assert set(meta["metrics"]) == {"mean_x", "n"} and meta["metrics"]["n"] == 32.0
     card = (out / hub.CARD_NAME).read_text()
     assert "| mean_x |" in card and "python -m xdomain train tiny-test" in card and "Test-only model" in card
+    threads = _cfg(tiny_method).threads
+    assert f"(one process{f', {threads} CPU thread' if threads else ''}" in card  # how it ran, for a reader timing it
     assert json.loads((out / train.STATE_META).read_text())["step"] == 12
 
     model = hub.load_model(out)  # the folder is a loadable checkpoint of what was trained

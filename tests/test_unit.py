@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 import torch
 
+from support import tiny_identity_encoder
 from xdomain import hub, registry
 from xdomain.methods.unit import UNIT, cc_loss, kl_loss, vae_loss
 
@@ -416,12 +417,7 @@ def test_reship_to_float16_keeps_the_record_and_the_outputs(registered, tmp_path
 # ------------------------------------------------------------------------------ L_ATTR (flag beyond the paper)
 def tiny_reader(tmp_path: Path) -> Path:
     """A tiny 40-attribute CelebA reader saved as a checkpoint folder (stands in for encoder-celeba-id)."""
-    from xdomain.methods.classifier import Classifier, ClassifierConfig
-
-    torch.manual_seed(0)
-    cfg = ClassifierConfig(dataset="celeba_identity_attrs", n_classes=5, aux_outputs=40, widths=(8, 8), image_size=16,
-                           channels=3, global_pool=True)
-    return hub.save_checkpoint(tmp_path / "reader", Classifier(cfg).eval())
+    return hub.save_checkpoint(tmp_path / "reader", tiny_identity_encoder().eval())
 
 
 def test_attribute_consistency_term_trains_g_through_a_frozen_reader(tmp_path, registered):

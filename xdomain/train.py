@@ -175,6 +175,11 @@ def _init_distributed() -> tuple[int, int]:
 def default_card(model: Method, metrics: dict[str, Any], training: dict[str, Any]) -> str:
     spec = registry.get_method_spec(model.name)
     cfg = json.dumps(model.cfg.to_dict(), indent=2)
+    world = training.get("world_size", 1)
+    threads = getattr(model.cfg, "threads", 0)
+    where = "one process" if world == 1 else f"{world} processes"
+    if threads and training.get("device", "cpu") == "cpu":  # torch.set_num_threads(cfg.threads) in train()
+        where += f", {threads} CPU thread{'s' if threads > 1 else ''}" + (" each" if world > 1 else "")
     return (
         f"---\nlibrary_name: xdomain\ntags: [image-to-image, gan, {model.name}]\n---\n\n"
         f"# xdomain `{model.name}` on `{model.cfg.dataset}`\n\n"
@@ -182,7 +187,7 @@ def default_card(model: Method, metrics: dict[str, Any], training: dict[str, Any
         f"{model.model_card()}\n\n"
         f"## Training\n\nTrained with `python -m xdomain train {model.name}` on {training.get('device', 'cpu')} "
         f"for {training.get('steps', '?')} steps in {training.get('wall_time_s', 0) / 60:.1f} min "
-        f"({training.get('world_size', 1)} process(es), torch {torch.__version__}).\n\n"
+        f"({where}, torch {training.get('torch', torch.__version__)}).\n\n"
         f"## Metrics (computed by `python -m xdomain eval`)\n\n{hub.metrics_table(metrics)}\n"
         f"## Config\n\n```json\n{cfg}\n```\n\n"
         "Weights are `model.safetensors` (inference networks only); load with "
