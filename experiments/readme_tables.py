@@ -154,6 +154,7 @@ TABLES = {
     "cogan-faces": lambda: print(cogan_faces.table(json.loads(cogan_faces.OUT.read_text()))),
     "unit-faces": unit_faces.table,
     "unit-faces-val": unit_faces.val_table,
+    "unit-faces-fidelity": unit_faces.fidelity_table,
     "unit-probes": lambda: print(unit_digits.probe_table(json.loads(unit_digits.PROBES.read_text()))),
     "unit-digits": lambda: print(unit_digits.table(json.loads(unit_digits.OUT.read_text()))),
     "unit-digits-runs": lambda: print(unit_digits.runs_table(json.loads(unit_digits.OUT.read_text()))),

@@ -395,6 +395,15 @@ register_checkpoint(CheckpointSpec(
     extra={"title": "UNIT + L_ATTR"},
 ))
 register_checkpoint(CheckpointSpec(
+    "unit-celeba-male-paper", "unit", "celeba_Male",
+    "UNIT, CelebA Male ↔ Female at 64×64 with Table 3's encoder layout (K7 S1 first conv, μ at 16×16 instead of "
+    "8×8; batch 16): the 8,000-step snapshot of a 100-min run, chosen on validation identities (docs/unit.md); "
+    "float16 weights",
+    tabs=("face",),
+    label="Male ↔ Female (UNIT, Table 3 layout)", bar="face-attribute",
+    extra={"title": "UNIT (Table 3 layout)"},
+))
+register_checkpoint(CheckpointSpec(
     "unit-celeba-eyeglasses", "unit", "celeba_Eyeglasses",
     "UNIT, CelebA Eyeglasses ↔ none at 64×64 (paper §4 faces): the Male recipe on this pair, balanced like "
     "DiscoGAN Eyeglasses and weight-averaged; the 2,000-step snapshot of a 95-min run, chosen on validation "
