@@ -401,7 +401,7 @@ register_checkpoint(CheckpointSpec(
     "float16 weights",
     tabs=("face",),
     label="Male ↔ Female (UNIT, Table 3 layout)", bar="face-attribute",
-    extra={"title": "UNIT (Table 3 layout)"},
+    extra={"title": "UNIT, Table 3 layout"},
 ))
 register_checkpoint(CheckpointSpec(
     "unit-celeba-eyeglasses", "unit", "celeba_Eyeglasses",
