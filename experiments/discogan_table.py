@@ -14,7 +14,14 @@ from xdomain.metrics.discogan import KEPT_ATTRS, pair_attributes
 # Checkpoints taken out of checkpoints/ once their experiment was done (scripts/retire_checkpoints.py): their
 # stored metadata, copied verbatim, and the commit that still holds their weights.
 RETIRED_RECORD = Path(__file__).resolve().parents[1] / "docs" / "retired_checkpoints.json"
-RETIRED: dict[str, dict] = json.loads(RETIRED_RECORD.read_text()) if RETIRED_RECORD.is_file() else {}
+
+
+def retired_record() -> dict[str, dict]:
+    """Name → record of every retired checkpoint (empty before the first retirement)."""
+    return json.loads(RETIRED_RECORD.read_text()) if RETIRED_RECORD.is_file() else {}
+
+
+RETIRED = retired_record()
 NAMES = ([c.name for c in registry.CHECKPOINTS.values() if c.method == "discogan"]
          + [n for n, r in RETIRED.items() if r["method"] == "discogan"])
 

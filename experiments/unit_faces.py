@@ -111,13 +111,13 @@ def fidelity(targets: list[str], limit: int = 1000) -> list[dict]:
     from experiments.snapshots import store_rows
     from xdomain.judges import judged_logits, load_judges
     from xdomain.metrics.attributes import attribute_agreement
-    from xdomain.metrics.discogan import KEPT_ATTRS, l1_01, pair_attributes
     from xdomain.data.domains import celeba_columns
-    from xdomain.train import load_run
+    from xdomain.metrics.discogan import kept_attributes, l1_01
+    from xdomain.train import STATE_META, load_run
 
     rows, data = [], {}
     for t in targets:
-        if Path(t).is_dir() and (Path(t) / "train_state.json").is_file():
+        if (Path(t) / STATE_META).is_file():
             model, step, _ = load_run(t)
         else:
             model, step = hub.load_model(t).eval(), hub.read_meta(hub.resolve(t))["training"].get("steps")
@@ -125,8 +125,9 @@ def fidelity(targets: list[str], limit: int = 1000) -> list[dict]:
         judge = load_judges(model.judge_names())["attributes"]
         if cfg.dataset not in data:
             data[cfg.dataset] = model.load_data(cfg, resolve_root(None), "val").tensors
-        keep = [a for a in KEPT_ATTRS if a not in pair_attributes(cfg.dataset)]
+        keep = kept_attributes(cfg.dataset)
         idx = celeba_columns(keep)
+        glasses = keep.index("Eyeglasses") if "Eyeglasses" in keep else None
         row = {"run": Path(t).name, "split": "val", "dataset": cfg.dataset, "step": step, "n_eval": limit}
         for side in "AB":
             x = data[cfg.dataset][side][:limit]
@@ -137,9 +138,8 @@ def fidelity(targets: list[str], limit: int = 1000) -> list[dict]:
             row[f"recon_l1_{s}"] = l1_01(rec, x)
             row |= {f"recon_kept_{a}_{s}": agree[f"agree_{a}"] for a in keep}
             row[f"recon_kept_mean_{s}"] = sum(agree[f"agree_{a}"] for a in keep) / len(keep)
-            if "Eyeglasses" in keep and px[:, keep.index("Eyeglasses")].any():
-                worn = px[:, keep.index("Eyeglasses")].bool()
-                row[f"recon_glasses_on_wearers_{s}"] = pr[worn, keep.index("Eyeglasses")].float().mean().item()
+            if glasses is not None and px[:, glasses].any():
+                row[f"recon_glasses_on_wearers_{s}"] = pr[px[:, glasses].bool(), glasses].float().mean().item()
         rows.append(row)
         print(json.dumps(row), flush=True)
     store_rows(FIDELITY, rows, order=lambda r: (r["dataset"], r["run"]))

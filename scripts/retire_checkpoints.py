@@ -23,18 +23,14 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from experiments.discogan_table import RETIRED_RECORD, retired_record  # noqa: E402
 from xdomain import hub, registry  # noqa: E402
 
-RECORD = ROOT / "docs" / "retired_checkpoints.json"
 GOLDEN = ROOT / "tests" / "golden" / "outputs.json"
 
 
-def load_record() -> dict[str, dict]:
-    return json.loads(RECORD.read_text()) if RECORD.is_file() else {}
-
-
 def retire(names: list[str]) -> None:
-    record = load_record()
+    record = retired_record()
     head = subprocess.run(["git", "rev-parse", "HEAD"], cwd=ROOT, capture_output=True, text=True,
                           check=True).stdout.strip()
     for name in names:
@@ -57,7 +53,7 @@ def retire(names: list[str]) -> None:
         }
         shutil.rmtree(folder)
         print(f"retired {name} ({record[name]['weights_bytes'] / 2**20:.1f} MB; weights in {head[:9]})")
-    RECORD.write_text(json.dumps(record, indent=1, ensure_ascii=False) + "\n")
+    RETIRED_RECORD.write_text(json.dumps(record, indent=1, ensure_ascii=False) + "\n")
     golden = json.loads(GOLDEN.read_text())
     GOLDEN.write_text(json.dumps({k: v for k, v in golden.items() if k not in names}, indent=1, sort_keys=True) + "\n")
 

@@ -634,8 +634,7 @@ class UNIT(TwoDomainGAN):
                 f"Table 3 networks scaled for CPU: encoder {j(c.enc_widths)} + {c.n_res} ResBlocks (paper "
                 f"64-128-256 + 4 ResBlocks), mirrored generator; "
                 + ("Table 3's layout (K7 S1 first conv, K3 S2 convs, K1 output)" if c.face_layout == "paper" else
-                   "every E conv 4×4 stride 2 (paper: K7 S1 first, then K3 S2)")
-                + f", μ {'×'.join(map(str, self.z_shape))}")
+                   "every E conv 4×4 stride 2 (paper: K7 S1 first, then K3 S2)"))
         src = self.domain_names["AB".index(c.source)]
         adapt = (f"Domain adaptation: source {src}; a {c.n_classes}-way head on the tied D trunk trained on real "
                  f"source labels only (weight {c.w_cls:g}), feature matching {c.w_feat:g}, D dropout {c.dis_dropout:g}; "

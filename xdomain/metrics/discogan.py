@@ -63,6 +63,11 @@ def pair_attributes(dataset: str) -> tuple[str, ...]:
     return (dataset[len("celeba_"):],)
 
 
+def kept_attributes(dataset: str) -> list[str]:
+    """The attributes *kept* reads for a CelebA pair: :data:`KEPT_ATTRS` less the ones the pair changes."""
+    return [a for a in KEPT_ATTRS if a not in pair_attributes(dataset)]
+
+
 def domain_verdicts(dataset: str, logits: torch.Tensor, judge) -> dict[str, torch.Tensor]:
     """Judge logits → {"A": bool [N], "B": bool [N]}: does the judge place each image in A / in B?
 
@@ -148,7 +153,7 @@ def _judged_metrics(dataset: str, judge, x: dict, fake: dict, directions) -> dic
         p = judge.decide(z)
         out[f"flipped_{d}"] = domain_verdicts(dataset, z, judge)[dst].float().mean().item()
         if dataset.startswith("celeba_"):
-            keep = [a for a in KEPT_ATTRS if a not in pair_attributes(dataset)]
+            keep = kept_attributes(dataset)
             idx = celeba_columns(keep)
             agree = attribute_agreement(real[src][:, idx], p[:, idx], keep)
             for a in keep:
