@@ -142,8 +142,20 @@ def fidelity(targets: list[str], limit: int = 1000) -> list[dict]:
                 row[f"recon_glasses_on_wearers_{s}"] = pr[px[:, glasses].bool(), glasses].float().mean().item()
         rows.append(row)
         print(json.dumps(row), flush=True)
-    store_rows(FIDELITY, rows, order=lambda r: (r["dataset"], r["run"]))
+    store_rows(FIDELITY, rows, order=fidelity_order)
     return rows
+
+
+def run_family(row: dict) -> str:
+    """A row's run without its snapshot suffix (``unit-faces-male-paper-8000`` → ``unit-faces-male-paper``), so a
+    run's snapshots sort by step with its last state after them."""
+    suffix = f"-{row['step']}"
+    return row["run"][: -len(suffix)] if row["run"].endswith(suffix) else row["run"]
+
+
+def fidelity_order(row: dict) -> tuple:
+    """Fidelity rows by dataset, then run, a run's snapshots by step and its last state after them."""
+    return row["dataset"], run_family(row), row["step"]
 
 
 def fidelity_table() -> None:
@@ -152,7 +164,7 @@ def fidelity_table() -> None:
     print("| run or checkpoint | step | reconstruction L1 A / B | kept by the reconstruction A / B % "
           "| glasses wearers still wearing them A / B % |")
     print("|---|---|---|---|---|")
-    for r in rows:
+    for r in sorted(rows, key=fidelity_order):
         print(f"| {r['run']} | {r['step']} | {num(r['recon_l1_a'])} / {num(r['recon_l1_b'])} "
               f"| {pct(r['recon_kept_mean_a'])} / {pct(r['recon_kept_mean_b'])} "
               f"| {pct(r.get('recon_glasses_on_wearers_a'))} / {pct(r.get('recon_glasses_on_wearers_b'))} |")

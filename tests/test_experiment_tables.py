@@ -157,3 +157,15 @@ def test_readme_unit_adaptation_row_waits_for_three_seeds_per_direction(tmp_path
     out.write_text(json.dumps(rows))
     readme_tables.unit_adaptation_row()
     assert "| 0.950 ± 0.010 / 0.920 ± 0.020 |" in capsys.readouterr().out
+
+
+def test_fidelity_rows_sort_a_runs_snapshots_by_step_with_its_last_state_after_them():
+    from experiments.unit_faces import fidelity_order, run_family
+    rows = [{"dataset": "celeba_Male", "run": n, "step": s} for n, s in
+            [("unit-faces-male-paper", 9488), ("unit-faces-male-paper-8000", 8000),
+             ("unit-faces-male-paper-s1-2000", 2000), ("unit-faces-male-paper-2000", 2000),
+             ("unit-celeba-male", 6000)]]
+    assert run_family(rows[1]) == "unit-faces-male-paper" and run_family(rows[4]) == "unit-celeba-male"
+    ordered = [r["run"] for r in sorted(rows, key=fidelity_order)]
+    assert ordered == ["unit-celeba-male", "unit-faces-male-paper-2000", "unit-faces-male-paper-8000",
+                       "unit-faces-male-paper", "unit-faces-male-paper-s1-2000"]
