@@ -159,3 +159,13 @@ def test_per_direction_bar_names_each_failing_direction(tmp_path, monkeypatch):
         (folder / "config.json").write_text(json.dumps({"method": "unit", "config": {}, "metrics": metrics,
                                                         "facts": facts}))
         assert selector.display_name(spec.name) == want
+
+
+def test_a_figure_that_misses_its_bar_never_rounds_onto_it():
+    from xdomain.metrics import bars
+    bar = bars.BARS["face-attribute"]
+    v = bars.check("face-attribute", {"flipped_a2b": 0.869, "kept_mean_a2b": 0.8497, "diversity_a2b": 1.04})
+    assert not v.passed
+    assert "kept 84.97% (bar 85%)" in v.summary(bar) and "flipped 86.9%," in v.summary(bar)
+    ok = bars.check("face-attribute", {"flipped_a2b": 0.869, "kept_mean_a2b": 0.8503, "diversity_a2b": 1.04})
+    assert ok.passed and "kept 85.0%," in ok.summary(bar)

@@ -54,11 +54,22 @@ class Verdict:
         for stem, lo, sign in bar.limits():
             v = self.figures.get(stem)
             share = stem.startswith(_SHARES)  # a share of faces, shown as a percentage
-            shown = "not measured" if v is None else (f"{v:.1%}" if share else f"{v:.2f}")
             bar_txt = ("≤ " if sign < 0 else "") + (f"{lo:.0%}" if share else f"{lo:g}")
             miss = v is None or sign * v < sign * lo
+            shown = "not measured" if v is None else _shown(v, share, lo, sign, miss)
             parts.append(f"{_NAMES.get(stem, stem)} {shown}" + (f" (bar {bar_txt})" if miss else ""))
         return ", ".join(parts)
+
+
+def _shown(v: float, share: bool, lo: float, sign: int, miss: bool) -> str:
+    """``v`` as a percentage (one decimal) or a number (two decimals), with more decimals when a miss would
+    otherwise round onto the bar (0.8497 against 85% shows "84.97%", not "85.0%")."""
+    for digits in range(1 if share else 2, 5):
+        text = f"{v:.{digits}%}" if share else f"{v:.{digits}f}"
+        rounded = float(text.rstrip("%")) / (100 if share else 1)
+        if not miss or sign * rounded < sign * lo:
+            return text
+    return text
 
 
 _NAMES = {"flipped": "flipped", "kept_mean": "kept", "diversity": "diversity", "bal_acc_hair": "hair",
