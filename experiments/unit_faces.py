@@ -164,7 +164,7 @@ def fidelity_table() -> None:
     print("| run or checkpoint | step | reconstruction L1 A / B | kept by the reconstruction A / B % "
           "| glasses wearers still wearing them A / B % |")
     print("|---|---|---|---|---|")
-    for r in sorted(rows, key=fidelity_order):
+    for r in rows:  # stored in fidelity_order
         print(f"| {r['run']} | {r['step']} | {num(r['recon_l1_a'])} / {num(r['recon_l1_b'])} "
               f"| {pct(r['recon_kept_mean_a'])} / {pct(r['recon_kept_mean_b'])} "
               f"| {pct(r.get('recon_glasses_on_wearers_a'))} / {pct(r.get('recon_glasses_on_wearers_b'))} |")

@@ -397,7 +397,7 @@ register_checkpoint(CheckpointSpec(
 register_checkpoint(CheckpointSpec(
     "unit-celeba-male-paper", "unit", "celeba_Male",
     "UNIT, CelebA Male ↔ Female at 64×64 with Table 3's encoder layout (K7 S1 first conv, μ at 16×16 instead of "
-    "8×8; batch 16): the 8,000-step snapshot of a 100-min run, chosen on validation identities (docs/unit.md); "
+    "8×8; batch 16): seed 1's last state after 100 min, chosen on validation identities over two seeds (docs/unit.md); "
     "float16 weights",
     tabs=("face",),
     label="Male ↔ Female (UNIT, Table 3 layout)", bar="face-attribute",
