@@ -159,6 +159,8 @@ class UNITConfig(BaseConfig):
     n_res: int = 2  # faces: ResBlocks in E and in G
     face_layout: str = "strided"  # faces: "strided" (every E conv 4×4 stride 2; μ at S/2^n) | "paper" (Table 3:
     #   K7 S1 first conv, K3 S2 after it, μ at S/2^(n−1); G mirrors it with K3 S2 DCONVs and a K1 output)
+    face_up_kernel: int = 3  # faces, "paper" layout: kernel of G's stride-2 DCONVs (3 = Table 3; 4 = even overlap,
+    #   K4 S2 P1, which removes the checkerboard a K3 S2 up-conv prints; not in the paper)
     d_widths: tuple[int, ...] = (20, 50, 500)  # digits: conv, conv, FC (Table 5); faces: stride-2 convs
     dis_dropout: float = 0.5  # before D's heads (Table 5 row 3)
     n_shared_enc: int = 4  # tied last layers of E1/E2 (μ included); 0 = none
@@ -231,13 +233,17 @@ def face_encoder(c: int, w: tuple[int, ...], n_res: int, norm: str, layout: str 
     return convs + [ResBlock(w[-1], norm=norm, act="lrelu") for _ in range(n_res)]
 
 
-def face_generator(w: tuple[int, ...], n_res: int, c: int, norm: str, layout: str = "strided") -> list[nn.Module]:
+def face_generator(w: tuple[int, ...], n_res: int, c: int, norm: str, layout: str = "strided",
+                   up_kernel: int = 3) -> list[nn.Module]:
     """ResBlocks, then the mirrored deconvs and a tanh output deconv. ``paper``: Table 3's K3 S2 DCONVs back to
-    full resolution, then DCONV-(N3,K1,S1) + tanh."""
+    full resolution (``up_kernel=4``: K4 S2 P1 instead, every output pixel fed by the same number of taps), then
+    DCONV-(N3,K1,S1) + tanh."""
     up = list(reversed(w))
     res: list[nn.Module] = [ResBlock(w[-1], norm=norm, act="lrelu") for _ in range(n_res)]
     if layout == "paper":
-        return res + [deconv_block(a, b, 3, 2, 1, norm=norm, act="lrelu", output_padding=1)
+        if up_kernel not in (3, 4):
+            raise ValueError(f"face_up_kernel must be 3 (Table 3) or 4, got {up_kernel!r}")
+        return res + [deconv_block(a, b, up_kernel, 2, 1, norm=norm, act="lrelu", output_padding=4 - up_kernel)
                       for a, b in zip(up[:-1], up[1:])] + [deconv_block(up[-1], c, 1, 1, 0, norm="none", act="tanh")]
     return res + deconv_stack(up[0], up[1:], c, norm=norm, act="lrelu")
 
@@ -311,7 +317,7 @@ class UNIT(TwoDomainGAN):
             if cfg.face_layout not in ("strided", "paper"):
                 raise ValueError(f"face_layout must be 'strided' or 'paper', got {cfg.face_layout!r}")
             enc = lambda: face_encoder(c, w, cfg.n_res, cfg.norm, cfg.face_layout)  # noqa: E731
-            gen = lambda: face_generator(w, cfg.n_res, c, cfg.norm, cfg.face_layout)  # noqa: E731
+            gen = lambda: face_generator(w, cfg.n_res, c, cfg.norm, cfg.face_layout, cfg.face_up_kernel)  # noqa: E731
             dis = lambda: face_dis(c, tuple(cfg.d_widths), s)  # noqa: E731
             feat_dim = cfg.d_widths[-1] * (s // 2 ** len(cfg.d_widths)) ** 2
             down = 2 ** (len(w) - (cfg.face_layout == "paper"))
@@ -633,7 +639,9 @@ class UNIT(TwoDomainGAN):
                 f"{j(c.gen_widths)} (paper 512-256-128-64)" if c.arch == "digits" else
                 f"Table 3 networks scaled for CPU: encoder {j(c.enc_widths)} + {c.n_res} ResBlocks (paper "
                 f"64-128-256 + 4 ResBlocks), mirrored generator; "
-                + ("Table 3's layout (K7 S1 first conv, K3 S2 convs, K1 output)" if c.face_layout == "paper" else
+                + ("Table 3's layout (K7 S1 first conv, K3 S2 convs, K1 output)"
+                   + ("" if c.face_up_kernel == 3 else f", except G's stride-2 DCONVs are K{c.face_up_kernel} "
+                      "(even overlap, no checkerboard; not in the paper)") if c.face_layout == "paper" else
                    "every E conv 4×4 stride 2 (paper: K7 S1 first, then K3 S2)"))
         src = self.domain_names["AB".index(c.source)]
         adapt = (f"Domain adaptation: source {src}; a {c.n_classes}-way head on the tied D trunk trained on real "
