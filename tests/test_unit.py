@@ -113,6 +113,25 @@ def test_face_layout_paper_follows_table_3():
         tiny("faces", face_layout="unet")
 
 
+def test_face_up_kernel_4_doubles_without_uneven_overlap():
+    """``face_up_kernel=4``: G's stride-2 DCONVs become K4 S2 P1 (every output pixel fed by the same number of
+    taps), same output size and one finite step; a K3 G prints a period-2 pattern from a constant map, K4 does not;
+    other kernels are refused."""
+    m = tiny("faces", face_layout="paper", face_up_kernel=4).train()
+    deconvs = [mod for mod in m.G1.modules() if isinstance(mod, torch.nn.ConvTranspose2d)]
+    assert [(c.kernel_size[0], c.stride[0]) for c in deconvs] == [(4, 2)] * (len(m.cfg.enc_widths) - 1) + [(1, 1)]
+    b = batch(m)
+    assert m.translate(b["A"], "a2b", seed=0).shape == b["B"].shape
+    assert all(math.isfinite(v) for v in (m.d_step(b, 0) | m.g_step(b, 0)).values())
+    for k, uneven in ((3, True), (4, False)):  # one all-ones up-conv over a constant map, away from the border
+        up = torch.nn.ConvTranspose2d(1, 1, k, 2, 1, output_padding=4 - k, bias=False)
+        torch.nn.init.ones_(up.weight)
+        y = up(torch.ones(1, 1, 8, 8))[0, 0, 2:-2, 2:-2]
+        assert (y.std() > 0.1) == uneven
+    with pytest.raises(ValueError, match="face_up_kernel"):
+        tiny("faces", face_layout="paper", face_up_kernel=5)
+
+
 # ------------------------------------------------------------------------------ weight sharing
 @pytest.mark.parametrize("preset", PRESETS)
 def test_tied_layers_are_one_tensor(preset):
