@@ -83,13 +83,15 @@ def results() -> None:
     for method, ckpt, metric, ours, paper in rows:
         print(f"| [`{method}`](docs/{method}.md) | {ckpt} | {metric} | {ours} | {paper} |")
     from xdomain.data.domains import dataset_info
+    from xdomain.metrics.bars import BARS, figure_text
 
     for name in unit_faces.unit_face_checkpoints():
         if m := meta(name):
             a, b = dataset_info(registry.get_checkpoint(name).dataset).domain_names
+            lows = BARS[registry.get_checkpoint(name).bar].minimum
             for what, key in (("target flipped", "flipped"), ("other attributes kept", "kept_mean")):
-                print(f"| [`unit`](docs/unit.md) | `{name}` | {a} ↔ {b}: {what}, {a} → {b} / {b} → {a} % | "
-                      f"{pair(m['metrics'], key + '_a2b', key + '_b2a')} | — |")
+                ours = " / ".join(figure_text(m["metrics"][f"{key}_{d}"], lows[key]).rstrip("%") for d in ("a2b", "b2a"))
+                print(f"| [`unit`](docs/unit.md) | `{name}` | {a} ↔ {b}: {what}, {a} → {b} / {b} → {a} % | {ours} | — |")
     unit_adaptation_row()
     print()
     face_offers()

@@ -169,3 +169,6 @@ def test_a_figure_that_misses_its_bar_never_rounds_onto_it():
     assert "kept 84.97% (bar 85%)" in v.summary(bar) and "flipped 86.9%," in v.summary(bar)
     ok = bars.check("face-attribute", {"flipped_a2b": 0.869, "kept_mean_a2b": 0.8503, "diversity_a2b": 1.04})
     assert ok.passed and "kept 85.0%," in ok.summary(bar)
+    # the README's results table formats its UNIT face figures the same way
+    assert bars.figure_text(0.8497, 0.85) == "84.97%" and bars.figure_text(0.8503, 0.85) == "85.0%"
+    assert bars.figure_text(0.051, 0.05, sign=-1) == "5.1%" and bars.figure_text(0.8996, 0.9, share=False) == "0.8996"

@@ -72,6 +72,12 @@ def _shown(v: float, share: bool, lo: float, sign: int, miss: bool) -> str:
     return text
 
 
+def figure_text(v: float, limit: float, share: bool = True, sign: int = 1) -> str:
+    """``v`` as the bar labels show it: one decimal (percent) or two, more when a miss would round onto ``limit``
+    (``sign`` +1: ``limit`` is a minimum, −1: a maximum)."""
+    return _shown(v, share, limit, sign, sign * v < sign * limit)
+
+
 _NAMES = {"flipped": "flipped", "kept_mean": "kept", "diversity": "diversity", "bal_acc_hair": "hair",
           "bal_acc_eyeglasses": "glasses", "bal_acc_facial_hair": "facial hair", "bal_acc_smiling": "smiling",
           "skin_spearman": "skin ρ", "id_median_rank_share": "identity median rank",
