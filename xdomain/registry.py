@@ -239,7 +239,8 @@ register_checkpoint(CheckpointSpec(
 ))
 register_checkpoint(CheckpointSpec(
     "dtn-faces-emoji", "dtn", "celeba_emoji",
-    "DTN faces preset: CelebA face → Twemoji-style head at 64×64 through the frozen CelebA attribute network f",
+    "DTN faces preset: CelebA face → Twemoji-style head at 64×64 through the frozen CelebA attribute network f; "
+    "float16 weights",
     tabs=("face",),
     label="emoji (DTN)", bar="face-emoji",
 ))
