@@ -13,6 +13,7 @@ import torch
 from support import tiny_identity_encoder
 from xdomain import hub, registry
 from xdomain.methods.unit import UNIT, cc_loss, kl_loss, vae_loss
+from xdomain.nn.blocks import ResBlock
 
 PRESETS = ("digits", "faces")
 
@@ -130,6 +131,24 @@ def test_face_up_kernel_4_doubles_without_uneven_overlap():
         assert (y.std() > 0.1) == uneven
     with pytest.raises(ValueError, match="face_up_kernel"):
         tiny("faces", face_layout="paper", face_up_kernel=5)
+
+
+def test_face_conv_norm_none_leaves_instance_norm_to_the_resblocks():
+    """``face_conv_norm="none"`` (the authors' released COCOResGen2): E's and G's plain convs carry a bias and no
+    normalisation, the ResBlocks keep theirs; sharing holds, one step is finite; unknown names are refused."""
+    m = tiny("faces", face_layout="paper", face_conv_norm="none").train()
+    for net in (m.E1, m.G1):
+        plain = [blk for blk in net if not isinstance(blk, ResBlock)]
+        assert plain and not any(isinstance(x, torch.nn.InstanceNorm2d) for blk in plain for x in blk.modules())
+        assert all(c.bias is not None for blk in plain for c in blk.modules() if isinstance(c, torch.nn.Conv2d)
+                   or isinstance(c, torch.nn.ConvTranspose2d))
+        assert any(isinstance(x, torch.nn.InstanceNorm2d) for blk in net if isinstance(blk, ResBlock)
+                   for x in blk.modules())
+    assert shared_pairs(m.E1, m.E2) and shared_pairs(m.G1, m.G2)
+    b = batch(m)
+    assert all(math.isfinite(v) for v in (m.d_step(b, 0) | m.g_step(b, 0)).values())
+    with pytest.raises(ValueError, match="face_conv_norm"):
+        tiny("faces", face_layout="paper", face_conv_norm="group")
 
 
 # ------------------------------------------------------------------------------ weight sharing

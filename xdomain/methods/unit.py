@@ -161,6 +161,8 @@ class UNITConfig(BaseConfig):
     #   K7 S1 first conv, K3 S2 after it, μ at S/2^(n−1); G mirrors it with K3 S2 DCONVs and a K1 output)
     face_up_kernel: int = 3  # faces, "paper" layout: kernel of G's stride-2 DCONVs (3 = Table 3; 4 = even overlap,
     #   K4 S2 P1, which removes the checkerboard a K3 S2 up-conv prints; not in the paper)
+    face_conv_norm: str = ""  # faces, "paper" layout: norm of E's and G's non-residual convs ("" = ``norm``;
+    #   "none" = the authors' released COCOResGen2: LeakyReLU convs without normalisation, IN only in ResBlocks)
     d_widths: tuple[int, ...] = (20, 50, 500)  # digits: conv, conv, FC (Table 5); faces: stride-2 convs
     dis_dropout: float = 0.5  # before D's heads (Table 5 row 3)
     n_shared_enc: int = 4  # tied last layers of E1/E2 (μ included); 0 = none
@@ -222,11 +224,13 @@ def digit_generator(z_dim: int, w: tuple[int, ...], c: int, norm: str) -> list[n
     return layers + [deconv_block(w[-1], c, 1, 1, 0, norm="none", act="tanh")]
 
 
-def face_encoder(c: int, w: tuple[int, ...], n_res: int, norm: str, layout: str = "strided") -> list[nn.Module]:
+def face_encoder(c: int, w: tuple[int, ...], n_res: int, norm: str, layout: str = "strided",
+                 conv_norm: str = "") -> list[nn.Module]:
     """Table 3, scaled. ``strided``: 4×4 stride-2 convs, then ResBlocks: [B,c,S,S] → μ [B, w[-1], S/2^n, S/2^n].
-    ``paper``: Table 3's layout, CONV-(K7,S1) then K3 S2 convs, then ResBlocks → μ [B, w[-1], S/2^(n−1), …]."""
+    ``paper``: Table 3's layout, CONV-(K7,S1) then K3 S2 convs, then ResBlocks → μ [B, w[-1], S/2^(n−1), …];
+    ``conv_norm`` ("" = ``norm``) normalises those convs ("none": the authors' released code, IN in ResBlocks only)."""
     if layout == "paper":
-        k = lambda a, b, *kp: conv_block(a, b, *kp, norm=norm, act="lrelu")  # noqa: E731
+        k = lambda a, b, *kp: conv_block(a, b, *kp, norm=conv_norm or norm, act="lrelu")  # noqa: E731
         convs = [k(c, w[0], 7, 1, 3)] + [k(a, b, 3, 2, 1) for a, b in zip(w[:-1], w[1:])]
     else:
         convs = conv_stack(c, w, norm=norm)
@@ -234,16 +238,17 @@ def face_encoder(c: int, w: tuple[int, ...], n_res: int, norm: str, layout: str 
 
 
 def face_generator(w: tuple[int, ...], n_res: int, c: int, norm: str, layout: str = "strided",
-                   up_kernel: int = 3) -> list[nn.Module]:
+                   up_kernel: int = 3, conv_norm: str = "") -> list[nn.Module]:
     """ResBlocks, then the mirrored deconvs and a tanh output deconv. ``paper``: Table 3's K3 S2 DCONVs back to
     full resolution (``up_kernel=4``: K4 S2 P1 instead, every output pixel fed by the same number of taps), then
-    DCONV-(N3,K1,S1) + tanh."""
+    DCONV-(N3,K1,S1) + tanh; ``conv_norm`` as in ``face_encoder``."""
     up = list(reversed(w))
     res: list[nn.Module] = [ResBlock(w[-1], norm=norm, act="lrelu") for _ in range(n_res)]
     if layout == "paper":
         if up_kernel not in (3, 4):
             raise ValueError(f"face_up_kernel must be 3 (Table 3) or 4, got {up_kernel!r}")
-        return res + [deconv_block(a, b, up_kernel, 2, 1, norm=norm, act="lrelu", output_padding=4 - up_kernel)
+        return res + [deconv_block(a, b, up_kernel, 2, 1, norm=conv_norm or norm, act="lrelu",
+                                   output_padding=4 - up_kernel)
                       for a, b in zip(up[:-1], up[1:])] + [deconv_block(up[-1], c, 1, 1, 0, norm="none", act="tanh")]
     return res + deconv_stack(up[0], up[1:], c, norm=norm, act="lrelu")
 
@@ -316,8 +321,11 @@ class UNIT(TwoDomainGAN):
         elif cfg.arch == "faces":
             if cfg.face_layout not in ("strided", "paper"):
                 raise ValueError(f"face_layout must be 'strided' or 'paper', got {cfg.face_layout!r}")
-            enc = lambda: face_encoder(c, w, cfg.n_res, cfg.norm, cfg.face_layout)  # noqa: E731
-            gen = lambda: face_generator(w, cfg.n_res, c, cfg.norm, cfg.face_layout, cfg.face_up_kernel)  # noqa: E731
+            if cfg.face_conv_norm not in ("", "none", "instance", "batch"):
+                raise ValueError(f"face_conv_norm must be '', 'none', 'instance' or 'batch', got {cfg.face_conv_norm!r}")
+            enc = lambda: face_encoder(c, w, cfg.n_res, cfg.norm, cfg.face_layout, cfg.face_conv_norm)  # noqa: E731
+            gen = lambda: face_generator(w, cfg.n_res, c, cfg.norm, cfg.face_layout, cfg.face_up_kernel,  # noqa: E731
+                                         cfg.face_conv_norm)
             dis = lambda: face_dis(c, tuple(cfg.d_widths), s)  # noqa: E731
             feat_dim = cfg.d_widths[-1] * (s // 2 ** len(cfg.d_widths)) ** 2
             down = 2 ** (len(w) - (cfg.face_layout == "paper"))
@@ -641,7 +649,9 @@ class UNIT(TwoDomainGAN):
                 f"64-128-256 + 4 ResBlocks), mirrored generator; "
                 + ("Table 3's layout (K7 S1 first conv, K3 S2 convs, K1 output)"
                    + ("" if c.face_up_kernel == 3 else f", except G's stride-2 DCONVs are K{c.face_up_kernel} "
-                      "(even overlap, no checkerboard; not in the paper)") if c.face_layout == "paper" else
+                      "(even overlap, no checkerboard; not in the paper)")
+                   + ("" if c.face_conv_norm in ("", c.norm) else f"; non-residual convs with {c.face_conv_norm} "
+                      "normalisation (the authors' released COCOResGen2 uses none)") if c.face_layout == "paper" else
                    "every E conv 4×4 stride 2 (paper: K7 S1 first, then K3 S2)"))
         src = self.domain_names["AB".index(c.source)]
         adapt = (f"Domain adaptation: source {src}; a {c.n_classes}-way head on the tied D trunk trained on real "
