@@ -87,8 +87,9 @@ def results() -> None:
 
     for name in unit_faces.unit_face_checkpoints():
         if m := meta(name):
-            a, b = dataset_info(registry.get_checkpoint(name).dataset).domain_names
-            lows = BARS[registry.get_checkpoint(name).bar].minimum
+            spec = registry.get_checkpoint(name)
+            a, b = dataset_info(spec.dataset).domain_names
+            lows = BARS[spec.bar].minimum
             for what, key in (("target flipped", "flipped"), ("other attributes kept", "kept_mean")):
                 ours = " / ".join(figure_text(m["metrics"][f"{key}_{d}"], lows[key]).rstrip("%") for d in ("a2b", "b2a"))
                 print(f"| [`unit`](docs/unit.md) | `{name}` | {a} ↔ {b}: {what}, {a} → {b} / {b} → {a} % | {ours} | — |")

@@ -94,7 +94,7 @@ from xdomain.losses import (attribute_consistency_loss, classification_loss, fea
                             gan_g_loss, recon_loss)
 from xdomain.methods.base import Domains, TwoDomainGAN, unique_parameters
 from xdomain.metrics.discogan import PLAIN_CELEBA_JUDGE, discogan_metrics, l1_01
-from xdomain.nn.blocks import ResBlock, conv_block, conv_stack, count_params, deconv_block, deconv_stack, init_weights
+from xdomain.nn.blocks import NORMS, ResBlock, conv_block, conv_stack, count_params, deconv_block, deconv_stack, init_weights
 
 NUM = {"A": "1", "B": "2"}  # side → the paper's domain index
 OTHER = {"A": "B", "B": "A"}
@@ -321,8 +321,9 @@ class UNIT(TwoDomainGAN):
         elif cfg.arch == "faces":
             if cfg.face_layout not in ("strided", "paper"):
                 raise ValueError(f"face_layout must be 'strided' or 'paper', got {cfg.face_layout!r}")
-            if cfg.face_conv_norm not in ("", "none", "instance", "batch"):
-                raise ValueError(f"face_conv_norm must be '', 'none', 'instance' or 'batch', got {cfg.face_conv_norm!r}")
+            if cfg.face_conv_norm not in ("", *NORMS):
+                raise ValueError(f"face_conv_norm must be '' (= norm) or one of {', '.join(NORMS)}, "
+                                 f"got {cfg.face_conv_norm!r}")
             enc = lambda: face_encoder(c, w, cfg.n_res, cfg.norm, cfg.face_layout, cfg.face_conv_norm)  # noqa: E731
             gen = lambda: face_generator(w, cfg.n_res, c, cfg.norm, cfg.face_layout, cfg.face_up_kernel,  # noqa: E731
                                          cfg.face_conv_norm)

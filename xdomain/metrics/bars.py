@@ -56,26 +56,22 @@ class Verdict:
             share = stem.startswith(_SHARES)  # a share of faces, shown as a percentage
             bar_txt = ("≤ " if sign < 0 else "") + (f"{lo:.0%}" if share else f"{lo:g}")
             miss = v is None or sign * v < sign * lo
-            shown = "not measured" if v is None else _shown(v, share, lo, sign, miss)
+            shown = "not measured" if v is None else figure_text(v, lo, share, sign)
             parts.append(f"{_NAMES.get(stem, stem)} {shown}" + (f" (bar {bar_txt})" if miss else ""))
         return ", ".join(parts)
 
 
-def _shown(v: float, share: bool, lo: float, sign: int, miss: bool) -> str:
-    """``v`` as a percentage (one decimal) or a number (two decimals), with more decimals when a miss would
-    otherwise round onto the bar (0.8497 against 85% shows "84.97%", not "85.0%")."""
+def figure_text(v: float, limit: float, share: bool = True, sign: int = 1) -> str:
+    """``v`` as the bar labels show it: a percentage with one decimal (``share``) or a number with two, and more
+    decimals when a miss would otherwise round onto ``limit`` (0.8497 against 85% shows "84.97%", not "85.0%");
+    ``sign`` +1: ``limit`` is a minimum, −1: a maximum."""
+    miss = sign * v < sign * limit
     for digits in range(1 if share else 2, 5):
         text = f"{v:.{digits}%}" if share else f"{v:.{digits}f}"
         rounded = float(text.rstrip("%")) / (100 if share else 1)
-        if not miss or sign * rounded < sign * lo:
+        if not miss or sign * rounded < sign * limit:
             return text
     return text
-
-
-def figure_text(v: float, limit: float, share: bool = True, sign: int = 1) -> str:
-    """``v`` as the bar labels show it: one decimal (percent) or two, more when a miss would round onto ``limit``
-    (``sign`` +1: ``limit`` is a minimum, −1: a maximum)."""
-    return _shown(v, share, limit, sign, sign * v < sign * limit)
 
 
 _NAMES = {"flipped": "flipped", "kept_mean": "kept", "diversity": "diversity", "bal_acc_hair": "hair",

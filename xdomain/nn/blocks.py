@@ -33,7 +33,7 @@ _ACTS = {
     "sigmoid": nn.Sigmoid,
     "none": None,
 }
-_NORMS = {"batch": nn.BatchNorm2d, "instance": lambda c: nn.InstanceNorm2d(c, affine=True), "none": None}
+NORMS = {"batch": nn.BatchNorm2d, "instance": lambda c: nn.InstanceNorm2d(c, affine=True), "none": None}
 
 
 def activation(name: str) -> nn.Module | None:
@@ -45,10 +45,10 @@ def activation(name: str) -> nn.Module | None:
 
 def _seq(layer: nn.Module, channels: int, norm: str, act: str) -> nn.Sequential:
     mods: list[nn.Module] = [layer]
-    if norm not in _NORMS:
-        raise KeyError(f"unknown norm {norm!r}; known: {', '.join(_NORMS)}")
-    if _NORMS[norm] is not None:
-        mods.append(_NORMS[norm](channels))
+    if norm not in NORMS:
+        raise KeyError(f"unknown norm {norm!r}; known: {', '.join(NORMS)}")
+    if NORMS[norm] is not None:
+        mods.append(NORMS[norm](channels))
     a = activation(act)
     if a is not None:
         mods.append(a)
