@@ -399,10 +399,19 @@ register_checkpoint(CheckpointSpec(
     "unit-celeba-male-paper", "unit", "celeba_Male",
     "UNIT, CelebA Male ↔ Female at 64×64 with Table 3's encoder layout (K7 S1 first conv, μ at 16×16 instead of "
     "8×8; batch 16): seed 1's last state after 100 min, chosen on validation identities over two seeds (docs/unit.md); "
-    "float16 weights",
-    tabs=("face",),
+    "float16 weights; replaced in the Face tab by unit-celeba-male-nonorm",
     label="Male ↔ Female (UNIT, Table 3 layout)", bar="face-attribute",
     extra={"title": "UNIT, Table 3 layout"},
+))
+register_checkpoint(CheckpointSpec(
+    "unit-celeba-male-nonorm", "unit", "celeba_Male",
+    "UNIT, CelebA Male ↔ Female at 64×64 with Table 3's layout and, as the authors' released code, no "
+    "normalisation in E's and G's plain convs (instance norm only inside the ResBlocks): seed 0's 6,000-step "
+    "snapshot (37 min) of a 100-min run, chosen on validation identities over every Table 3 layout state "
+    "(docs/unit.md); float16 weights",
+    tabs=("face",),
+    label="Male ↔ Female (UNIT, no conv norm)", bar="face-attribute",
+    extra={"title": "UNIT, no conv norm"},
 ))
 register_checkpoint(CheckpointSpec(
     "unit-celeba-eyeglasses", "unit", "celeba_Eyeglasses",

@@ -651,8 +651,10 @@ class UNIT(TwoDomainGAN):
                 + ("Table 3's layout (K7 S1 first conv, K3 S2 convs, K1 output)"
                    + ("" if c.face_up_kernel == 3 else f", except G's stride-2 DCONVs are K{c.face_up_kernel} "
                       "(even overlap, no checkerboard; not in the paper)")
-                   + ("" if c.face_conv_norm in ("", c.norm) else f"; non-residual convs with {c.face_conv_norm} "
-                      "normalisation (the authors' released COCOResGen2 uses none)") if c.face_layout == "paper" else
+                   + ("" if c.face_conv_norm in ("", c.norm) else
+                      f"; no normalisation in E's and G's plain convs, {c.norm} norm only inside the ResBlocks (as "
+                      "the authors' released COCOResGen2)" if c.face_conv_norm == "none" else
+                      f"; plain convs with {c.face_conv_norm} normalisation") if c.face_layout == "paper" else
                    "every E conv 4×4 stride 2 (paper: K7 S1 first, then K3 S2)"))
         src = self.domain_names["AB".index(c.source)]
         adapt = (f"Domain adaptation: source {src}; a {c.n_classes}-way head on the tied D trunk trained on real "
