@@ -409,7 +409,7 @@ register_checkpoint(CheckpointSpec(
     "normalisation in E's and G's plain convs (instance norm only inside the ResBlocks): seed 0's 6,000-step "
     "snapshot (37 min) of a 100-min run, chosen on validation identities over every Table 3 layout state "
     "(docs/unit.md); float16 weights",
-    tabs=("face",),
+    tabs=("face", "interpolate"),
     label="Male ↔ Female (UNIT, no conv norm)", bar="face-attribute",
     extra={"title": "UNIT, no conv norm"},
 ))

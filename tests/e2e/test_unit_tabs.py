@@ -1,4 +1,4 @@
-"""UNIT in the app (issue 14), on the committed ``unit-celeba-male`` checkpoint:
+"""UNIT in the app (issue 14), on the committed ``unit-celeba-male-nonorm`` checkpoint (the offered one):
 
 * Chromium: the Interpolate tab, switched to UNIT, renders the same line of shared codes as a man (strip A)
   and as a woman (strip B) — two different, non-blank strips labelled with the domain names;
@@ -17,7 +17,7 @@ from PIL import Image
 from tests.e2e.conftest import open_tab, require_landed, shot
 from ui.selector import display_name
 
-UNIT = "unit-celeba-male"
+UNIT = "unit-celeba-male-nonorm"  # the UNIT face model the app offers (meets the face bar)
 DG = "discogan-celeba-male"
 
 
@@ -36,7 +36,7 @@ def test_interpolate_tab_renders_unit_codes_in_both_domains(app_url, page):
     page.goto(app_url)
     open_tab(page, "interpolate")
     page.locator("#interpolate-model input").click()
-    page.get_by_role("option", name=display_name(UNIT), exact=True).click()  # "… — experimental: …"
+    page.get_by_role("option", name=display_name(UNIT), exact=True).click()  # its menu label (offered: no "experimental" suffix)
     page.locator("#interpolate-explain").get_by_text("shared latent space").wait_for(timeout=60_000)
     page.locator("#interpolate-first-image img").wait_for(timeout=60_000)
     page.locator("#interpolate-second-image img").wait_for(timeout=60_000)
