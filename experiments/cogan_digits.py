@@ -37,7 +37,7 @@ import torch
 
 from experiments.snapshots import (adaptation_score, adaptation_table, add_score_command, mean_std, save_row,
                                    score_runs, select_and_test)
-from xdomain.methods.cogan import pixel_agreement, to_domain_2
+from xdomain.methods.cogan import noise, pixel_agreement, to_domain_2
 from xdomain.train import load_run
 
 SELECT_Z_SEED = 777
@@ -174,7 +174,7 @@ def edge_alignment(model, n: int = 2000, seed: int = 5) -> dict:
 
     if model.task != "edge":
         raise SystemExit(f"edge-align reads edge models only (this one's task is {model.task!r})")
-    z = torch.randn(n, model.cfg.z_dim, generator=torch.Generator().manual_seed(seed))
+    z = noise(model.cfg, n, generator=torch.Generator().manual_seed(seed))  # the model's own z distribution
     x1, x2 = model.sample_pairs_from(z)
     a, b, stroke = to_domain_2(x1.float(), "edge") > 0, x2.float() > 0, x1.float() > 0
     near = F.max_pool2d(a.float(), 3, 1, 1) > 0

@@ -602,3 +602,26 @@ def test_edge_alignment_diagnostic_reads_where_g2_draws():
     assert moved["agreement"] < 1.0 and moved["g2_within_1px"] == 1.0 and moved["best_shift"] == [0, -1]
     with pytest.raises(SystemExit):
         edge_alignment(build(tiny(dataset="mnist_negative")), n=4)
+
+
+def test_authors_caffe_recipe_flags():
+    """z_dist / d_dropout / init (the authors' Caffe recipe): uniform codes in [−1, 1] everywhere a code is drawn,
+    dropout only in D's hidden FC block and only in training, He-normal weights; a finite D/G step; bad values
+    named."""
+    cfg = tiny(z_dist="uniform", d_dropout=0.5, init="msra")
+    m = build(cfg).train()
+    z = m.draw_code(256, seed=3)
+    assert z.min() >= -1 and z.max() <= 1 and z.std() < 0.7  # U[−1, 1] has std 0.577, N(0, 1) has 1
+    assert torch.equal(z, m.draw_code(256, seed=3))
+    assert isinstance(m.D1[-2][-1], torch.nn.Dropout) and m.D1[-2][-1] is m.D2[-2][-1]
+    assert build(tiny()).D1[-2][-1].__class__ is torch.nn.PReLU  # off by default: state_dict keys unchanged
+    w = weight(m.G1[0])  # ConvTranspose2d weight [in, out, k, k]: Caffe's fan-in is out · k²
+    assert w.std().item() == pytest.approx(math.sqrt(2 / (w.shape[1] * w.shape[2] * w.shape[3])), rel=0.1)
+    logs = {**m.d_step(fake_batch(cfg), 0), **m.g_step(fake_batch(cfg), 0)}
+    assert all(math.isfinite(v) for v in logs.values())
+    m.eval()
+    x = fake_batch(cfg)["A"]
+    assert torch.equal(m.D1(x), m.D1(x))  # eval: no dropout
+    for bad in (dict(z_dist="laplace"), dict(init="xavier")):
+        with pytest.raises(ValueError, match=next(iter(bad))):
+            build(tiny(**bad)).draw_code(2, 0)

@@ -119,6 +119,10 @@ batch of images and starts is optimised at once without the line search coupling
 Scaled for CPU (the model card repeats this): batch 64 (paper 128), a few thousand iterations (paper
 25,000), the generator widths above; everything else as in the paper: Adam 2·10⁻⁴, β = (0.5, 0.999),
 no weight decay (the authors' PyTorch code adds 5·10⁻⁴: ``weight_decay``).
+The authors' released Caffe recipe differs from the paper's text in four places, each a flag (the edge
+diagnostic (e) in ``docs/cogan.md`` trained with all four; they did not lift the edge task): z ~ U[−1, 1]
+(``z_dist="uniform"``), dropout 0.5 after f's FC-500 + PReLU (``d_dropout``), He-normal initialisation
+(``init="msra"``) and weight decay 5·10⁻⁴ (``weight_decay``; Caffe decays weights only, Adam here every parameter).
 """
 from __future__ import annotations
 
@@ -171,6 +175,10 @@ class CoGANConfig(BaseConfig):
     beta1: float = 0.5
     beta2: float = 0.999
     weight_decay: float = 0.0
+    # The authors' Caffe recipe (cogan/tools/gan_lib.py, not in the paper's text), as flags for the edge diagnostics:
+    z_dist: str = "normal"  # "normal" = N(0, I); "uniform" = U[−1, 1]^z_dim (the authors' RandomNoise layer)
+    d_dropout: float = 0.0  # dropout after f's hidden FC + PReLU (the authors' code: 0.5); off in eval mode
+    init: str = "dcgan"  # "dcgan" = N(0, 0.02); "msra" = He-normal, fan-in (the authors' weight_filter msra)
     log_every: int = 50
     ckpt_every: int = 500
     threads: int = 1
@@ -314,13 +322,42 @@ def _disc_layers(cfg: CoGANConfig, n_out: int) -> list[nn.Module]:
         raise ValueError(f"d_widths/d_kernels shrink a {cfg.image_size}×{cfg.image_size} image to nothing")
     fc = [nn.Flatten(), nn.Linear(c * side * side, cfg.d_fc, bias=cfg.arch == "digits")]
     fc += [nn.BatchNorm1d(cfg.d_fc)] if cfg.arch == "faces" else []
-    layers.append(nn.Sequential(*fc, nn.PReLU(cfg.d_fc)))
+    drop = [nn.Dropout(cfg.d_dropout)] if cfg.d_dropout > 0 else []  # appended last: no state_dict key moves
+    layers.append(nn.Sequential(*fc, nn.PReLU(cfg.d_fc), *drop))
     layers.append(nn.Linear(cfg.d_fc, n_out))
     return layers
 
 
-def coupled(make: Callable[[], list[nn.Module]], n_shared: int, from_input: bool
-            ) -> tuple[nn.Sequential, nn.Sequential]:
+def init_net(cfg: CoGANConfig, module: nn.Module) -> nn.Module:
+    """``cfg.init``: DCGAN's N(0, 0.02) (:func:`init_weights`) or "msra", He-normal with fan-in (Caffe's
+    MSRAFiller: std = sqrt(2 / fan_in); for a transposed conv fan_in = out channels · k²), zero biases,
+    BN scale 1."""
+    if cfg.init == "dcgan":
+        return init_weights(module)
+    if cfg.init != "msra":
+        raise ValueError(f"init must be 'dcgan' or 'msra', got {cfg.init!r}")
+    for m in module.modules():
+        if isinstance(m, (nn.Conv2d, nn.ConvTranspose2d, nn.Linear)):
+            nn.init.kaiming_normal_(m.weight, mode="fan_in", nonlinearity="relu")
+            if m.bias is not None:
+                nn.init.zeros_(m.bias)
+        elif isinstance(m, (nn.BatchNorm2d, nn.BatchNorm1d)) and m.weight is not None:
+            nn.init.ones_(m.weight)
+            nn.init.zeros_(m.bias)
+    return module
+
+
+def noise(cfg: CoGANConfig, n: int, device: Any = None, generator: torch.Generator | None = None) -> torch.Tensor:
+    """z [n, z_dim] from ``cfg.z_dist``: N(0, I) or U[−1, 1]^z_dim."""
+    if cfg.z_dist == "normal":
+        return torch.randn(n, cfg.z_dim, generator=generator, device=device)
+    if cfg.z_dist == "uniform":
+        return torch.rand(n, cfg.z_dim, generator=generator, device=device) * 2 - 1
+    raise ValueError(f"z_dist must be 'normal' or 'uniform', got {cfg.z_dist!r}")
+
+
+def coupled(make: Callable[[], list[nn.Module]], n_shared: int, from_input: bool,
+            init: Callable[[nn.Module], nn.Module] = init_weights) -> tuple[nn.Sequential, nn.Sequential]:
     """Two networks from ``make()`` whose first (``from_input``) or last ``n_shared`` layers are the SAME
     module objects: weight tying by construction (one tensor, one Adam update, stored once)."""
     one, two = make(), make()
@@ -330,7 +367,7 @@ def coupled(make: Callable[[], list[nn.Module]], n_shared: int, from_input: bool
     tied = range(n_shared) if from_input else range(n - n_shared, n)
     for i in tied:
         two[i] = one[i]
-    return init_weights(nn.Sequential(*one)), init_weights(nn.Sequential(*two))
+    return init(nn.Sequential(*one)), init(nn.Sequential(*two))
 
 
 @lru_cache(maxsize=None)
@@ -355,12 +392,13 @@ class CoGAN(TwoDomainGAN):
         self.code_dim = cfg.z_dim
         if cfg.conditional:
             self.generator_names, self.discriminator_names = ("G",), ("D",)
-            self.G = init_weights(nn.Sequential(*_gen_layers(cfg, cfg.z_dim + 1)))
-            self.D = init_weights(nn.Sequential(*_disc_layers(cfg, 3)))
+            self.G = init_net(cfg, nn.Sequential(*_gen_layers(cfg, cfg.z_dim + 1)))
+            self.D = init_net(cfg, nn.Sequential(*_disc_layers(cfg, 3)))
         else:
             self.generator_names, self.discriminator_names = ("G1", "G2"), ("D1", "D2")
-            self.G1, self.G2 = coupled(lambda: _gen_layers(cfg, cfg.z_dim), cfg.n_shared_g, from_input=True)
-            self.D1, self.D2 = coupled(lambda: _disc_layers(cfg, 1), cfg.n_shared_d, from_input=False)
+            init = lambda m: init_net(cfg, m)  # noqa: E731
+            self.G1, self.G2 = coupled(lambda: _gen_layers(cfg, cfg.z_dim), cfg.n_shared_g, True, init)
+            self.D1, self.D2 = coupled(lambda: _disc_layers(cfg, 1), cfg.n_shared_d, False, init)
         if cfg.classifier:
             if cfg.conditional or cfg.source not in OTHER:
                 raise ValueError("the classifier needs the coupled D (conditional=False) and source 'A' or 'B'")
@@ -483,7 +521,7 @@ class CoGAN(TwoDomainGAN):
         x = x.to(self.device, torch.float32)
         n = len(x)
         gen = torch.Generator().manual_seed(0 if seed is None else int(seed))
-        z = torch.randn(starts * n, c.z_dim, generator=gen).to(self.device).requires_grad_(True)
+        z = noise(c, starts * n, generator=gen).to(self.device).requires_grad_(True)
         target = x.repeat(starts, *([1] * (x.ndim - 1)))  # row s·n + i is image i
         opt = torch.optim.Adam([z], lr=c.invert_lr)
         best_err = torch.full((n,), float("inf"), device=self.device)
@@ -524,6 +562,11 @@ class CoGAN(TwoDomainGAN):
         with self._generators_eval():
             return self.decode(z, None, dst)
 
+    def draw_code(self, n: int, seed: int | None) -> torch.Tensor:
+        """``[n, z_dim]`` from the training noise (``cfg.z_dist``), seeded from its own generator when given."""
+        g = torch.Generator().manual_seed(int(seed)) if seed is not None else None
+        return noise(self.cfg, n, generator=g).to(self.device)
+
     @torch.no_grad()
     def sample_pairs(self, n: int, seed: int | None = None) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         """(z, g1(z), g2(z)) for ``n`` seeded noise vectors, in eval mode."""
@@ -540,7 +583,7 @@ class CoGAN(TwoDomainGAN):
             self.optimize("D", self.cfg.w_cls * ce)
             return logs
         xa, xb = batch["A"], batch["B"]
-        z = torch.randn(len(xa), self.cfg.z_dim, device=xa.device)
+        z = noise(self.cfg, len(xa), xa.device)
         with torch.no_grad():
             f1, f2 = self.generate(z)
         if self.cfg.conditional:
@@ -569,7 +612,7 @@ class CoGAN(TwoDomainGAN):
         if self.cfg.source_only:  # the baseline trains no generator
             return {}
         xa = batch["A"]
-        z = torch.randn(len(xa), self.cfg.z_dim, device=xa.device)
+        z = noise(self.cfg, len(xa), xa.device)
         with self.d_frozen():
             f1, f2 = self.generate(z)
             if self.cfg.conditional:
@@ -590,7 +633,7 @@ class CoGAN(TwoDomainGAN):
     def _pairs(self, n: int, batch: int = 500) -> tuple[torch.Tensor, torch.Tensor]:
         """``n`` generated pairs from fixed z's (seeded by ``cfg.seed``), on the CPU."""
         zs = self.cfg.seed + 2016 if self.cfg.eval_z_seed is None else self.cfg.eval_z_seed
-        z = torch.randn(n, self.cfg.z_dim, generator=torch.Generator().manual_seed(zs))
+        z = noise(self.cfg, n, generator=torch.Generator().manual_seed(zs))
         out = [self.sample_pairs_from(z[i:i + batch]) for i in range(0, n, batch)]
         return torch.cat([a for a, _ in out]), torch.cat([b for _, b in out])
 
