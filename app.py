@@ -77,7 +77,7 @@ def _build_tab(module: str, blurb: str) -> None:
 
 
 def build_demo() -> gr.Blocks:
-    from ui.common import install_atomic_image_cache
+    from ui.common import install_atomic_image_cache, serialize_with_paints
 
     install_atomic_image_cache()  # concurrent identical outputs must not corrupt each other's downloads
     with gr.Blocks(title=TITLE, analytics_enabled=False) as demo:
@@ -86,6 +86,7 @@ def build_demo() -> gr.Blocks:
             for module, label, blurb in TABS:
                 with gr.Tab(label, id=module, elem_id=f"tab-{module}"):
                     _build_tab(module, blurb)
+    serialize_with_paints(demo)  # a visitor's early change lands after the page paint, never under it
     return demo
 
 

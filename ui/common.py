@@ -129,10 +129,52 @@ def page_default(name: str, fn: Callable[[], Any], outputs, enable: tuple = ()) 
         out += [gr.update(interactive=True) for _ in enable]
         return tuple(out) if len(out) > 1 else out[0]
 
-    paint.__name__ = f"first_paint_{name}"
-    on_page_load(paint, None, [*outputs, *enable], show_progress="minimal")
+    paint.__name__ = f"{PAINT_PREFIX}{name}"
+    on_page_load(paint, None, [*outputs, *enable], show_progress="minimal", concurrency_id=f"paint-{name}",
+                 concurrency_limit=1)
     after_start(name, first_paint)
     return first_paint
+
+
+PAINT_PREFIX = "first_paint_"  # the name of every page paint's event function (page_default)
+
+
+def serialize_with_paints(demo: gr.Blocks) -> dict[str, list[str]]:
+    """Make every queued event that writes a component some page paint also writes run in that paint's
+    concurrency group, one event at a time, in arrival order (Gradio's queue is FIFO per group).
+
+    Why: a page paint can take seconds on a cold server (test sets, models), and a visitor may change the model
+    before it lands. Ran side by side, the visitor's fast event finished first and the slow paint then painted
+    the *old* model's images over it (the Interpolate tab showed MNIST digits under a face model; reproduced
+    with the app in-process, 2 of 6 page opens). In one group the paint, which arrived first, finishes first and
+    the visitor's change is applied on top. Paints whose outputs one event shares are merged into one group.
+    Unqueued events (``queue=False``) bypass the queue and cannot be ordered; they are left alone.
+    Call once, after the Blocks are built and before they are served. Returns {group: [event names]}."""
+    fns = list(demo.fns.values())
+    paints = [f for f in fns if (f.name or "").startswith(PAINT_PREFIX)]
+    parent = {p.concurrency_id: p.concurrency_id for p in paints}
+
+    def root(g: str) -> str:
+        while parent[g] != g:
+            g = parent[g]
+        return g
+
+    owner = {b._id: p.concurrency_id for p in paints for b in p.outputs}
+    writers = []
+    for f in fns:
+        if f in paints or not f.queue:
+            continue
+        groups = {owner[b._id] for b in f.outputs if b._id in owner}
+        if groups:
+            first, *rest = sorted(groups)
+            for g in rest:
+                parent[root(g)] = root(first)
+            writers.append((f, first))
+    out: dict[str, list[str]] = {}
+    for f, g in [(p, p.concurrency_id) for p in paints] + writers:
+        f.concurrency_id, f.concurrency_limit = root(g), 1
+        out.setdefault(root(g), []).append(f.name or "fn")
+    return out
 
 
 def warm_order() -> list[str]:

@@ -38,6 +38,8 @@ def test_interpolate_tab_renders_unit_codes_in_both_domains(app_url, page):
     page.locator("#interpolate-model input").click()
     page.get_by_role("option", name=display_name(UNIT), exact=True).click()  # its menu label (offered: no "experimental" suffix)
     page.locator("#interpolate-explain").get_by_text("shared latent space").wait_for(timeout=60_000)
+    for picker in ("first", "second"):  # the pickers moved to the face model's test set, not left on the old one's
+        page.locator(f"#interpolate-{picker}-note").get_by_text("Male test images").wait_for(timeout=90_000)
     page.locator("#interpolate-first-image img").wait_for(timeout=60_000)
     page.locator("#interpolate-second-image img").wait_for(timeout=60_000)
     page.locator("#interpolate-run").click()
