@@ -5,6 +5,7 @@
     python -m experiments.avatars eval --split test [--write]   # every face → avatar path, the same judges
     python -m experiments.avatars gallery                   # docs/avatars_gallery.png (32 test faces, fixed seed)
     python -m experiments.avatars select runs/dtn-av-ref ...  # DTN snapshots chosen on val faces, then test
+    python -m experiments.avatars identity-judge runs/id-judge-s8 runs/id-judge-s8-3000 ...  # a diagnostic
 
 Everything is computed from committed checkpoints and the data root; ``eval --write`` stores
 ``docs/avatars.json`` (the tables in ``docs/avatars.md`` are generated from it by
@@ -284,10 +285,41 @@ def gallery(root=None, out: Path = GALLERY) -> Path:
     return out
 
 
+# ------------------------------------------------------------------------------ identity-judge diagnostic
+def identity_judge_diagnostic(runs: list[str], root=None) -> dict:
+    """Another identity judge's states (``docs/avatars_selection.md``, "Identity-judge diagnostic"): each scored
+    by photo-pair retrieval on CelebA *val* faces; the best and the last state then read on test — photo pairs
+    and the parametric ``avataaars`` avatar's identity rank — beside the committed judge read the same way."""
+    from xdomain.train import load_run
+
+    val, test = faces("val", root), faces("test", root)
+    states = []
+    for r in runs:
+        judge, step, _ = load_run(r)
+        states.append({"run": r, "step": step, "val": am.face_face_retrieval(judge, val), "judge": judge})
+        print(r, step, json.dumps(states[-1]["val"]), flush=True)
+    best = min(states, key=lambda s: s["val"]["face_id_median_rank_share"])
+    last = max(states, key=lambda s: s["step"])
+    avatar = parametric_outputs(AvatarFitter.load(READER), test["A"], "avataaars")
+    ids = test["identity_A"]
+
+    def read(judge) -> dict:
+        ranks = am.identity_ranks(am.embed(judge, avatar), am.embed(judge, test["A"]), ids, ids)
+        return am.face_face_retrieval(judge, test) | {
+            f"avataaars_{k}": v for k, v in am.retrieval_figures(ranks, len(ids)).items()}
+
+    out = {"val": [{k: v for k, v in s.items() if k != "judge"} for s in states],
+           "committed judge-celeba-identity": read(hub.load_model("judge-celeba-identity"))}
+    for role, s in (("chosen on val", best), ("last", last)):
+        out[f"{role}: {s['run']} @ {s['step']}"] = read(s["judge"])
+    return out
+
+
 def main(argv: list[str] | None = None) -> None:
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    p.add_argument("what", choices=("calibrate", "read-avatars", "eval", "gallery", "select"))
-    p.add_argument("runs", nargs="*", help="select: run folders")
+    p.add_argument("what", choices=("calibrate", "read-avatars", "eval", "gallery", "select",
+                                      "identity-judge"))
+    p.add_argument("runs", nargs="*", help="select, identity-judge: run folders")
     p.add_argument("--write", action="store_true")
     p.add_argument("--split", default="test", choices=("val", "test"))
     p.add_argument("--limit", type=int)
@@ -332,6 +364,9 @@ def main(argv: list[str] | None = None) -> None:
             row = select(Path(run), a.data_root)
             print(json.dumps(row, indent=1))
             save_row(DTN_RUNS, row)
+    elif a.what == "identity-judge":
+        torch.set_num_threads(2)
+        print(json.dumps(identity_judge_diagnostic(a.runs, a.data_root), indent=1))
     else:
         print(f"wrote {gallery(a.data_root)}")
 

@@ -797,7 +797,11 @@ class CoGAN(TwoDomainGAN):
             f"{pg:,} and {pd:,} for the paper's networks"
             + (" (at 128×128)" if c.arch == "faces" else "")
             + f"; batch {c.batch_size} (paper 128), {c.steps} iterations planned (paper 25,000); Adam {c.lr:g} "
-            f"({c.beta1}, {c.beta2}), weight decay {c.weight_decay:g}.\n\n"
+            f"({c.beta1}, {c.beta2}), weight decay {c.weight_decay:g}"
+            + (f"; the authors' Caffe recipe: z ~ {'U[−1, 1]' if c.z_dist == 'uniform' else 'N(0, I)'}, D dropout "
+               f"{c.d_dropout:g}, {c.init} initialisation" if (c.z_dist, c.d_dropout, c.init) != ("normal", 0.0, "dcgan")
+               else "")
+            + ".\n\n"
             f"Translation inverts the source generator (§5): Adam on z, {c.invert_steps} steps from "
             f"{c.invert_starts} seeded starts, then the other generator renders z*; it works where the input "
             "is something the source generator can draw." + adapt
