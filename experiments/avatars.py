@@ -304,8 +304,9 @@ def identity_judge_diagnostic(runs: list[str], root=None) -> dict:
     ids = test["identity_A"]
 
     def read(judge) -> dict:
-        ranks = am.identity_ranks(am.embed(judge, avatar), am.embed(judge, test["A"]), ids, ids)
-        return am.face_face_retrieval(judge, test) | {
+        gallery = am.embed(judge, test["A"])  # once: the avatars' gallery and the photo-pair queries
+        ranks = am.identity_ranks(am.embed(judge, avatar), gallery, ids, ids)
+        return am.face_face_retrieval(judge, test, gallery) | {
             f"avataaars_{k}": v for k, v in am.retrieval_figures(ranks, len(ids)).items()}
 
     out = {"val": [{k: v for k, v in s.items() if k != "judge"} for s in states],

@@ -45,8 +45,10 @@ def importable_methods() -> list[str]:
 def opened(demo) -> None:
     """Apply the tabs' first paints (``ui.common.page_default``: run when a page opens, not at build) to the
     components, so ``.value`` is what a visitor sees when the page has opened."""
+    from ui.common import PAINT_PREFIX
+
     for f in demo.fns.values():
-        if not f.fn.__name__.startswith("first_paint_"):
+        if not f.fn.__name__.startswith(PAINT_PREFIX):
             continue
         result = f.fn()
         outs = f.outputs

@@ -329,9 +329,14 @@ class Translator(Method):
         return DIRECTIONS[direction]
 
     def draw_code(self, n: int, seed: int | None) -> torch.Tensor:
-        """``[n, code_dim]`` from N(0, I): from its own generator when seeded (the global RNG is untouched)."""
+        """``[n, code_dim]`` from :meth:`code_noise`: from its own generator when seeded (the global RNG is
+        untouched)."""
         g = torch.Generator().manual_seed(int(seed)) if seed is not None else None
-        return torch.randn(n, self.code_dim, generator=g).to(self.device)
+        return self.code_noise(n, g).to(self.device)
+
+    def code_noise(self, n: int, generator: torch.Generator | None) -> torch.Tensor:
+        """The code's distribution, N(0, I) ``[n, code_dim]``; a method trained on other noise overrides it."""
+        return torch.randn(n, self.code_dim, generator=generator)
 
     @torch.no_grad()
     def translate(self, x: torch.Tensor, direction: str = "a2b", *, seed: int | None = None,

@@ -128,7 +128,7 @@ from __future__ import annotations
 
 from contextlib import contextmanager
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import lru_cache, partial
 from typing import Any, Callable, Iterator
 
 import numpy as np
@@ -328,25 +328,6 @@ def _disc_layers(cfg: CoGANConfig, n_out: int) -> list[nn.Module]:
     return layers
 
 
-def init_net(cfg: CoGANConfig, module: nn.Module) -> nn.Module:
-    """``cfg.init``: DCGAN's N(0, 0.02) (:func:`init_weights`) or "msra", He-normal with fan-in (Caffe's
-    MSRAFiller: std = sqrt(2 / fan_in); for a transposed conv fan_in = out channels · k²), zero biases,
-    BN scale 1."""
-    if cfg.init == "dcgan":
-        return init_weights(module)
-    if cfg.init != "msra":
-        raise ValueError(f"init must be 'dcgan' or 'msra', got {cfg.init!r}")
-    for m in module.modules():
-        if isinstance(m, (nn.Conv2d, nn.ConvTranspose2d, nn.Linear)):
-            nn.init.kaiming_normal_(m.weight, mode="fan_in", nonlinearity="relu")
-            if m.bias is not None:
-                nn.init.zeros_(m.bias)
-        elif isinstance(m, (nn.BatchNorm2d, nn.BatchNorm1d)) and m.weight is not None:
-            nn.init.ones_(m.weight)
-            nn.init.zeros_(m.bias)
-    return module
-
-
 def noise(cfg: CoGANConfig, n: int, device: Any = None, generator: torch.Generator | None = None) -> torch.Tensor:
     """z [n, z_dim] from ``cfg.z_dist``: N(0, I) or U[−1, 1]^z_dim."""
     if cfg.z_dist == "normal":
@@ -392,11 +373,11 @@ class CoGAN(TwoDomainGAN):
         self.code_dim = cfg.z_dim
         if cfg.conditional:
             self.generator_names, self.discriminator_names = ("G",), ("D",)
-            self.G = init_net(cfg, nn.Sequential(*_gen_layers(cfg, cfg.z_dim + 1)))
-            self.D = init_net(cfg, nn.Sequential(*_disc_layers(cfg, 3)))
+            self.G = init_weights(nn.Sequential(*_gen_layers(cfg, cfg.z_dim + 1)), scheme=cfg.init)
+            self.D = init_weights(nn.Sequential(*_disc_layers(cfg, 3)), scheme=cfg.init)
         else:
             self.generator_names, self.discriminator_names = ("G1", "G2"), ("D1", "D2")
-            init = lambda m: init_net(cfg, m)  # noqa: E731
+            init = partial(init_weights, scheme=cfg.init)
             self.G1, self.G2 = coupled(lambda: _gen_layers(cfg, cfg.z_dim), cfg.n_shared_g, True, init)
             self.D1, self.D2 = coupled(lambda: _disc_layers(cfg, 1), cfg.n_shared_d, False, init)
         if cfg.classifier:
@@ -562,10 +543,9 @@ class CoGAN(TwoDomainGAN):
         with self._generators_eval():
             return self.decode(z, None, dst)
 
-    def draw_code(self, n: int, seed: int | None) -> torch.Tensor:
-        """``[n, z_dim]`` from the training noise (``cfg.z_dist``), seeded from its own generator when given."""
-        g = torch.Generator().manual_seed(int(seed)) if seed is not None else None
-        return noise(self.cfg, n, generator=g).to(self.device)
+    def code_noise(self, n: int, generator: torch.Generator | None) -> torch.Tensor:
+        """The training noise (``cfg.z_dist``) for :meth:`draw_code`."""
+        return noise(self.cfg, n, generator=generator)
 
     @torch.no_grad()
     def sample_pairs(self, n: int, seed: int | None = None) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:

@@ -218,9 +218,11 @@ def face_avatar_metrics(outputs: torch.Tensor, faces: Mapping[str, torch.Tensor]
 
 
 @torch.no_grad()
-def face_face_retrieval(judge, faces: Mapping[str, torch.Tensor]) -> dict[str, float]:
-    """The identity judge's sanity figure: each face as a query against the *other* faces of the split."""
-    e = embed(judge, faces["A"])
+def face_face_retrieval(judge, faces: Mapping[str, torch.Tensor], embedded: torch.Tensor | None = None
+                        ) -> dict[str, float]:
+    """The identity judge's sanity figure: each face as a query against the *other* faces of the split
+    (``embedded``: :func:`embed` of ``faces["A"]`` when the caller has it already)."""
+    e = embed(judge, faces["A"]) if embedded is None else embedded
     ids = np.asarray(faces["identity_A"])
     sim = e @ e.T
     sim.fill_diagonal_(-math.inf)

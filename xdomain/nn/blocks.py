@@ -155,15 +155,28 @@ class Tile(nn.Module):
         return code[:, :, None, None].expand(-1, -1, like.shape[-2], like.shape[-1])
 
 
-def init_weights(module: nn.Module, std: float = 0.02) -> nn.Module:
-    """DCGAN initialisation, applied recursively."""
+INIT_SCHEMES = ("dcgan", "msra")
+
+
+def init_weights(module: nn.Module, std: float = 0.02, scheme: str = "dcgan") -> nn.Module:
+    """Initialisation, applied recursively: ``"dcgan"`` = weights N(0, std), norm scales N(1, std);
+    ``"msra"`` = He-normal with fan-in (Caffe's MSRAFiller: std = sqrt(2 / fan_in); for a transposed conv
+    fan_in = out channels · k²), norm scales 1. Biases zero in both."""
+    if scheme not in INIT_SCHEMES:
+        raise ValueError(f"init scheme must be one of {INIT_SCHEMES}, got {scheme!r}")
     for m in module.modules():
         if isinstance(m, (nn.Conv2d, nn.ConvTranspose2d, nn.Linear)):
-            nn.init.normal_(m.weight, 0.0, std)
+            if scheme == "msra":
+                nn.init.kaiming_normal_(m.weight, mode="fan_in", nonlinearity="relu")
+            else:
+                nn.init.normal_(m.weight, 0.0, std)
             if m.bias is not None:
                 nn.init.zeros_(m.bias)
         elif isinstance(m, (nn.BatchNorm2d, nn.BatchNorm1d, nn.InstanceNorm2d)) and m.weight is not None:
-            nn.init.normal_(m.weight, 1.0, std)
+            if scheme == "msra":
+                nn.init.ones_(m.weight)
+            else:
+                nn.init.normal_(m.weight, 1.0, std)
             nn.init.zeros_(m.bias)
     return module
 
