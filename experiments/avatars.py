@@ -6,6 +6,7 @@
     python -m experiments.avatars gallery                   # docs/avatars_gallery.png (32 test faces, fixed seed)
     python -m experiments.avatars select runs/dtn-av-ref ...  # DTN snapshots chosen on val faces, then test
     python -m experiments.avatars identity-judge runs/id-judge-s8 runs/id-judge-s8-3000 ...  # a diagnostic
+    python -m experiments.avatars cues [--write]            # revision 5: photo cues, adopted per style on val
 
 Everything is computed from committed checkpoints and the data root; ``eval --write`` stores
 ``docs/avatars.json`` (the tables in ``docs/avatars.md`` are generated from it by
@@ -21,7 +22,8 @@ import numpy as np
 import torch
 
 from xdomain import avatar_fit, hub
-from xdomain.avatar_fit import CALIBRATION_KEY, READER, READERS, USED_ATTRS, AvatarFitter, attribute_logits
+from xdomain.avatar_fit import (CALIBRATION_KEY, CUE_ATTRS, CUE_VARIANTS, READER, READERS, USED_ATTRS, AvatarFitter,
+                                attribute_logits)
 from xdomain.data import avatars, domains, resolve_root, sources
 from xdomain.judges import balanced_threshold, judged_logits, load_judges
 from xdomain.methods.dtn import AVATAR_JUDGES
@@ -69,6 +71,44 @@ def calibrate(name: str, root=None) -> dict:
                          "offsets_found": dict(zip(am.HAIR_COLOURS, map(float, offsets)))}
     if adopted:
         out["hair_offsets"] = dict(zip(am.HAIR_COLOURS, map(float, offsets)))
+    return out
+
+
+# ------------------------------------------------------------------------------ revision 5: photo cues
+CUE_BAR_FIGURES = ("bal_acc_hair", "bal_acc_eyeglasses", "bal_acc_facial_hair", "bal_acc_smiling", "skin_spearman")
+CUE_MAX_DROP = 0.01  # no bar figure may fall by more than 1 point on val
+
+
+def cues_comparison(root=None) -> dict:
+    """Revision 5 (docs/avatars_selection.md): the reader's cue thresholds on CelebA *val* identities, then per
+    style with a cue table the parametric avatar's val figures without and with the cues (gallery = val), and
+    the adoption verdict: identity median rank lower with the cues, no bar figure down by more than 1 point."""
+    reader = hub.load_model(READER)
+    val = faces("val", root)
+    z = attribute_logits(reader, val["A"])
+    thresholds = {}
+    for a in CUE_ATTRS:
+        k = sources.CELEBA_ATTRS.index(a)
+        t, bal = balanced_threshold(z[:, k], val["attrs_A"][:, k])
+        thresholds[a] = {"threshold": t, "balanced_acc": bal, "share_on": float((z[:, k] > t).float().mean())}
+    judges = load_judges(AVATAR_JUDGES)
+    cal = hub.read_meta(reader.checkpoint_dir).get(CALIBRATION_KEY, {}) | {"cue_thresholds": thresholds}
+    out: dict = {"split": "val", "n": int(len(val["A"])), "identity_judge_steps": judges["identity"].stored_training.get("steps"), "cue_thresholds": thresholds,
+                 "styles": {}, "cue_styles": []}
+    for style in CUE_VARIANTS:
+        figs = {}
+        for label, styles in (("without", ()), ("with", (style,))):
+            fitter = AvatarFitter(reader, cal, cue_styles=styles)
+            figs[label] = am.face_avatar_metrics(parametric_outputs(fitter, val["A"], style), val, judges)
+        drops = {k: figs["without"][k] - figs["with"][k] for k in CUE_BAR_FIGURES}
+        adopted = (figs["with"]["id_median_rank"] < figs["without"]["id_median_rank"]
+                   and all(d <= CUE_MAX_DROP for d in drops.values()))
+        out["styles"][style] = {"without": figs["without"], "with": figs["with"], "drops": drops, "adopted": adopted}
+        if adopted:
+            out["cue_styles"].append(style)
+        print(style, "adopted" if adopted else "not adopted", json.dumps(
+            {k: [round(figs[w][k], 4) for w in ("without", "with")] for k in (*CUE_BAR_FIGURES, "id_median_rank")}),
+            flush=True)
     return out
 
 
@@ -132,7 +172,7 @@ def evaluate(split: str, root=None, limit: int | None = None, only: list[str] | 
     rows["real faces (sanity)"] = am.face_face_retrieval(judges["identity"], data | real)
     rows["real faces (sanity)"]["avatarness"] = float(
         (judged_logits(judges["avatarness"], data["A"][:n]).argmax(1) == 1).float().mean())
-    judge_self = {r: j.stored_metrics for r, j in judges.items()}
+    judge_self = {r: j.stored_metrics | {"training_steps": j.stored_training.get("steps")} for r, j in judges.items()}
     return {"split": split, "n_faces": n, "gallery": len(data["A"]), "rows": rows, "judges": judge_self}
 
 
@@ -214,7 +254,9 @@ RUN_LABELS = {"dtn-av-ref": "reference (paper losses)", "dtn-av-delta": "flag δ
 def dtn_runs_table(rows: list[dict]) -> str:
     """docs/avatars_dtn.json as a table: each run's validation scores per snapshot, its chosen and last step on test."""
     lines = ["Validation score = mean of the bar's figures (hair, glasses, facial hair, smiling balanced accuracy, skin ρ) "
-             "on 1,000 CelebA val faces; test = 4,640 test faces. Balanced accuracy %.", "",
+             "on 1,000 CelebA val faces; test = 4,640 test faces. Balanced accuracy %. The identity column was read by "
+             "the first identity judge (v1, 3,000 steps, now retired): the runs were pruned before v2 existed, so only "
+             "the committed checkpoint (the ε run at 1,500 steps, in the table above) is re-read by v2.", "",
              "| run | val score per snapshot (500 / 1,000 / …) | train min | chosen step | test at | hair | glasses | facial hair | "
              "smiling | skin ρ | identity median rank (share) | avatar-ness % | diversity |",
              "|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
@@ -298,7 +340,7 @@ def identity_judge_diagnostic(runs: list[str], root=None) -> dict:
         judge, step, _ = load_run(r)
         states.append({"run": r, "step": step, "val": am.face_face_retrieval(judge, val), "judge": judge})
         print(r, step, json.dumps(states[-1]["val"]), flush=True)
-    best = min(states, key=lambda s: s["val"]["face_id_median_rank_share"])
+    best = min(states, key=lambda s: (s["val"]["face_id_median_rank_share"], -s["step"]))  # ties → later
     last = max(states, key=lambda s: s["step"])
     avatar = parametric_outputs(AvatarFitter.load(READER), test["A"], "avataaars")
     ids = test["identity_A"]
@@ -319,7 +361,7 @@ def identity_judge_diagnostic(runs: list[str], root=None) -> dict:
 def main(argv: list[str] | None = None) -> None:
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("what", choices=("calibrate", "read-avatars", "eval", "gallery", "select",
-                                      "identity-judge"))
+                                      "identity-judge", "cues"))
     p.add_argument("runs", nargs="*", help="select, identity-judge: run folders")
     p.add_argument("--write", action="store_true")
     p.add_argument("--split", default="test", choices=("val", "test"))
@@ -365,6 +407,18 @@ def main(argv: list[str] | None = None) -> None:
             row = select(Path(run), a.data_root)
             print(json.dumps(row, indent=1))
             save_row(DTN_RUNS, row)
+    elif a.what == "cues":
+        torch.set_num_threads(2)
+        res = cues_comparison(a.data_root)
+        print(json.dumps(res, indent=1))
+        if a.write:
+            folder = hub.resolve(READER, allow_download=False)
+            meta = hub.read_meta(folder)
+            meta[CALIBRATION_KEY] = meta.get(CALIBRATION_KEY, {}) | {
+                "cue_thresholds": res["cue_thresholds"], "cue_styles": res["cue_styles"],
+                "cue_comparison": {s: {k: v for k, v in r.items() if k != "drops"} for s, r in res["styles"].items()}}
+            hub.atomic_write_bytes(folder / hub.CONFIG_NAME, (json.dumps(meta, indent=2) + "\n").encode())
+            print(f"wrote the cue thresholds and the adopted styles {res['cue_styles']} into {folder / hub.CONFIG_NAME}")
     elif a.what == "identity-judge":
         torch.set_num_threads(2)
         print(json.dumps(identity_judge_diagnostic(a.runs, a.data_root), indent=1))

@@ -11,6 +11,7 @@ headline).
     python -m experiments.cogan_faces score runs/cg-face-blond-s0     # candidates + pick, saved
     python -m experiments.cogan_faces table                           # the markdown table of docs/cogan.md
     python -m experiments.cogan_faces gallery cogan-celeba-blond docs/cogan_blond_pairs.png [--n 10]
+    python -m experiments.cogan_faces retest runs/cg-face-blond-s0 --checkpoint cogan-celeba-blond  # after a judge changes
 
 Rows go to ``docs/cogan_faces.json`` (one per run).
 """
@@ -69,6 +70,39 @@ def table(rows: list[dict]) -> str:
     return "\n".join(lines)
 
 
+def retest(run: Path, checkpoint: str | None = None) -> dict:
+    """Recompute a stored row's test figures (e.g. after a judge it reads is replaced) without re-selecting:
+    the chosen and the last state each come from the run's folder when it is kept (``<run>`` or
+    ``<run>-<step>``), else from the committed ``checkpoint`` when that checkpoint *is* the state (same
+    dataset, seed and step; its shipped, possibly float16, weights). ``test_from`` records which."""
+    from xdomain.train import load_run
+
+    rows = {r["run"]: r for r in (json.loads(OUT.read_text()) if OUT.is_file() else [])}
+    if run.name not in rows:
+        raise SystemExit(f"no stored row for {run.name} in {OUT}")
+    row = dict(rows[run.name])
+    sources: dict[str, str] = {}
+    for state, step in (("chosen", row["chosen_step"]), ("last", row["last_step"])):
+        if state == "last" and step == row["chosen_step"]:
+            row["test_last"], sources["last"] = row["test_chosen"], sources["chosen"]
+            continue
+        folders = [f for f in (run.parent / f"{run.name}-{step}", run) if (f / "train_state.json").is_file()
+                   and json.loads((f / "train_state.json").read_text())["step"] == step]
+        if folders:
+            model, sources[state] = load_run(folders[0])[0], str(folders[0].name)
+        else:
+            model = hub.load_model(checkpoint) if checkpoint else None
+            steps = hub.read_meta(hub.resolve(checkpoint)).get("training", {}).get("steps") if checkpoint else None
+            if model is None or (model.cfg.dataset, model.cfg.seed, steps) != (row["dataset"], row["seed"], step):
+                raise SystemExit(f"{run.name}: the {state} state (step {step}) is neither kept in runs/ nor the "
+                                 f"committed checkpoint {checkpoint!r}")
+            sources[state] = f"{checkpoint} (committed, shipped weights)"
+        row[f"test_{state}"] = {k: round(v, 5) for k, v in model.eval().evaluate(split="test").items()}
+    row["test_from"] = sources
+    save_row(OUT, row)
+    return row
+
+
 @torch.no_grad()
 def gallery(name: str, out: str, n: int = 10) -> None:
     """``n`` pairs from seeded noise: domain 1 over domain 2, twice (two seeds)."""
@@ -86,12 +120,17 @@ def main() -> None:
     sub = p.add_subparsers(dest="cmd", required=True)
     add_score_command(sub, "count a run at this step (candidates after it are ignored)")
     sub.add_parser("table")
+    r = sub.add_parser("retest", help="recompute stored rows' test figures (same states, no re-selection)")
+    r.add_argument("run")
+    r.add_argument("--checkpoint", default=None, help="the committed checkpoint that is a state whose run is pruned")
     add_gallery_command(sub, 10)
     a = p.parse_args()
     if a.cmd == "score":
         score_runs(a, score, OUT)
     elif a.cmd == "table":
         print(table(json.loads(OUT.read_text()) if OUT.is_file() else []))
+    elif a.cmd == "retest":
+        print(json.dumps(retest(Path(a.run), a.checkpoint), indent=1))
     else:
         gallery(a.checkpoint, a.output, a.n)
 

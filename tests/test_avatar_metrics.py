@@ -184,6 +184,62 @@ def test_skin_hex_is_the_nearest_palette_colour_in_ita():
         assert spec.skin[dark.skin_hex(style)] == "dark" and spec.skin[light.skin_hex(style)] == "light"
 
 
+# ------------------------------------------------------------------------------ photo cues (revision 5)
+def test_variants_narrow_the_draw_inside_the_group_and_move_no_other_option():
+    base = av.make_params("avataaars", 5, hair_style="long", facial_hair=True, smiling=True)
+    p = av.make_params("avataaars", 5, hair_style="long", facial_hair=True, smiling=True,
+                       variants={"hair_style": ("miaWallace",), "facial_hair": ("moustacheMagnum",), "smiling": ("smile",)})
+    assert (p.options["topVariant"], p.options["facialHairVariant"], p.options["mouthVariant"]) == (
+        "miaWallace", "moustacheMagnum", "smile")
+    assert av.labels(p) == av.labels(base)  # groups, hence labels, are unchanged
+    assert {k: v for k, v in p.options.items() if k not in ("topVariant", "facialHairVariant", "mouthVariant")} == \
+        {k: v for k, v in base.options.items() if k not in ("topVariant", "facialHairVariant", "mouthVariant")}
+    with pytest.raises(ValueError, match="not in the decided group"):  # a long-hair variant for a short head
+        av.make_params("avataaars", 5, hair_style="short", variants={"hair_style": ("miaWallace",)})
+    with pytest.raises(ValueError, match="can narrow"):
+        av.make_params("avataaars", 5, variants={"skin": ("dark",)})
+
+
+def test_every_cue_table_variant_belongs_to_its_group():
+    from xdomain.avatar_fit import CUE_ATTRS, CUE_VARIANTS
+
+    for style, table in CUE_VARIANTS.items():
+        spec = av.get_spec(style)
+        members = {"hair_style": lambda g: {k for k, v in spec.hair_style.items() if v == g},
+                   "facial_hair": lambda g: set(spec.facial_hair[1]) if g == "yes" else set(),
+                   "smiling": lambda g: {k for k, v in spec.mouth.items() if v == g}}
+        for attr, by_group in table.items():
+            for g, rules in by_group.items():
+                assert rules[-1][0] == (), (style, attr, g)  # a fallback always holds
+                for cond, variants in rules:
+                    assert set(variants) <= members[attr](g), (style, attr, g, variants)
+                    assert all(c.lstrip("!") in CUE_ATTRS for c in cond)
+
+
+def test_cues_pick_variants_only_for_adopted_styles():
+    from xdomain.avatar_fit import cue_variants
+
+    groups = {"hair_style": "short", "facial_hair": True, "smiling": False}
+    assert cue_variants("avataaars", ("Mustache",), groups)["facial_hair"] == ("moustacheMagnum",)
+    assert cue_variants("avataaars", ("Mustache", "Goatee"), groups)["facial_hair"] == ("beardMedium",)
+    assert cue_variants("avataaars", ("Wavy_Hair", "Straight_Hair"), groups)["hair_style"] == ("shortWaved", "shortCurly")
+    assert cue_variants("avataaars", (), groups)["smiling"] == ("serious",)
+    assert cue_variants("micah", ("Mustache",), groups) == {}
+    read = dict(ita=40.0, hair_color="brown", hair_style="long", glasses=False, facial_hair=False, smiling=False)
+    plain = params_for(FaceReading(**read), "avataaars", 0)
+    cued = FaceReading(**read, cues=("Bangs",), cue_styles=("avataaars",))
+    assert params_for(cued, "avataaars", 0).options["topVariant"] == "miaWallace"
+    assert params_for(FaceReading(**read, cues=("Bangs",)), "avataaars", 0) == plain  # not adopted: unchanged
+    enc = tiny_encoder()
+    enc.cfg.image_size = 16
+    x = torch.rand(2, 3, 16, 16) * 2 - 1
+    off = AvatarFitter(enc, {}).read(x)
+    assert all(r.cues == () and r.cue_styles == () for r in off)  # no thresholds stored: no cues
+    on = AvatarFitter(enc, {"cue_thresholds": {"Bangs": {"threshold": -1e9}, "Goatee": {"threshold": 1e9}},
+                            "cue_styles": ["avataaars"]}).read(x)
+    assert all(r.cues == ("Bangs",) and r.cue_styles == ("avataaars",) for r in on)
+
+
 # ------------------------------------------------------------------------------ independence of the judges
 def test_avatar_judges_are_not_referenced_by_any_training_code_path():
     """The judges' names appear in the package only where metrics name their judges (and the registry);

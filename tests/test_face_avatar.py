@@ -174,6 +174,15 @@ def test_params_for_pins_an_exact_skin_colour():
             avatar_fit.params_for(reading, style, 3, hair_style="mohawk")
 
 
+def test_read_line_names_the_cues_only_for_a_style_that_uses_them():
+    reading = avatar_fit.FaceReading(40.0, "brown", "long", False, True, True, {}, ("Bangs", "Mustache"), ("avataaars",))
+    assert panel.read_line(reading, "avataaars").endswith("; cues: bangs, moustache")
+    assert "cues" not in panel.read_line(reading, "micah")
+    # the user's overrides keep the cues inside the new group: a long-haired reading turned short has no bangs
+    p = avatar_fit.params_for(reading, "avataaars", 0, hair_style="short")
+    assert p.hair_style == "short" and p.options["topVariant"] in ("shortRound", "theCaesar")
+
+
 # ----------------------------------------------------------------------------- the real loader
 def save_reader(folder: Path, calibration: dict | None = None) -> Path:
     hub.save_checkpoint(folder, tiny_encoder())

@@ -20,6 +20,11 @@ Pipeline for a 64×64 face crop x (the crop every face model here uses, :func:`x
 3. :func:`xdomain.data.avatars.make_params` turns the groups into options; the raw variant inside each
    group and the nuisance options (eyebrows, clothes) come from ``seed`` (the same face and seed give
    the same avatar).
+4. Photo cues (``docs/avatars_selection.md``, revision 5): the reader's :data:`CUE_ATTRS` (wavy / straight
+   hair, bangs, moustache, goatee, sideburns, stubble, open mouth), each at its validation threshold
+   (``"cue_thresholds"``), narrow the variant *inside* the decided group by :data:`CUE_VARIANTS`, for the
+   styles whose val comparison adopted them (``"cue_styles"``; none when absent). Groups, hence labels,
+   are unchanged.
 
 The figures of this path (balanced accuracy of the *avatar judge's* reading of the rendered avatar against
 the face's CelebA labels, identity retrieval, ...) are computed by ``python -m experiments.avatars eval``.
@@ -39,6 +44,57 @@ READERS = ("encoder-celeba-id", "judge-celeba-attrs")  # the candidates (docs/av
 READER = "judge-celeba-attrs"  # the higher mean validation balanced accuracy over USED_ATTRS (docs/avatars.md)
 CALIBRATION_KEY = "avatar_calibration"
 USED_ATTRS = ("Blond_Hair", "Black_Hair", "Brown_Hair", "Gray_Hair", "Eyeglasses", "No_Beard", "Smiling", "Male", "Bald")
+# Revision 5: attributes that only pick the variant inside a group (never a group, never a label).
+CUE_ATTRS = ("Wavy_Hair", "Straight_Hair", "Bangs", "Mustache", "Goatee", "Sideburns", "5_o_Clock_Shadow",
+             "Mouth_Slightly_Open")
+# style → group attribute → ordered (condition, variants): the first condition the reading meets wins;
+# a condition is a tuple of cue names that must all be present, with "!Name" for "absent"; () always holds.
+CUE_VARIANTS: dict[str, dict[str, dict[str, tuple[tuple[tuple[str, ...], tuple[str, ...]], ...]]]] = {
+    "avataaars": {
+        "hair_style": {
+            "short": ((("Wavy_Hair",), ("shortWaved", "shortCurly")),
+                      (("Straight_Hair",), ("shortFlat", "theCaesarAndSidePart")),
+                      ((), ("shortRound", "theCaesar"))),
+            "long": ((("Bangs",), ("miaWallace",)),
+                     (("Wavy_Hair",), ("curvy", "curly")),
+                     (("Straight_Hair",), ("straight01", "straight02")),
+                     ((), ("longButNotTooLong", "bob"))),
+        },
+        "facial_hair": {"yes": ((("Mustache", "!Goatee", "!Sideburns"), ("moustacheMagnum",)),
+                                (("Goatee",), ("beardMedium",)), (("Sideburns",), ("beardMedium",)),
+                                ((), ("beardLight",)))},
+        "smiling": {"yes": ((("Mouth_Slightly_Open",), ("smile",)), ((), ("twinkle",))),
+                    "no": (((), ("serious",)),)},
+    },
+    "personas": {
+        "hair_style": {
+            "short": ((("Wavy_Hair",), ("curlyHighTop",)), (("Straight_Hair",), ("shortCombover",)),
+                      ((), ("buzzcut", "fade"))),
+            "long": ((("Bangs",), ("bobBangs",)), (("Straight_Hair",), ("long", "extraLong")), ((), ("bobCut",))),
+        },
+        "facial_hair": {"yes": ((("Mustache", "!Goatee", "!Sideburns"), ("walrus",)), (("Goatee",), ("goatee",)),
+                                (("Sideburns",), ("beardMustache",)),
+                                (("5_o_Clock_Shadow", "!Mustache"), ("shadow",)), ((), ("beardMustache",)))},
+        "smiling": {"yes": ((("Mouth_Slightly_Open",), ("bigSmile",)), ((), ("smile",))),
+                    "no": (((), ("lips",)),)},
+    },
+}
+
+
+def cue_variants(style: str, cues, groups: dict) -> dict[str, tuple[str, ...]]:
+    """The variants :data:`CUE_VARIANTS` allows for ``style`` given the present ``cues`` and the decided
+    ``groups`` (hair_style group name; facial_hair / smiling as booleans) — ``{}`` for a style without a table."""
+    table = CUE_VARIANTS.get(style, {})
+    present = set(cues)
+    out: dict[str, tuple[str, ...]] = {}
+    for attr, by_group in table.items():
+        g = groups.get(attr)
+        g = ("yes" if g else "no") if isinstance(g, (bool, np.bool_)) else g
+        for cond, variants in by_group.get(g, ()):
+            if all((c[1:] not in present) if c.startswith("!") else (c in present) for c in cond):
+                out[attr] = variants
+                break
+    return out
 
 
 def hair_decision(margins: np.ndarray, offsets=(0.0, 0.0, 0.0, 0.0)) -> np.ndarray:
@@ -84,6 +140,8 @@ class FaceReading:
     facial_hair: bool
     smiling: bool
     margins: dict[str, float] = field(hash=False, compare=False, default_factory=dict)
+    cues: tuple[str, ...] = ()  # CUE_ATTRS above their thresholds (revision 5)
+    cue_styles: tuple[str, ...] = ()  # the styles whose avatars use the cues (adopted on val)
 
     def skin_hex(self, style: str) -> str:
         """The style's skin colour nearest in ITA to the photo's."""
@@ -114,7 +172,8 @@ def params_for(reading: FaceReading, style: str, seed: int = 0, *, skin_hex: str
     elif overrides.get("skin") is None:
         skin_hex = reading.skin_hex(style)
     skin = spec.skin[skin_hex] if skin_hex is not None else overrides["skin"]
-    p = avatars.make_params(style, np.random.default_rng(seed), skin=skin, **groups)
+    variants = cue_variants(style, reading.cues, groups) if style in reading.cue_styles else None
+    p = avatars.make_params(style, np.random.default_rng(seed), skin=skin, variants=variants, **groups)
     if skin_hex is not None:  # the exact colour, not just a colour of its group
         opts = dict(p.options)
         opts[spec.skin_option] = [skin_hex]
@@ -154,7 +213,7 @@ def attribute_logits(model, crops: torch.Tensor | None):
 class AvatarFitter:
     """A CelebA attribute network + its validation thresholds → :class:`FaceReading` for face crops."""
 
-    def __init__(self, encoder, calibration: dict | None = None):
+    def __init__(self, encoder, calibration: dict | None = None, cue_styles: tuple[str, ...] | None = None):
         if attribute_logits(encoder, None) is None:
             raise ValueError("the avatar fitter needs a network with the 40 CelebA attributes (a multi-label "
                              "attribute classifier, or an attribute head: aux_outputs = 40)")
@@ -162,6 +221,10 @@ class AvatarFitter:
         cal = calibration or {}
         self.thresholds = {a: float(cal.get(a, {}).get("threshold", 0.0)) for a in USED_ATTRS}
         self.hair_offsets = np.asarray([float(cal.get("hair_offsets", {}).get(c, 0.0)) for c in HAIR_COLOURS])
+        cue_cal = cal.get("cue_thresholds", {})
+        self.cue_thresholds = {a: float(cue_cal[a]["threshold"]) for a in CUE_ATTRS if a in cue_cal}
+        # revision 5: the styles adopted on val (``cue_styles`` overrides, e.g. to compare with and without)
+        self.cue_styles = tuple(cal.get("cue_styles", ()) if cue_styles is None else cue_styles)
 
     @classmethod
     def load(cls, name: str = READER, *, allow_download: bool = False) -> "AvatarFitter":
@@ -171,13 +234,25 @@ class AvatarFitter:
         return cls(model, hub.read_meta(model.checkpoint_dir).get(CALIBRATION_KEY, {}))
 
     @torch.no_grad()
-    def margins(self, crops: torch.Tensor) -> dict[str, np.ndarray]:
-        """Logit − threshold per used attribute, for crops [N, 3, 64, 64] in [-1, 1]."""
-        z = attribute_logits(self.encoder, crops)
+    def margins(self, crops: torch.Tensor, logits: torch.Tensor | None = None) -> dict[str, np.ndarray]:
+        """Logit − threshold per used attribute, for crops [N, 3, 64, 64] in [-1, 1] (or their ``logits``)."""
+        z = attribute_logits(self.encoder, crops) if logits is None else logits
         return {a: (z[:, sources.CELEBA_ATTRS.index(a)] - self.thresholds[a]).numpy() for a in USED_ATTRS}
 
+    @torch.no_grad()
+    def cues(self, crops: torch.Tensor, logits: torch.Tensor | None = None) -> list[tuple[str, ...]]:
+        """Per crop, the :data:`CUE_ATTRS` whose logit clears its validation threshold (none without thresholds)."""
+        if not self.cue_thresholds:
+            return [() for _ in range(len(crops))]
+        z = attribute_logits(self.encoder, crops) if logits is None else logits
+        on = {a: (z[:, sources.CELEBA_ATTRS.index(a)] > t).numpy() for a, t in self.cue_thresholds.items()}
+        return [tuple(a for a in on if on[a][i]) for i in range(len(crops))]
+
+    @torch.no_grad()
     def read(self, crops: torch.Tensor) -> list[FaceReading]:
-        m = self.margins(crops)
+        z = attribute_logits(self.encoder, crops)  # one pass of the reader for the groups and the cues
+        m = self.margins(crops, z)
+        cues = self.cues(crops, z)
         skin = ita(crops)
         hair = hair_decision(np.stack([m[CELEBA_HAIR[c]] for c in HAIR_COLOURS], 1), self.hair_offsets)
         out = []
@@ -186,5 +261,5 @@ class AvatarFitter:
             style = "bald" if m["Bald"][i] > 0 else ("short" if m["Male"][i] > 0 else "long")
             out.append(FaceReading(float(skin[i]), colour, style, bool(m["Eyeglasses"][i] > 0),
                                    bool(m["No_Beard"][i] <= 0), bool(m["Smiling"][i] > 0),
-                                   {a: float(m[a][i]) for a in USED_ATTRS}))
+                                   {a: float(m[a][i]) for a in USED_ATTRS}, cues[i], self.cue_styles))
         return out

@@ -35,6 +35,7 @@ def load_judge(name: str, *, allow_download: bool = False):
         raise ValueError(f"checkpoint {name!r} is a {judge.name} model, not a judge")
     meta = hub.read_meta(judge.checkpoint_dir)
     judge.stored_metrics = meta.get("metrics", {})
+    judge.stored_training = meta.get("training", {})  # steps, wall time: which training of the judge this is
     judge.calibration = meta.get("calibration", {})
     return judge
 

@@ -263,7 +263,8 @@ register_checkpoint(CheckpointSpec(
 ))
 register_checkpoint(CheckpointSpec(
     "judge-celeba-identity", "classifier", "celeba_identity",
-    "CelebA identity network (other widths and seed than f): the face → avatar identity-retrieval judge",
+    "CelebA identity network (other widths and seed than f; v2: 20,000 steps, chosen on val photo pairs): the "
+    "face → avatar identity-retrieval judge",
 ))
 register_checkpoint(CheckpointSpec(
     "judge-face-avatar", "classifier", "face_vs_avatar",

@@ -119,8 +119,16 @@ def read_line(reading: FaceReading, style: str) -> str:
              ("facial hair" if reading.facial_hair else "no facial hair"),
              ("smiling" if reading.smiling else "not smiling")]
     skin = reading.skin_hex(style)
+    cues = ""
+    if style in reading.cue_styles and reading.cues:  # revision 5: what picked the variants inside the groups
+        cues = "; cues: " + ", ".join(CUE_LABELS.get(c, c) for c in reading.cues)
     return (f"read: {hair}, {reading.hair_style}, {', '.join(flags)}; skin ITA {reading.ita:.0f}° → "
-            f"{skin} ({avatars.get_spec(style).skin[skin]})")
+            f"{skin} ({avatars.get_spec(style).skin[skin]}){cues}")
+
+
+CUE_LABELS = {"Wavy_Hair": "wavy hair", "Straight_Hair": "straight hair", "Bangs": "bangs", "Mustache": "moustache",
+              "Goatee": "goatee", "Sideburns": "sideburns", "5_o_Clock_Shadow": "stubble",
+              "Mouth_Slightly_Open": "open mouth"}
 
 
 def credit(style: str) -> str:

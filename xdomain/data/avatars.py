@@ -288,11 +288,33 @@ def _as_bool(attr: str, v: bool | str) -> bool:
 
 def make_params(style: str, rng: np.random.Generator | int | None = None, *, skin: str | None = None,
                 hair_color: str | None = None, hair_style: str | None = None, glasses: bool | str | None = None,
-                facial_hair: bool | str | None = None, smiling: bool | str | None = None) -> AvatarParams:
+                facial_hair: bool | str | None = None, smiling: bool | str | None = None,
+                variants: Mapping[str, tuple[str, ...]] | None = None) -> AvatarParams:
     """Parameters with the given groups; the ones left ``None`` (and the raw value inside each group,
-    and the DiceBear seed for the nuisance options: clothes, eyebrows, ...) are drawn from ``rng``."""
+    and the DiceBear seed for the nuisance options: clothes, eyebrows, ...) are drawn from ``rng``.
+
+    ``variants`` narrows the raw value inside a group (keys ``hair_style``, ``facial_hair`` — used when
+    facial hair is drawn —, ``smiling`` — the mouth): ``rng`` then picks among those, which must belong to
+    the decided group (the photo cues of :mod:`xdomain.avatar_fit`). The number of draws is the same
+    either way, so the other options do not move."""
     spec = get_spec(style)
     rng = rng if isinstance(rng, np.random.Generator) else np.random.default_rng(rng)
+    variants = dict(variants or {})
+    unknown = set(variants) - {"hair_style", "facial_hair", "smiling"}
+    if unknown:
+        raise ValueError(f"variants can narrow hair_style, facial_hair or smiling, not {sorted(unknown)}")
+
+    def pick(attr: str, members) -> str:
+        """One draw over the whole group either way (so later draws do not move); with ``variants``, the
+        draw's index picks among those instead."""
+        members = list(members)
+        want = variants.get(attr)
+        if want:
+            bad = [v for v in want if v not in members]
+            if bad:
+                raise ValueError(f"{attr} variants {bad} are not in the decided group of style {style!r} ({members})")
+        i = int(rng.integers(len(members)))
+        return want[i % len(want)] if want else members[i]
 
     def group(attr: str, given, table: Mapping[str, str] | None) -> str:
         available = set(table.values()) if table is not None else set(GROUPS[attr])
@@ -318,17 +340,17 @@ def make_params(style: str, rng: np.random.Generator | int | None = None, *, ski
     opts[spec.skin_option] = [skin_hex]
     for o in spec.hair_color_options:
         opts[o] = [hair_hex]
-    opts[f"{spec.hair_component}Variant"] = _pick(rng, _members(spec.hair_style, hair_s))
+    opts[f"{spec.hair_component}Variant"] = pick("hair_style", _members(spec.hair_style, hair_s))
     opts[f"{spec.hair_component}Probability"] = 100
     for attr in ("glasses", "facial_hair"):
         comp, yes, no = spec.binary(attr)
         if flags[attr]:
-            opts[f"{comp}Variant"], opts[f"{comp}Probability"] = _pick(rng, yes), 100
+            opts[f"{comp}Variant"], opts[f"{comp}Probability"] = pick(attr, yes), 100
         elif no:
             opts[f"{comp}Variant"], opts[f"{comp}Probability"] = _pick(rng, no), 100
         else:
             opts[f"{comp}Probability"] = 0
-    opts[f"{spec.mouth_component}Variant"] = _pick(rng, _members(spec.mouth, "yes" if flags["smiling"] else "no"))
+    opts[f"{spec.mouth_component}Variant"] = pick("smiling", _members(spec.mouth, "yes" if flags["smiling"] else "no"))
     return AvatarParams(style, skin_g, tone(skin_hex), hair_c, hair_s, flags["glasses"], flags["facial_hair"],
                         flags["smiling"], opts)
 
