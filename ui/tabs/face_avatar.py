@@ -51,7 +51,8 @@ HAIR_COLOUR_LABELS = {"other": "other (auburn, red)"}
 warnings.filterwarnings("ignore", message="Watermarking for SVG images", category=UserWarning)
 HELP = ("An editable vector avatar ([DiceBear](https://www.dicebear.com) styles) drawn from what a CelebA attribute "
         "network reads on the crop above: hair colour and style, glasses, facial hair and smile, and the skin colour of the "
-        "style's palette nearest to the photo's skin tone (ITA of the cheeks). Change any control to redraw it, then "
+        "style's palette nearest to the photo's skin tone (ITA of the cheeks); in *avataaars*, cues such as wavy hair, "
+        "bangs or a moustache pick the haircut, beard and mouth. Change any control to redraw it, then "
         "download it as SVG or PNG. For a Twemoji-style emoji, pick the emoji target in the *Target* list above.")
 
 
