@@ -48,16 +48,32 @@ def faces(split: str, root=None, limit: int | None = None) -> dict[str, torch.Te
 
 
 # ------------------------------------------------------------------------------ calibrate
+def attribute_thresholds(z: torch.Tensor, attrs: torch.Tensor, names) -> dict[str, dict[str, float]]:
+    """Per CelebA attribute in ``names``: the threshold on the reader's logits ``z`` [N, 40] that maximises
+    balanced accuracy against the labels ``attrs`` [N, 40], and that accuracy."""
+    out = {}
+    for a in names:
+        k = sources.CELEBA_ATTRS.index(a)
+        t, bal = balanced_threshold(z[:, k], attrs[:, k])
+        out[a] = {"threshold": t, "balanced_acc": bal}
+    return out
+
+
+def store_calibration(name: str, update: dict) -> Path:
+    """Merge ``update`` into reader ``name``'s stored calibration (its ``config.json``, key :data:`CALIBRATION_KEY`)."""
+    folder = hub.resolve(name, allow_download=False)
+    meta = hub.read_meta(folder)
+    meta[CALIBRATION_KEY] = meta.get(CALIBRATION_KEY, {}) | update
+    hub.atomic_write_bytes(folder / hub.CONFIG_NAME, (json.dumps(meta, indent=2) + "\n").encode())
+    return folder / hub.CONFIG_NAME
+
+
 def calibrate(name: str, root=None) -> dict:
     """Per used attribute: the balanced-accuracy threshold of reader ``name`` on CelebA *val* identities."""
     model = hub.load_model(name)
     val = faces("val", root)
     z = attribute_logits(model, val["A"])
-    out: dict = {"split": "val", "n": int(len(z))}
-    for a in USED_ATTRS:
-        k = sources.CELEBA_ATTRS.index(a)
-        t, bal = balanced_threshold(z[:, k], val["attrs_A"][:, k])
-        out[a] = {"threshold": t, "balanced_acc": bal}
+    out: dict = {"split": "val", "n": int(len(z))} | attribute_thresholds(z, val["attrs_A"], USED_ATTRS)
     out["mean_balanced_acc"] = float(np.mean([out[a]["balanced_acc"] for a in USED_ATTRS]))
     # revision 4 (docs/avatars_selection.md): the four hair offsets, chosen together on the same val faces
     cols = [sources.CELEBA_ATTRS.index(am.CELEBA_HAIR[c]) for c in am.HAIR_COLOURS]
@@ -86,15 +102,13 @@ def cues_comparison(root=None) -> dict:
     reader = hub.load_model(READER)
     val = faces("val", root)
     z = attribute_logits(reader, val["A"])
-    thresholds = {}
-    for a in CUE_ATTRS:
-        k = sources.CELEBA_ATTRS.index(a)
-        t, bal = balanced_threshold(z[:, k], val["attrs_A"][:, k])
-        thresholds[a] = {"threshold": t, "balanced_acc": bal, "share_on": float((z[:, k] > t).float().mean())}
+    thresholds = attribute_thresholds(z, val["attrs_A"], CUE_ATTRS)
+    for a, t in thresholds.items():
+        t["share_on"] = float((z[:, sources.CELEBA_ATTRS.index(a)] > t["threshold"]).float().mean())
     judges = load_judges(AVATAR_JUDGES)
     cal = hub.read_meta(reader.checkpoint_dir).get(CALIBRATION_KEY, {}) | {"cue_thresholds": thresholds}
-    out: dict = {"split": "val", "n": int(len(val["A"])), "identity_judge_steps": judges["identity"].stored_training.get("steps"), "cue_thresholds": thresholds,
-                 "styles": {}, "cue_styles": []}
+    out: dict = {"split": "val", "n": int(len(val["A"])), "identity_judge_steps": judges["identity"].stored_training.get(
+        "steps"), "cue_thresholds": thresholds, "styles": {}, "cue_styles": []}
     for style in CUE_VARIANTS:
         figs = {}
         for label, styles in (("without", ()), ("with", (style,))):
@@ -377,11 +391,7 @@ def main(argv: list[str] | None = None) -> None:
         print(f"reader by the rule: {best} (xdomain.avatar_fit.READER = {READER})")
         if a.write:
             for name, cal in cals.items():
-                folder = hub.resolve(name, allow_download=False)
-                meta = hub.read_meta(folder)
-                meta[CALIBRATION_KEY] = cal
-                hub.atomic_write_bytes(folder / hub.CONFIG_NAME, (json.dumps(meta, indent=2) + "\n").encode())
-                print(f"wrote the calibration into {folder / hub.CONFIG_NAME}")
+                print(f"wrote the calibration into {store_calibration(name, cal)}")
     elif a.what == "read-avatars":
         res = read_avatars()
         print(json.dumps(res, indent=1))
@@ -412,13 +422,10 @@ def main(argv: list[str] | None = None) -> None:
         res = cues_comparison(a.data_root)
         print(json.dumps(res, indent=1))
         if a.write:
-            folder = hub.resolve(READER, allow_download=False)
-            meta = hub.read_meta(folder)
-            meta[CALIBRATION_KEY] = meta.get(CALIBRATION_KEY, {}) | {
+            path = store_calibration(READER, {
                 "cue_thresholds": res["cue_thresholds"], "cue_styles": res["cue_styles"],
-                "cue_comparison": {s: {k: v for k, v in r.items() if k != "drops"} for s, r in res["styles"].items()}}
-            hub.atomic_write_bytes(folder / hub.CONFIG_NAME, (json.dumps(meta, indent=2) + "\n").encode())
-            print(f"wrote the cue thresholds and the adopted styles {res['cue_styles']} into {folder / hub.CONFIG_NAME}")
+                "cue_comparison": {s: {k: v for k, v in r.items() if k != "drops"} for s, r in res["styles"].items()}})
+            print(f"wrote the cue thresholds and the adopted styles {res['cue_styles']} into {path}")
     elif a.what == "identity-judge":
         torch.set_num_threads(2)
         print(json.dumps(identity_judge_diagnostic(a.runs, a.data_root), indent=1))

@@ -92,7 +92,7 @@ def retest(run: Path, checkpoint: str | None = None) -> dict:
             model, sources[state] = load_run(folders[0])[0], str(folders[0].name)
         else:
             model = hub.load_model(checkpoint) if checkpoint else None
-            steps = hub.read_meta(hub.resolve(checkpoint)).get("training", {}).get("steps") if checkpoint else None
+            steps = hub.read_meta(model.checkpoint_dir).get("training", {}).get("steps") if model is not None else None
             if model is None or (model.cfg.dataset, model.cfg.seed, steps) != (row["dataset"], row["seed"], step):
                 raise SystemExit(f"{run.name}: the {state} state (step {step}) is neither kept in runs/ nor the "
                                  f"committed checkpoint {checkpoint!r}")
