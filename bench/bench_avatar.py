@@ -8,6 +8,10 @@ p50 / p90 / p99 in ms:
 * **(a) one 64×64 crop**: ``read`` (the reader's attribute logits + ITA), ``svg`` (parameters + DiceBear SVG
   written to its file: what the avatar panel shows), ``png`` (the 256×256 PNG download, rasterised in the
   step after), and ``read + svg``;
+* **(a′) revision 6** (f chooses among 8 seed candidates, for the styles adopted on val): ``f on the photo``
+  (the chooser's features of the crop, part of ``read``) and ``choose, cold`` (the 8 candidates rendered and
+  embedded: a candidate set the warm-up has not built yet), ``choose, new face`` (the bank warm, as once the
+  warm-up is done: K parameter sets built, embeddings looked up) and ``choose, same face`` (an edit or repeat);
 * **(b) a 640×480 photo** (a face pasted into a grey canvas, JPEG-encoded like an upload, one pixel changed
   per repeat so the face detector's cache never answers): ``face_run`` alone (without the avatar), with the
   avatar on screen (``+ avatar_read``), and with the PNG too (``+ avatar_png``); per repeat, in the same
@@ -104,16 +108,34 @@ def main() -> None:
         for _ in range(args.repeats):
             with torch.no_grad():
                 (reading,), t_read = timed(fitter.read, x)
-            _, t_svg = timed(lambda: panel._svg(avatar_fit.params_for(reading, style, seed)))
-            _, t_png = timed(panel._png, avatar_fit.params_for(reading, style, seed))
+            _, t_svg = timed(lambda: panel._svg(avatar_fit.params_for(reading, style, seed, chooser=fitter.chooser)))
+            _, t_png = timed(panel._png, avatar_fit.params_for(reading, style, seed, chooser=fitter.chooser))
             for k, v in (("read", t_read), ("svg", t_svg), ("png", t_png), ("read + svg", t_read + t_svg)):
                 a[k].append(v)
         res["a_one_crop_ms"] = {k: summary(v) for k, v in a.items()}
+        if fitter.chooser is not None and style in fitter.choice_styles:
+            c: dict[str, list[float]] = {"f on the photo": [], "choose, cold": [], "choose, new face": [],
+                                         "choose, same face": []}
+            chooser = fitter.chooser
+            for _ in range(args.repeats):
+                _, t_f = timed(chooser.embed, x)
+                chooser._bank.clear()
+                chooser._memo.clear()
+                _, t_cold = timed(chooser.choose, reading, style, seed)  # nothing cached
+                chooser._memo.clear()
+                _, t_new = timed(chooser.choose, reading, style, seed)  # the bank warm, as after the warm-up
+                _, t_same = timed(chooser.choose, reading, style, seed)  # an edit or a repeat of the same reading
+                for k, v in (("f on the photo", t_f), ("choose, cold", t_cold), ("choose, new face", t_new),
+                             ("choose, same face", t_same)):
+                    c[k].append(v)
+            res["a_choice_ms"] = {k: summary(v) for k, v in c.items()}
 
         b: dict[str, list[float]] = {"face_run (no avatar)": [], "+ avatar_read (avatar on screen)": [],
                                      "+ avatar_png (PNG download ready)": [], "avatar adds (on screen)": [],
                                      "avatar adds (with PNG)": []}
         for i in range(args.repeats):
+            if fitter.chooser is not None:  # every repeat a new face for the chooser, its bank warm
+                fitter.chooser._memo.clear()
             out, t_face = timed(tab.face_run, target, str(photos[i + 1]), False)
             read_out, t_avatar = timed(panel.avatar_read, out[1], style, seed)
             controls = [c["value"] if isinstance(c, dict) else c for c in read_out[1:7]]
@@ -128,7 +150,9 @@ def main() -> None:
         return
     print(f"reader: {which}\ntarget: {target}; style {style}; {args.threads} thread(s); {args.repeats} repeats; "
           f"load average {res['load_avg_at_start'][0]:.2f} → {res['load_avg_at_end'][0]:.2f}")
-    for title, rows in (("(a) one 64×64 crop", res["a_one_crop_ms"]), ("(b) 640×480 photo", res["b_photo_640x480_ms"])):
+    for title, rows in (("(a) one 64×64 crop", res["a_one_crop_ms"]),
+                        ("(a') revision 6: f chooses", res.get("a_choice_ms", {})),
+                        ("(b) 640×480 photo", res["b_photo_640x480_ms"])):
         print(f"\n{title:<36} {'p50':>7} {'p90':>7} {'p99':>7}  (ms)")
         for name, s in rows.items():
             print(f"  {name:<34} {s['p50']:7.1f} {s['p90']:7.1f} {s['p99']:7.1f}")

@@ -7,6 +7,8 @@
     python -m experiments.avatars select runs/dtn-av-ref ...  # DTN snapshots chosen on val faces, then test
     python -m experiments.avatars identity-judge runs/id-judge-s8 runs/id-judge-s8-3000 ...  # a diagnostic
     python -m experiments.avatars cues [--write]            # revision 5: photo cues, adopted per style on val
+    python -m experiments.avatars choice [--write]          # revision 6: f chooses the variant, adopted per style on val
+    python -m experiments.avatars choice-k [--write]        # revision 7: how many candidates (K), chosen on val
 
 Everything is computed from committed checkpoints and the data root; ``eval --write`` stores
 ``docs/avatars.json`` (the tables in ``docs/avatars.md`` are generated from it by
@@ -22,8 +24,8 @@ import numpy as np
 import torch
 
 from xdomain import avatar_fit, hub
-from xdomain.avatar_fit import (CALIBRATION_KEY, CUE_ATTRS, CUE_VARIANTS, READER, READERS, USED_ATTRS, AvatarFitter,
-                                attribute_logits)
+from xdomain.avatar_fit import (CALIBRATION_KEY, CHOOSER, CUE_ATTRS, CUE_VARIANTS, READER, READERS, USED_ATTRS,
+                                AvatarFitter, VariantChooser, attribute_logits)
 from xdomain.data import avatars, domains, resolve_root, sources
 from xdomain.judges import balanced_threshold, judged_logits, load_judges
 from xdomain.methods.dtn import AVATAR_JUDGES
@@ -95,6 +97,26 @@ CUE_BAR_FIGURES = ("bal_acc_hair", "bal_acc_eyeglasses", "bal_acc_facial_hair", 
 CUE_MAX_DROP = 0.01  # no bar figure may fall by more than 1 point on val
 
 
+def adoption(styles, fitter_for, val: dict, judges: dict) -> tuple[dict, list[str]]:
+    """The verdict revisions 5 and 6 share, per style: its val figures without and with the revision
+    (``fitter_for(style, on)`` → the fitter to draw with) and adopted if the identity median rank is lower with
+    it and no bar figure falls by more than 1 point. Returns ({style: figures and verdict}, adopted styles)."""
+    rows, adopted = {}, []
+    for style in styles:
+        figs = {label: am.face_avatar_metrics(parametric_outputs(fitter_for(style, on), val["A"], style), val, judges)
+                for label, on in (("without", False), ("with", True))}
+        drops = {k: figs["without"][k] - figs["with"][k] for k in CUE_BAR_FIGURES}
+        ok = (figs["with"]["id_median_rank"] < figs["without"]["id_median_rank"]
+              and all(d <= CUE_MAX_DROP for d in drops.values()))
+        rows[style] = {"without": figs["without"], "with": figs["with"], "drops": drops, "adopted": ok}
+        if ok:
+            adopted.append(style)
+        print(style, "adopted" if ok else "not adopted", json.dumps(
+            {k: [round(figs[w][k], 4) for w in ("without", "with")] for k in (*CUE_BAR_FIGURES, "id_median_rank")}),
+            flush=True)
+    return rows, adopted
+
+
 def cues_comparison(root=None) -> dict:
     """Revision 5 (docs/avatars_selection.md): the reader's cue thresholds on CelebA *val* identities, then per
     style with a cue table the parametric avatar's val figures without and with the cues (gallery = val), and
@@ -109,20 +131,49 @@ def cues_comparison(root=None) -> dict:
     cal = hub.read_meta(reader.checkpoint_dir).get(CALIBRATION_KEY, {}) | {"cue_thresholds": thresholds}
     out: dict = {"split": "val", "n": int(len(val["A"])), "identity_judge_steps": judges["identity"].stored_training.get(
         "steps"), "cue_thresholds": thresholds, "styles": {}, "cue_styles": []}
-    for style in CUE_VARIANTS:
-        figs = {}
-        for label, styles in (("without", ()), ("with", (style,))):
-            fitter = AvatarFitter(reader, cal, cue_styles=styles)
-            figs[label] = am.face_avatar_metrics(parametric_outputs(fitter, val["A"], style), val, judges)
-        drops = {k: figs["without"][k] - figs["with"][k] for k in CUE_BAR_FIGURES}
-        adopted = (figs["with"]["id_median_rank"] < figs["without"]["id_median_rank"]
-                   and all(d <= CUE_MAX_DROP for d in drops.values()))
-        out["styles"][style] = {"without": figs["without"], "with": figs["with"], "drops": drops, "adopted": adopted}
-        if adopted:
-            out["cue_styles"].append(style)
-        print(style, "adopted" if adopted else "not adopted", json.dumps(
-            {k: [round(figs[w][k], 4) for w in ("without", "with")] for k in (*CUE_BAR_FIGURES, "id_median_rank")}),
-            flush=True)
+    out["styles"], out["cue_styles"] = adoption(
+        CUE_VARIANTS, lambda style, on: AvatarFitter(reader, cal, cue_styles=(style,) if on else ()), val, judges)
+    return out
+
+
+def choice_comparison(root=None) -> dict:
+    """Revision 6 (docs/avatars_selection.md): per style, the parametric avatar's figures on CelebA *val*
+    identities (gallery = val) as shipped (cues where adopted) and with f choosing among the seed candidates,
+    and the adoption verdict (the same test as revision 5's)."""
+    reader = hub.load_model(READER)
+    cal = hub.read_meta(reader.checkpoint_dir).get(CALIBRATION_KEY, {})
+    val = faces("val", root)
+    judges = load_judges(AVATAR_JUDGES)
+    chooser = VariantChooser(hub.load_model(CHOOSER))
+    out: dict = {"split": "val", "n": int(len(val["A"])), "chooser": CHOOSER, "k": chooser.k,
+                 "identity_judge_steps": judges["identity"].stored_training.get("steps"), "styles": {},
+                 "choice_styles": []}
+    out["styles"], out["choice_styles"] = adoption(avatars.STYLES, lambda style, on: AvatarFitter(
+        reader, cal, chooser=chooser, choice_styles=(style,) if on else ()), val, judges)
+    return out
+
+
+def choice_k_comparison(ks=(16, 32), style: str = "avataaars", root=None) -> dict:
+    """Revision 7 (docs/avatars_selection.md): ``style``'s val figures with f choosing among K candidates for
+    each K in ``ks``, against revision 6's stored val row (K = 8), and the K the rule picks (None: K stays)."""
+    reader = hub.load_model(READER)
+    cal = hub.read_meta(reader.checkpoint_dir).get(CALIBRATION_KEY, {})
+    base = cal["choice_comparison"][style]["with"]
+    val = faces("val", root)
+    judges = load_judges(AVATAR_JUDGES)
+    f = hub.load_model(CHOOSER)
+    out: dict = {"split": "val", "n": int(len(val["A"])), "style": style, "revision_6": base, "k": {}}
+    for k in ks:
+        fitter = AvatarFitter(reader, cal, chooser=VariantChooser(f, k=k), choice_styles=(style,))
+        figs = am.face_avatar_metrics(parametric_outputs(fitter, val["A"], style), val, judges)
+        drops = {m: base[m] - figs[m] for m in CUE_BAR_FIGURES}
+        ok = all(d <= CUE_MAX_DROP for d in drops.values())
+        out["k"][str(k)] = {"figures": figs, "drops": drops, "attributes_kept": ok}
+        print(style, k, json.dumps({m: round(figs[m], 4) for m in (*CUE_BAR_FIGURES, "id_median_rank")}), flush=True)
+    ok = [k for k in ks if out["k"][str(k)]["attributes_kept"]]
+    best = min(ok, key=lambda k: (out["k"][str(k)]["figures"]["id_median_rank"], k), default=None)
+    out["chosen_k"] = best if best is not None and \
+        out["k"][str(best)]["figures"]["id_median_rank"] < base["id_median_rank"] else None
     return out
 
 
@@ -375,7 +426,7 @@ def identity_judge_diagnostic(runs: list[str], root=None) -> dict:
 def main(argv: list[str] | None = None) -> None:
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("what", choices=("calibrate", "read-avatars", "eval", "gallery", "select",
-                                      "identity-judge", "cues"))
+                                      "identity-judge", "cues", "choice", "choice-k"))
     p.add_argument("runs", nargs="*", help="select, identity-judge: run folders")
     p.add_argument("--write", action="store_true")
     p.add_argument("--split", default="test", choices=("val", "test"))
@@ -417,15 +468,25 @@ def main(argv: list[str] | None = None) -> None:
             row = select(Path(run), a.data_root)
             print(json.dumps(row, indent=1))
             save_row(DTN_RUNS, row)
-    elif a.what == "cues":
+    elif a.what in ("cues", "choice"):  # revisions 5 and 6: the verdicts per style, stored with the reader
         torch.set_num_threads(2)
-        res = cues_comparison(a.data_root)
+        res = (cues_comparison if a.what == "cues" else choice_comparison)(a.data_root)
         print(json.dumps(res, indent=1))
         if a.write:
-            path = store_calibration(READER, {
-                "cue_thresholds": res["cue_thresholds"], "cue_styles": res["cue_styles"],
-                "cue_comparison": {s: {k: v for k, v in r.items() if k != "drops"} for s, r in res["styles"].items()}})
-            print(f"wrote the cue thresholds and the adopted styles {res['cue_styles']} into {path}")
+            prefix = "cue" if a.what == "cues" else "choice"
+            upd = {k: res[k] for k in ("cue_thresholds",) if k in res} | {
+                f"{prefix}_styles": res[f"{prefix}_styles"],
+                f"{prefix}_comparison": {s: {k: v for k, v in r.items() if k != "drops"} for s, r in res["styles"].items()}}
+            print(f"wrote {sorted(upd)} (adopted: {res[f'{prefix}_styles']}) into {store_calibration(READER, upd)}")
+    elif a.what == "choice-k":
+        torch.set_num_threads(2)
+        res = choice_k_comparison(root=a.data_root)
+        print(json.dumps(res, indent=1))
+        if a.write:
+            upd = {"choice_k_comparison": {k: {m: v for m, v in r.items() if m != "drops"} for k, r in res["k"].items()}}
+            if res["chosen_k"] is not None:
+                upd["choice_k"] = res["chosen_k"]
+            print(f"chosen K: {res['chosen_k']} (None: stays {avatar_fit.CHOICE_K}); wrote {store_calibration(READER, upd)}")
     elif a.what == "identity-judge":
         torch.set_num_threads(2)
         print(json.dumps(identity_judge_diagnostic(a.runs, a.data_root), indent=1))

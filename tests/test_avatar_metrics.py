@@ -240,6 +240,59 @@ def test_cues_pick_variants_only_for_adopted_styles():
     assert all(r.cues == ("Bangs",) and r.cue_styles == ("avataaars",) for r in on)
 
 
+
+# ------------------------------------------------------------------------------ f chooses the variant (revision 6)
+def test_chooser_picks_the_candidate_f_sees_closest_and_keeps_groups_cues_and_skin():
+    from xdomain.avatar_fit import CHOICE_K, VariantChooser, reference_skin
+
+    f = tiny_identity_encoder(n_classes=4, image_size=64).eval()
+    chooser = VariantChooser(f)
+    read = dict(ita=10.0, hair_color="black", hair_style="short", glasses=True, facial_hair=True, smiling=True)
+    base = FaceReading(**read, cues=("Wavy_Hair",), cue_styles=("avataaars",), choice_styles=("avataaars",))
+    cands = chooser.candidates(base, "avataaars", 2)
+    assert len(cands) == CHOICE_K == 8
+    assert cands == [params_for(base, "avataaars", 16 + j) for j in range(8)]  # seed 2 = seeds 16 … 23
+    assert len({c.to_json() for c in cands}) > 1
+    spec = av.get_spec("avataaars")
+    for j in (0, 5):  # the photo embedded exactly as candidate j's reference rendering → candidate j
+        shown = av.params_from_options("avataaars", {**cands[j].options, spec.skin_option: [reference_skin("avataaars")]})
+        e = chooser.embed(torch.from_numpy(av.render("avataaars", shown, 64)[None]).float().div(127.5).sub(1)
+                          .permute(0, 3, 1, 2))[0]
+        reading = FaceReading(**read, cues=("Wavy_Hair",), cue_styles=("avataaars",), embedding=tuple(e.tolist()),
+                              choice_styles=("avataaars",))
+        _, sim = chooser.scores(reading, "avataaars", 2)
+        assert int(torch.argmax(sim)) == j and sim[j] == pytest.approx(1.0, abs=1e-5)
+        chosen = params_for(reading, "avataaars", 2, chooser=chooser)
+        assert chosen == cands[j] == params_for(reading, "avataaars", 2, chooser=chooser)  # deterministic
+        assert (chosen.hair_color, chosen.hair_style, chosen.glasses, chosen.facial_hair, chosen.smiling) == \
+            ("black", "short", True, True, True)
+        assert chosen.options["topVariant"] in ("shortWaved", "shortCurly")  # the cue still narrows
+        assert chosen.options["skinColor"] == [reading.skin_hex("avataaars")]  # drawn with the photo's skin
+        # without a chooser, or for a style not adopted, the seed is the draw itself
+        assert params_for(reading, "avataaars", 2) == params_for(base, "avataaars", 2)
+        assert params_for(reading, "personas", 2, chooser=chooser) == params_for(base, "personas", 2)
+        # an override re-chooses inside the new group
+        assert params_for(reading, "avataaars", 2, chooser=chooser, glasses=False).glasses is False
+
+
+def test_fitter_embeds_the_photo_only_when_f_chooses_for_some_style():
+    from xdomain.avatar_fit import VariantChooser
+
+    enc = tiny_encoder()
+    f = tiny_identity_encoder(n_classes=4, image_size=64).eval()
+    x = torch.rand(2, 3, 64, 64) * 2 - 1
+    enc.cfg.image_size = 64
+    off = AvatarFitter(enc, {}, chooser=VariantChooser(f)).read(x)
+    assert all(r.embedding is None and r.choice_styles == () for r in off)
+    on = AvatarFitter(enc, {"choice_styles": ["avataaars"]}, chooser=VariantChooser(f)).read(x)
+    assert all(r.choice_styles == ("avataaars",) and len(r.embedding) == f.features(x[:1]).shape[1] for r in on)
+    assert np.allclose(np.linalg.norm(np.asarray(on[0].embedding)), 1.0, atol=1e-5)
+    no_f = AvatarFitter(enc, {"choice_styles": ["avataaars"]}).read(x)  # f unavailable: nothing chooses
+    assert all(r.embedding is None and r.choice_styles == () for r in no_f)
+    with pytest.raises(ValueError, match="features"):
+        VariantChooser(object())
+
+
 # ------------------------------------------------------------------------------ independence of the judges
 def test_avatar_judges_are_not_referenced_by_any_training_code_path():
     """The judges' names appear in the package only where metrics name their judges (and the registry);

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import torch
 from PIL import Image
 
 from support import tiny_identity_encoder
@@ -107,6 +108,32 @@ def test_every_control_changes_the_avatar(forced, crop, style):
         svg, png = drawn(reading, style, values)
         assert svg != ref[0] and png != ref[1], f"{name} did not change the {style} avatar"
     assert drawn(reading, style, base, seed=1) != ref
+
+
+def test_where_f_chooses_the_read_and_the_redraw_draw_the_same_chosen_avatar(monkeypatch, crop, tmp_path):
+    """Revision 6 wiring: the first drawing and a redraw from the same controls both go through the chooser
+    (one path without it would draw seed 0's candidate instead), and the bank the warm-up saves is reused."""
+    f = tiny_encoder()
+    chooser = avatar_fit.VariantChooser(f)
+    fitter = AvatarFitter(tiny_encoder(), {a: {"threshold": t} for a, t in FORCED.items()} | {
+        "choice_styles": ["avataaars"]}, chooser=chooser)
+    monkeypatch.setattr(panel, "fitter", lambda: fitter)
+    out = read(crop)
+    reading, svg, line = out[0], out[8], out[9]
+    assert reading.embedding is not None and line.endswith("the closest of 8 to the photo under f")
+    chosen = chooser.choose(reading, "avataaars", 0)
+    assert drawn(reading, "avataaars", controls(out))[0] == Path(svg).read_bytes() == \
+        avatars.render_svg("avataaars", chosen).encode()
+    assert "under f" not in read(crop, "micah")[9]  # not adopted for micah: the seed decides
+    path = tmp_path / "bank.npz"
+    n = chooser.warm("avataaars", (), path)
+    assert n >= 96 and path.is_file()  # every group combination at seed 0 (no cues here)
+    again = avatar_fit.VariantChooser(f)
+    assert again.warm("avataaars", (), path) == n  # loaded from the file
+    cands, bank = again.bank_for(reading, "avataaars", 0)
+    assert torch.allclose(bank, chooser.bank_for(reading, "avataaars", 0)[1], atol=2e-3)  # float16 on disk
+    path.write_bytes(b"not an npz")  # a corrupt cache is rebuilt, not a crash
+    assert avatar_fit.VariantChooser(f).warm("avataaars", (), path) == n and path.is_file()
 
 
 def test_same_inputs_give_the_same_files(forced, crop):
@@ -209,6 +236,27 @@ def test_the_reader_loads_once_with_its_calibration(tmp_path, reader_at, crop):
     first = panel.fitter()
     assert panel.fitter() is first and first.thresholds["Eyeglasses"] == -1e9
     assert controls(read(crop))[3:] == [True, True, False]
+
+
+@pytest.mark.parametrize("chooser", ["missing", "corrupt weights", "present"])
+def test_a_missing_or_broken_variant_chooser_leaves_the_avatar_drawn_from_the_seed(tmp_path, reader_at, crop,
+                                                                                   monkeypatch, chooser):
+    """Revision 6's f is a second checkpoint: without it the reader still draws (variants from the seed alone)."""
+    folder = save_reader(tmp_path / "enc", {a: {"threshold": t} for a, t in FORCED.items()} | {
+        "choice_styles": ["avataaars"], "choice_k": 4})
+    f = hub.save_checkpoint(tmp_path / "f", tiny_encoder()) or tmp_path / "f"
+    if chooser == "corrupt weights":
+        (f / "model.safetensors").write_bytes(b"not a safetensors file")
+    monkeypatch.setattr(avatar_fit, "CHOOSER", str(f if chooser != "missing" else tmp_path / "never-trained"))
+    reader_at(folder)
+    out = read(crop)
+    assert not out[-1]  # no message: the avatar is drawn either way
+    if chooser == "present":
+        assert panel.fitter().chooser.k == 4 and out[0].embedding is not None and out[9].endswith("of 4 to the photo under f")
+    else:
+        assert panel.fitter().chooser is None and out[0].embedding is None and "under f" not in out[9]
+        assert Path(out[8]).read_bytes() == avatars.render_svg(
+            "avataaars", avatar_fit.params_for(out[0], "avataaars", 0)).encode()
 
 
 @pytest.mark.parametrize("damage", ["missing", "corrupt weights", "wrong head"])

@@ -25,17 +25,31 @@ Pipeline for a 64×64 face crop x (the crop every face model here uses, :func:`x
    (``"cue_thresholds"``), narrow the variant *inside* the decided group by :data:`CUE_VARIANTS`, for the
    styles whose val comparison adopted them (``"cue_styles"``; none when absent). Groups, hence labels,
    are unchanged.
+5. f chooses the variant (``docs/avatars_selection.md``, revision 6; :class:`VariantChooser`): for the
+   styles adopted on val (``"choice_styles"``), the avatar is the one of :data:`CHOICE_K` seed candidates
+   (seeds K·s … K·s + K − 1 for variant seed s; same groups, cues and skin) whose rendering f sees as closest
+   to the photo: argmax_j cos(f(render(p_j with the reference skin)), f(x)) — DTN's f-constancy
+   f(G(x)) ≈ f(x) as a search over the renderer's own parameters. f is :data:`CHOOSER` (the avatar DTN's
+   f, never a judge).
 
 The figures of this path (balanced accuracy of the *avatar judge's* reading of the rendered avatar against
 the face's CelebA labels, identity retrieval, ...) are computed by ``python -m experiments.avatars eval``.
 """
 from __future__ import annotations
 
+import hashlib
+import json
+import logging
+import os
+import threading
+import time
 from dataclasses import dataclass, field
 from functools import lru_cache
+from pathlib import Path
 
 import numpy as np
 import torch
+import torch.nn.functional as F
 
 from xdomain.data import avatars, sources
 from xdomain.metrics.avatars import CELEBA_HAIR, HAIR_COLOURS, balanced_accuracy, hex_ita, ita
@@ -45,6 +59,10 @@ READER = "judge-celeba-attrs"  # the higher mean validation balanced accuracy ov
 CALIBRATION_KEY = "avatar_calibration"
 USED_ATTRS = ("Blond_Hair", "Black_Hair", "Brown_Hair", "Gray_Hair", "Eyeglasses", "No_Beard", "Smiling", "Male", "Bald")
 # Revision 5: attributes that only pick the variant inside a group (never a group, never a label).
+log = logging.getLogger(__name__)
+# Revision 6: f (the avatar DTN's context encoder) chooses among CHOICE_K seed candidates.
+CHOOSER = "encoder-celeba-id"
+CHOICE_K = 8  # revision 6; revision 7 may store another K, chosen on val, as "choice_k" in the calibration
 CUE_ATTRS = ("Wavy_Hair", "Straight_Hair", "Bangs", "Mustache", "Goatee", "Sideburns", "5_o_Clock_Shadow",
              "Mouth_Slightly_Open")
 # style → group attribute → ordered (condition, variants): the first condition the reading meets wins;
@@ -142,6 +160,9 @@ class FaceReading:
     margins: dict[str, float] = field(hash=False, compare=False, default_factory=dict)
     cues: tuple[str, ...] = ()  # CUE_ATTRS above their thresholds (revision 5)
     cue_styles: tuple[str, ...] = ()  # the styles whose avatars use the cues (adopted on val)
+    # revision 6: f's L2-normalised features of the photo, and the styles whose variant f chooses
+    embedding: tuple[float, ...] | None = field(hash=False, compare=False, default=None, repr=False)
+    choice_styles: tuple[str, ...] = ()
 
     def skin_hex(self, style: str) -> str:
         """The style's skin colour nearest in ITA to the photo's."""
@@ -150,15 +171,21 @@ class FaceReading:
 
 
 def params_for(reading: FaceReading, style: str, seed: int = 0, *, skin_hex: str | None = None,
-               **overrides) -> avatars.AvatarParams:
+               chooser: "VariantChooser | None" = None, **overrides) -> avatars.AvatarParams:
     """DiceBear parameters of ``style`` for a reading; ``overrides`` (group names / booleans, as
     :func:`xdomain.data.avatars.make_params` takes them) replace what was read, and one the style does not
     have raises ``ValueError`` (only a *read* hair style the style lacks falls back to short).
+
+    With a ``chooser`` and a style in ``reading.choice_styles`` (revision 6), ``seed`` names a block of
+    :data:`CHOICE_K` candidate seeds and f picks one of them (:meth:`VariantChooser.choose`); otherwise
+    ``seed`` is the draw itself.
 
     Skin: ``skin_hex`` pins one colour of the style's palette (a key of its ``skin`` table, e.g. "edb98a"),
     else ``skin`` a group (a colour of that group drawn from ``seed``), else the palette colour nearest in
     ITA to the photo's."""
     spec = avatars.get_spec(style)
+    if chooser is not None and style in reading.choice_styles and reading.embedding is not None:
+        return chooser.choose(reading, style, seed, skin_hex=skin_hex, **overrides)
     groups = {"hair_color": reading.hair_color, "hair_style": reading.hair_style, "glasses": reading.glasses,
               "facial_hair": reading.facial_hair, "smiling": reading.smiling}
     if groups["hair_style"] not in spec.hair_style.values():  # e.g. a style without "bald"
@@ -187,7 +214,8 @@ def draw(fitter: "AvatarFitter", crops: torch.Tensor, style: str, seed: int = 0,
     from xdomain.data import domains
 
     readings = fitter.read(crops.detach().float().cpu())
-    imgs = np.stack([_render(params_for(r, style, seed), size or crops.shape[-1]) for r in readings])
+    imgs = np.stack([_render(params_for(r, style, seed, chooser=fitter.chooser), size or crops.shape[-1])
+                     for r in readings])
     return domains.to_tensor(imgs).to(crops.device)
 
 
@@ -210,10 +238,156 @@ def attribute_logits(model, crops: torch.Tensor | None):
     return None
 
 
+def reference_skin(style: str) -> str:
+    """The palette colour every candidate of :class:`VariantChooser` is rendered with (the middle one)."""
+    palette = list(avatars.get_spec(style).skin)
+    return palette[len(palette) // 2]
+
+
+class VariantChooser:
+    """Revision 6: f chooses the avatar among seed candidates (module docstring, step 5).
+
+    ``f`` is a network with ``features(x)`` (x [N, 3, 64, 64] in [-1, 1]); candidate embeddings are cached per
+    (style, candidate set with the reference skin), so a face whose candidates differ from another's only in
+    skin colour costs nothing more, and a warm cache costs one f pass on the photo."""
+
+    def __init__(self, f, k: int = CHOICE_K, max_cached: int = 8192):
+        if not callable(getattr(f, "features", None)):
+            raise ValueError("the variant chooser needs a network with features(x) (e.g. encoder-celeba-id)")
+        self.f = f.eval()
+        self.k = int(k)
+        self.max_cached = max_cached
+        self._bank: dict[tuple, torch.Tensor] = {}  # (style, digest of the candidate set at the reference skin) → [K, D]
+        self._memo: dict[tuple, tuple[list, torch.Tensor]] = {}  # what decides a reading's candidates → both
+        self._lock = threading.Lock()
+
+    @torch.no_grad()
+    def embed(self, x: torch.Tensor, batch: int = 256) -> torch.Tensor:
+        """f's L2-normalised features [N, D] of images [N, 3, 64, 64] in [-1, 1]."""
+        dev = next(self.f.parameters()).device
+        out = [self.f.features(x[i:i + batch].to(dev, torch.float32)).float().cpu() for i in range(0, len(x), batch)]
+        return F.normalize(torch.cat(out), dim=1)
+
+    def candidates(self, reading: FaceReading, style: str, seed: int = 0, **kw) -> list[avatars.AvatarParams]:
+        """The :data:`CHOICE_K` candidates of variant seed ``seed``: ``params_for`` at seeds K·seed + j."""
+        if kw.get("skin_hex") is None and kw.get("skin") is None:
+            kw = {**kw, "skin_hex": reading.skin_hex(style)}  # once, not K times
+        return [params_for(reading, style, self.k * int(seed) + j, **kw) for j in range(self.k)]
+
+    def scores(self, reading: FaceReading, style: str, seed: int = 0, **kw) -> tuple[list, torch.Tensor]:
+        """(candidates, cosine of each to the photo under f)."""
+        cands, bank = self.bank_for(reading, style, seed, **kw)
+        return cands, bank @ torch.tensor(reading.embedding, dtype=torch.float32)
+
+    def bank_for(self, reading: FaceReading, style: str, seed: int = 0, **kw) -> tuple[list, torch.Tensor]:
+        """(candidates, their f embeddings [K, D] at the reference skin), computed once per candidate set; the
+        candidates themselves are remembered per reading (what decides them: groups, cues, skin colour,
+        overrides), so a warm answer does not rebuild K parameter sets."""
+        memo = (style, int(seed), tuple(sorted((k, str(v)) for k, v in kw.items())), reading.hair_color,
+                reading.hair_style, reading.glasses, reading.facial_hair, reading.smiling, reading.cues,
+                reading.cue_styles, reading.skin_hex(style))
+        with self._lock:
+            hit = self._memo.get(memo)
+        if hit is not None:
+            return hit
+        out = self._bank_for(reading, style, seed, **kw)
+        with self._lock:
+            if len(self._memo) >= self.max_cached:
+                self._memo.pop(next(iter(self._memo)))
+            self._memo[memo] = out
+        return out
+
+    def _bank_for(self, reading: FaceReading, style: str, seed: int = 0, **kw) -> tuple[list, torch.Tensor]:
+        cands = self.candidates(reading, style, seed, **kw)
+        spec = avatars.get_spec(style)
+        ref = reference_skin(style)
+        shown = [avatars.params_from_options(style, {**p.options, spec.skin_option: [ref]}) for p in cands]
+        key = (style, hashlib.sha1("\n".join(p.to_json() for p in shown).encode()).hexdigest())
+        with self._lock:
+            bank = self._bank.get(key)
+        if bank is None:
+            bank = self.embed(torch.from_numpy(np.stack([_render(p, 64) for p in shown])).float()
+                              .div_(127.5).sub_(1.0).permute(0, 3, 1, 2).contiguous())
+            with self._lock:
+                if len(self._bank) >= self.max_cached:
+                    self._bank.pop(next(iter(self._bank)))
+                self._bank[key] = bank
+        return cands, bank
+
+    def choose(self, reading: FaceReading, style: str, seed: int = 0, **kw) -> avatars.AvatarParams:
+        """The candidate f sees as closest to the photo (ties → the lower seed: argmax returns the first)."""
+        cands, sim = self.scores(reading, style, seed, **kw)
+        return cands[int(torch.argmax(sim))]
+
+    # -------------------------------------------------------------------------- the bank, ahead of time
+    def readings(self, style: str, cue_styles: tuple[str, ...] = ()) -> list[FaceReading]:
+        """One reading per distinct candidate set the reader can produce for ``style`` at variant seed 0:
+        every readable group combination (hair colour blond / black / brown / grey, each hair style of the
+        style, glasses, facial hair, smiling) × every distinct cue narrowing (when ``style`` uses cues)."""
+        spec = avatars.get_spec(style)
+        cue_sets: list[tuple[str, ...]] = [()]
+        if style in cue_styles:
+            cue_sets = [tuple(c for k, c in enumerate(CUE_ATTRS) if m >> k & 1) for m in range(2 ** len(CUE_ATTRS))]
+        out = []
+        for colour in HAIR_COLOURS:
+            for hs in dict.fromkeys(spec.hair_style.values()):
+                for glasses in (False, True):
+                    for facial in (False, True):
+                        for smiling in (False, True):
+                            groups = {"hair_style": hs, "facial_hair": facial, "smiling": smiling}
+                            seen = set()
+                            for cues in cue_sets:
+                                key = repr(sorted(cue_variants(style, cues, groups).items()))
+                                if key not in seen:
+                                    seen.add(key)
+                                    out.append(FaceReading(0.0, colour, hs, glasses, facial, smiling, {}, cues,
+                                                           tuple(cue_styles), None, (style,)))
+        return out
+
+    def warm(self, style: str, cue_styles: tuple[str, ...] = (), path: Path | None = None, pause: float = 0.0) -> int:
+        """Fill the bank for every reading of :meth:`readings` (variant seed 0), loading it from / saving it to
+        ``path`` (an ``.npz`` of plain arrays, read without pickle) when given. ``pause``: after each new
+        candidate set, sleep ``pause`` × the time it took (the app's warm-up leaves the CPU to visitors).
+        Returns the bank's size."""
+        if path is not None and path.is_file():
+            try:
+                with np.load(path, allow_pickle=False) as d:
+                    keys, emb = d["keys"], torch.from_numpy(d["embeddings"].astype(np.float32))
+                with self._lock:
+                    for i, k in enumerate(keys):
+                        self._bank[(style, str(k))] = emb[i]
+            except (OSError, ValueError, KeyError):  # a corrupt cache is rebuilt
+                path.unlink(missing_ok=True)
+        for r in self.readings(style, cue_styles):
+            t = time.perf_counter()
+            self._bank_for(r, style, 0)  # the bank only: readings differ from visitors' in skin
+            if pause > 0:
+                time.sleep(pause * (time.perf_counter() - t))
+        if path is not None and not path.is_file():
+            with self._lock:
+                items = [(k, v) for k, v in self._bank.items() if k[0] == style]
+            path.parent.mkdir(parents=True, exist_ok=True)
+            staging = path.with_suffix(f".{os.getpid()}.tmp.npz")
+            np.savez(staging, keys=np.array([k[1] for k, _ in items], dtype=np.str_),
+                     embeddings=torch.stack([v for _, v in items]).numpy().astype(np.float16))
+            os.replace(staging, path)
+        with self._lock:
+            return sum(k[0] == style for k in self._bank)
+
+    def bank_path(self, style: str, cue_styles: tuple[str, ...] = ()) -> Path:
+        """Where :meth:`warm` keeps ``style``'s bank: the avatar cache, keyed by f's weights, K, the style's
+        tables and renderer versions, and whether the style uses cues."""
+        weights = Path(getattr(self.f, "checkpoint_dir", "") or ".") / "model.safetensors"
+        h = hashlib.sha1(weights.read_bytes() if weights.is_file() else b"unsaved")
+        h.update(json.dumps([self.k, style in cue_styles, CUE_VARIANTS.get(style, {})], default=str).encode())
+        return sources.cache_dir() / "avatars" / f"choice-bank_{style}_{avatars._digest(style)}_{h.hexdigest()[:10]}.npz"
+
+
 class AvatarFitter:
     """A CelebA attribute network + its validation thresholds → :class:`FaceReading` for face crops."""
 
-    def __init__(self, encoder, calibration: dict | None = None, cue_styles: tuple[str, ...] | None = None):
+    def __init__(self, encoder, calibration: dict | None = None, cue_styles: tuple[str, ...] | None = None,
+                 chooser: VariantChooser | None = None, choice_styles: tuple[str, ...] | None = None):
         if attribute_logits(encoder, None) is None:
             raise ValueError("the avatar fitter needs a network with the 40 CelebA attributes (a multi-label "
                              "attribute classifier, or an attribute head: aux_outputs = 40)")
@@ -225,13 +399,24 @@ class AvatarFitter:
         self.cue_thresholds = {a: float(cue_cal[a]["threshold"]) for a in CUE_ATTRS if a in cue_cal}
         # revision 5: the styles adopted on val (``cue_styles`` overrides, e.g. to compare with and without)
         self.cue_styles = tuple(cal.get("cue_styles", ()) if cue_styles is None else cue_styles)
+        # revision 6: the styles adopted on val; without a chooser (f not available) no style uses it
+        self.choice_styles = tuple(cal.get("choice_styles", ()) if choice_styles is None else choice_styles)
+        self.chooser = chooser
 
     @classmethod
     def load(cls, name: str = READER, *, allow_download: bool = False) -> "AvatarFitter":
         from xdomain import hub
 
         model = hub.load_model(name, allow_download=allow_download)
-        return cls(model, hub.read_meta(model.checkpoint_dir).get(CALIBRATION_KEY, {}))
+        cal = hub.read_meta(model.checkpoint_dir).get(CALIBRATION_KEY, {})
+        chooser = None
+        if cal.get("choice_styles"):  # revision 6 adopted for some style: f is needed
+            try:
+                chooser = VariantChooser(hub.load_model(CHOOSER, allow_download=allow_download),
+                                         k=int(cal.get("choice_k", CHOICE_K)))
+            except hub.CheckpointError as e:  # the avatar is still drawn, from the seed alone (revision 5)
+                log.warning("the avatar's variant chooser %s is not available (%s): variants come from the seed", CHOOSER, e)
+        return cls(model, cal, chooser=chooser)
 
     @torch.no_grad()
     def margins(self, crops: torch.Tensor, logits: torch.Tensor | None = None) -> dict[str, np.ndarray]:
@@ -255,11 +440,14 @@ class AvatarFitter:
         cues = self.cues(crops, z)
         skin = ita(crops)
         hair = hair_decision(np.stack([m[CELEBA_HAIR[c]] for c in HAIR_COLOURS], 1), self.hair_offsets)
+        choice = self.choice_styles if self.chooser is not None else ()
+        emb = self.chooser.embed(crops).tolist() if choice else [None] * len(crops)
         out = []
         for i in range(len(crops)):
             colour = HAIR_COLOURS[int(hair[i])]
             style = "bald" if m["Bald"][i] > 0 else ("short" if m["Male"][i] > 0 else "long")
             out.append(FaceReading(float(skin[i]), colour, style, bool(m["Eyeglasses"][i] > 0),
                                    bool(m["No_Beard"][i] <= 0), bool(m["Smiling"][i] > 0),
-                                   {a: float(m[a][i]) for a in USED_ATTRS}, cues[i], self.cue_styles))
+                                   {a: float(m[a][i]) for a in USED_ATTRS}, cues[i], self.cue_styles,
+                                   None if emb[i] is None else tuple(emb[i]), choice))
         return out

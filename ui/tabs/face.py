@@ -425,6 +425,8 @@ def build() -> None:
 
     common.page_default("face", first_paint, [photo, crop, output, message, use_whole, last, roundtrip, trip_note,
                                               *avatar.read_outputs, avatar.png])
+    # after the paint (the opening tab's paint must be the first warm-up); it returns at once, building in a thread
+    common.after_start("avatar-choice-bank", face_avatar.warm_choice)
 
     sample_args = [n_samples, noise, sample_seed]
 

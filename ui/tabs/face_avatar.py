@@ -15,6 +15,8 @@ give a message in the panel, never an exception.
 from __future__ import annotations
 
 import io
+import logging
+import threading
 import warnings
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -33,6 +35,7 @@ metrics_avatars = lazy("xdomain.metrics.avatars")
 if TYPE_CHECKING:  # names for annotations only: Gradio resolves a handler's hints while the app is built
     from xdomain.avatar_fit import AvatarFitter, FaceReading
 
+log = logging.getLogger(__name__)
 READER: str | None = None  # None: xdomain.avatar_fit.READER; a test can point it at another checkpoint folder
 
 
@@ -52,7 +55,8 @@ warnings.filterwarnings("ignore", message="Watermarking for SVG images", categor
 HELP = ("An editable vector avatar ([DiceBear](https://www.dicebear.com) styles) drawn from what a CelebA attribute "
         "network reads on the crop above: hair colour and style, glasses, facial hair and smile, and the skin colour of the "
         "style's palette nearest to the photo's skin tone (ITA of the cheeks); in *avataaars*, cues such as wavy hair, "
-        "bangs or a moustache pick the haircut, beard and mouth. Change any control to redraw it, then "
+        "bangs or a moustache pick the haircut, beard and mouth, and of several variants (eyes, eyebrows, frames, shade) the one "
+        "an identity network sees as closest to the photo is drawn. Change any control to redraw it, then "
         "download it as SVG or PNG. For a Twemoji-style emoji, pick the emoji target in the *Target* list above.")
 
 
@@ -95,7 +99,32 @@ def _params(reading: FaceReading | None, style: Any, skin: Any, hair_color: Any,
         raise ValueError(NOT_READ)
     spec = avatars.get_spec(str(style))  # an unknown style or group, a colour off the palette → ValueError
     return avatar_fit.params_for(reading, spec.name, _seed(seed), skin_hex=skin, hair_color=hair_color,
-                                 hair_style=hair_style, glasses=glasses, facial_hair=facial_hair, smiling=smiling)
+                                 hair_style=hair_style, glasses=glasses, facial_hair=facial_hair, smiling=smiling,
+                                 chooser=_chooser(reading))
+
+
+def _chooser(reading: FaceReading):
+    """The reader's variant chooser (revision 6) when this reading was embedded by it, else None."""
+    return fitter().chooser if reading.embedding is not None else None
+
+
+def warm_choice() -> None:
+    """Revision 6's candidate embeddings for every reading at variant seed 0, loaded from the avatar cache
+    (built and saved there on the first start: ~768 candidate sets × K renders and f passes, at half a core's duty
+    so that visitors keep the CPU): a new face then costs one f pass, not K renders and embeddings."""
+    reader = fitter()
+    if reader.chooser is None:
+        return
+
+    def build() -> None:
+        for style in reader.choice_styles:
+            try:
+                reader.chooser.warm(style, reader.cue_styles, reader.chooser.bank_path(style, reader.cue_styles), pause=1.0)
+            except Exception:  # noqa: BLE001 - best effort: a cold candidate set is computed when a face needs it
+                log.exception("building the avatar's candidate bank for %s failed", style)
+
+    # its own thread: the other warm-ups (run one after another) must not wait minutes for it
+    threading.Thread(target=build, name="avatar-choice-bank", daemon=True).start()
 
 
 def _controls(style: str, p: avatars.AvatarParams) -> list:
@@ -123,8 +152,11 @@ def read_line(reading: FaceReading, style: str) -> str:
     cues = ""
     if style in reading.cue_styles and reading.cues:  # revision 5: what picked the variants inside the groups
         cues = "; cues: " + ", ".join(CUE_LABELS.get(c, c) for c in reading.cues)
+    chosen = ""
+    if style in reading.choice_styles and reading.embedding is not None:  # revision 6
+        chosen = f"; variant: the closest of {fitter().chooser.k} to the photo under f"
     return (f"read: {hair}, {reading.hair_style}, {', '.join(flags)}; skin ITA {reading.ita:.0f}° → "
-            f"{skin} ({avatars.get_spec(style).skin[skin]}){cues}")
+            f"{skin} ({avatars.get_spec(style).skin[skin]}){cues}{chosen}")
 
 
 CUE_LABELS = {"Wavy_Hair": "wavy hair", "Straight_Hair": "straight hair", "Bangs": "bangs", "Mustache": "moustache",
@@ -171,7 +203,7 @@ def avatar_read(crop: np.ndarray | None, style: str, seed: float) -> tuple:
         spec = avatars.get_spec(style)
         x = explore.from_uint8_hwc(np.asarray(crop, dtype=np.uint8), 64, 3)  # [1, 3, 64, 64]
         reading = reader.read(x)[0]
-        p = avatar_fit.params_for(reading, spec.name, _seed(seed))
+        p = avatar_fit.params_for(reading, spec.name, _seed(seed), chooser=reader.chooser)
     except ValueError as e:
         return (None, *keep, None, None, "", "", _problem(str(e)))
     svg = _svg(p)
@@ -260,7 +292,8 @@ class Panel:
         """Values for ``read_outputs`` + ``png`` on a crop, with the default style and seed."""
         out = avatar_read(crop, DEFAULT_STYLE, 0)
         reading = out[0]
-        return (*out, None if reading is None else _png(avatar_fit.params_for(reading, DEFAULT_STYLE, 0)))
+        return (*out, None if reading is None else _png(avatar_fit.params_for(reading, DEFAULT_STYLE, 0,
+                                                                              chooser=_chooser(reading))))
 
 
 def build(crop: gr.Image) -> Panel:
@@ -288,7 +321,8 @@ def build(crop: gr.Image) -> Panel:
                     facial_hair = gr.Checkbox(False, label="Facial hair", elem_id="avatar-facial-hair")
                     smiling = gr.Checkbox(False, label="Smiling", elem_id="avatar-smiling")
                 seed = gr.Number(0, precision=0, minimum=0, maximum=MAX_SEED, elem_id="avatar-seed",
-                                 label="Variant seed (eyebrows, clothes and other details no photo decides)")
+                                 label="Variant seed (eyebrows, clothes and other details; where f chooses, "
+                                       "each seed is another set of candidates)")
                 read_md = gr.Markdown(elem_id="avatar-read")
                 message = gr.Markdown(elem_id="avatar-message")
     panel = Panel(crop, gr.State(), style, [skin, hair_color, hair_style, glasses, facial_hair, smiling], seed,

@@ -23,6 +23,7 @@ Here, for outputs ``y = G(x)`` of test faces ``x``:
 from __future__ import annotations
 
 import math
+from functools import lru_cache
 from typing import Mapping
 
 import numpy as np
@@ -79,7 +80,11 @@ def ita(images) -> np.ndarray:
 
 def hex_ita(hex_colour: str) -> float:
     """ITA of a flat sRGB colour (a palette skin colour), comparable with :func:`ita`."""
-    h = hex_colour.lstrip("#")
+    return _hex_ita(hex_colour.lstrip("#").lower())
+
+
+@lru_cache(maxsize=1024)
+def _hex_ita(h: str) -> float:
     px = np.full((1, 64, 64, 3), [int(h[i:i + 2], 16) for i in (0, 2, 4)], np.uint8)
     return float(ita(px)[0])
 
