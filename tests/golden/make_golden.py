@@ -54,8 +54,23 @@ def summary(t: torch.Tensor) -> dict:
 
 
 def machine() -> dict:
-    """The facts that decide whether outputs can be compared byte for byte."""
-    return {"cpu_capability": torch.backends.cpu.get_cpu_capability(), "torch": torch.__version__, "threads": 1}
+    """The facts that decide whether outputs can be compared byte for byte: ATen's CPU capability is not
+    enough (an AMD EPYC and the Intel recording machine both report AVX512, yet oneDNN picks other kernels
+    there and every output's bytes differ), so the CPU's model name is part of it."""
+    return {"cpu_capability": torch.backends.cpu.get_cpu_capability(), "cpu_model": cpu_model(),
+            "torch": torch.__version__, "threads": 1}
+
+
+def cpu_model() -> str:
+    """The "model name" line of /proc/cpuinfo ("unknown" where there is none)."""
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return "unknown"
 
 
 def main(only: list[str] | None = None) -> None:
