@@ -8,7 +8,7 @@ p50 / p90 / p99 in ms:
 * **(a) one 64×64 crop**: ``read`` (the reader's attribute logits + ITA), ``svg`` (parameters + DiceBear SVG
   written to its file: what the avatar panel shows), ``png`` (the 256×256 PNG download, rasterised in the
   step after), and ``read + svg``;
-* **(a′) revision 6** (f chooses among 8 seed candidates, for the styles adopted on val): ``f on the photo``
+* **(a′) revisions 6–9** (f chooses among K seed candidates, for the styles adopted on val): ``f on the photo``
   (the chooser's features of the crop, part of ``read``) and ``choose, cold`` (the 8 candidates rendered and
   embedded: a candidate set the warm-up has not built yet), ``choose, new face`` (the bank warm, as once the
   warm-up is done: K parameter sets built, embeddings looked up) and ``choose, same face`` (an edit or repeat);
@@ -151,7 +151,7 @@ def main() -> None:
     print(f"reader: {which}\ntarget: {target}; style {style}; {args.threads} thread(s); {args.repeats} repeats; "
           f"load average {res['load_avg_at_start'][0]:.2f} → {res['load_avg_at_end'][0]:.2f}")
     for title, rows in (("(a) one 64×64 crop", res["a_one_crop_ms"]),
-                        ("(a') revision 6: f chooses", res.get("a_choice_ms", {})),
+                        ("(a') f chooses (revisions 6-9)", res.get("a_choice_ms", {})),
                         ("(b) 640×480 photo", res["b_photo_640x480_ms"])):
         print(f"\n{title:<36} {'p50':>7} {'p90':>7} {'p99':>7}  (ms)")
         for name, s in rows.items():

@@ -9,6 +9,8 @@
     python -m experiments.avatars cues [--write]            # revision 5: photo cues, adopted per style on val
     python -m experiments.avatars choice [--write]          # revision 6: f chooses the variant, adopted per style on val
     python -m experiments.avatars choice-k [--write]        # revision 7: how many candidates (K), chosen on val
+    python -m experiments.avatars cues-off [--write]        # revision 8: f chooses the haircut too (cues off), on val
+    python -m experiments.avatars choice-k --ks 64 128 --against revision-8 [--write]   # revision 9
 
 Everything is computed from committed checkpoints and the data root; ``eval --write`` stores
 ``docs/avatars.json`` (the tables in ``docs/avatars.md`` are generated from it by
@@ -153,16 +155,18 @@ def choice_comparison(root=None) -> dict:
     return out
 
 
-def choice_k_comparison(ks=(16, 32), style: str = "avataaars", root=None) -> dict:
-    """Revision 7 (docs/avatars_selection.md): ``style``'s val figures with f choosing among K candidates for
-    each K in ``ks``, against revision 6's stored val row (K = 8), and the K the rule picks (None: K stays)."""
+def choice_k_comparison(ks=(16, 32), style: str = "avataaars", root=None, against: str = "revision-6") -> dict:
+    """Revisions 7 and 9 (docs/avatars_selection.md): ``style``'s val figures with f choosing among K candidates
+    for each K in ``ks`` (the cues as the stored calibration applies them), against the stored val row of
+    revision 6 (K = 8, cues on) or revision 8 (K = 32, cues off), and the K the rule picks (None: K stays)."""
     reader = hub.load_model(READER)
     cal = hub.read_meta(reader.checkpoint_dir).get(CALIBRATION_KEY, {})
-    base = cal["choice_comparison"][style]["with"]
+    base = (cal["choice_comparison"][style]["with"] if against == "revision-6"
+            else cal["cues_off_comparison"]["cues_off"])
     val = faces("val", root)
     judges = load_judges(AVATAR_JUDGES)
     f = hub.load_model(CHOOSER)
-    out: dict = {"split": "val", "n": int(len(val["A"])), "style": style, "revision_6": base, "k": {}}
+    out: dict = {"split": "val", "n": int(len(val["A"])), "style": style, "against": against, "base": base, "k": {}}
     for k in ks:
         fitter = AvatarFitter(reader, cal, chooser=VariantChooser(f, k=k), choice_styles=(style,))
         figs = am.face_avatar_metrics(parametric_outputs(fitter, val["A"], style), val, judges)
@@ -175,6 +179,27 @@ def choice_k_comparison(ks=(16, 32), style: str = "avataaars", root=None) -> dic
     out["chosen_k"] = best if best is not None and \
         out["k"][str(best)]["figures"]["id_median_rank"] < base["id_median_rank"] else None
     return out
+
+
+def cues_off_comparison(style: str = "avataaars", root=None) -> dict:
+    """Revision 8 (docs/avatars_selection.md): ``style``'s val figures with f choosing among the shipped K
+    candidates but without the cue narrowing, against revision 7's stored val row, and the verdict."""
+    reader = hub.load_model(READER)
+    cal = hub.read_meta(reader.checkpoint_dir).get(CALIBRATION_KEY, {})
+    k = int(cal.get("cues_off_comparison", {}).get("k", cal["choice_k"]))  # revision 7's K, as when it was run
+    base = cal["choice_k_comparison"][str(k)]["figures"]
+    val = faces("val", root)
+    judges = load_judges(AVATAR_JUDGES)
+    cue_styles = tuple(s for s in cal.get("cue_styles", ()) if s != style)
+    fitter = AvatarFitter(reader, cal, cue_styles=cue_styles, chooser=VariantChooser(hub.load_model(CHOOSER), k=k),
+                          choice_styles=(style,))
+    figs = am.face_avatar_metrics(parametric_outputs(fitter, val["A"], style), val, judges)
+    drops = {m: base[m] - figs[m] for m in CUE_BAR_FIGURES}
+    adopted = figs["id_median_rank"] < base["id_median_rank"] and all(d <= CUE_MAX_DROP for d in drops.values())
+    print(style, "adopted" if adopted else "not adopted", json.dumps(
+        {m: [round(base[m], 4), round(figs[m], 4)] for m in (*CUE_BAR_FIGURES, "id_median_rank")}), flush=True)
+    return {"split": "val", "n": int(len(val["A"])), "style": style, "k": k, "revision_7": base, "cues_off": figs,
+            "drops": drops, "adopted": adopted, "cue_styles": list(cue_styles) if adopted else cal.get("cue_styles", [])}
 
 
 # ------------------------------------------------------------------------------ f on avatars
@@ -426,12 +451,16 @@ def identity_judge_diagnostic(runs: list[str], root=None) -> dict:
 def main(argv: list[str] | None = None) -> None:
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("what", choices=("calibrate", "read-avatars", "eval", "gallery", "select",
-                                      "identity-judge", "cues", "choice", "choice-k"))
+                                      "identity-judge", "cues", "choice", "choice-k",
+                                      "cues-off"))
     p.add_argument("runs", nargs="*", help="select, identity-judge: run folders")
     p.add_argument("--write", action="store_true")
     p.add_argument("--split", default="test", choices=("val", "test"))
     p.add_argument("--limit", type=int)
     p.add_argument("--only", nargs="+", help="eval: only these rows, merged into the stored file with --write")
+    p.add_argument("--ks", nargs="+", type=int, default=[16, 32], help="choice-k: the K values (revision 7: 16 32)")
+    p.add_argument("--against", default="revision-6", choices=("revision-6", "revision-8"),
+                   help="choice-k: the stored val row to compare with (revision 9: revision-8, --ks 64 128)")
     p.add_argument("--data-root")
     a = p.parse_args(argv)
     torch.set_num_threads(1)
@@ -480,13 +509,22 @@ def main(argv: list[str] | None = None) -> None:
             print(f"wrote {sorted(upd)} (adopted: {res[f'{prefix}_styles']}) into {store_calibration(READER, upd)}")
     elif a.what == "choice-k":
         torch.set_num_threads(2)
-        res = choice_k_comparison(root=a.data_root)
+        res = choice_k_comparison(tuple(a.ks), root=a.data_root, against=a.against)
         print(json.dumps(res, indent=1))
         if a.write:
-            upd = {"choice_k_comparison": {k: {m: v for m, v in r.items() if m != "drops"} for k, r in res["k"].items()}}
+            key = "choice_k_comparison" if a.against == "revision-6" else "choice_k_cues_off_comparison"
+            upd = {key: {k: {m: v for m, v in r.items() if m != "drops"} for k, r in res["k"].items()}}
             if res["chosen_k"] is not None:
                 upd["choice_k"] = res["chosen_k"]
             print(f"chosen K: {res['chosen_k']} (None: stays {avatar_fit.CHOICE_K}); wrote {store_calibration(READER, upd)}")
+    elif a.what == "cues-off":
+        torch.set_num_threads(2)
+        res = cues_off_comparison(root=a.data_root)
+        print(json.dumps(res, indent=1))
+        if a.write:
+            upd = {"cue_styles": res["cue_styles"], "cues_off_comparison": {
+                k: v for k, v in res.items() if k in ("cues_off", "adopted", "k")}}
+            print(f"adopted: {res['adopted']}; wrote {store_calibration(READER, upd)}")
     elif a.what == "identity-judge":
         torch.set_num_threads(2)
         print(json.dumps(identity_judge_diagnostic(a.runs, a.data_root), indent=1))

@@ -322,14 +322,15 @@ class VariantChooser:
     # -------------------------------------------------------------------------- the bank, ahead of time
     def readings(self, style: str, cue_styles: tuple[str, ...] = ()) -> list[FaceReading]:
         """One reading per distinct candidate set the reader can produce for ``style`` at variant seed 0:
-        every readable group combination (hair colour blond / black / brown / grey, each hair style of the
-        style, glasses, facial hair, smiling) × every distinct cue narrowing (when ``style`` uses cues)."""
+        every group combination the Face tab can ask for (each hair colour and hair style of the style — "other"
+        too, which only an edit sets —, glasses, facial hair, smiling) × every distinct cue narrowing (when
+        ``style`` uses cues)."""
         spec = avatars.get_spec(style)
         cue_sets: list[tuple[str, ...]] = [()]
         if style in cue_styles:
             cue_sets = [tuple(c for k, c in enumerate(CUE_ATTRS) if m >> k & 1) for m in range(2 ** len(CUE_ATTRS))]
         out = []
-        for colour in HAIR_COLOURS:
+        for colour in dict.fromkeys(spec.hair_color.values()):
             for hs in dict.fromkeys(spec.hair_style.values()):
                 for glasses in (False, True):
                     for facial in (False, True):

@@ -54,9 +54,9 @@ HAIR_COLOUR_LABELS = {"other": "other (auburn, red)"}
 warnings.filterwarnings("ignore", message="Watermarking for SVG images", category=UserWarning)
 HELP = ("An editable vector avatar ([DiceBear](https://www.dicebear.com) styles) drawn from what a CelebA attribute "
         "network reads on the crop above: hair colour and style, glasses, facial hair and smile, and the skin colour of the "
-        "style's palette nearest to the photo's skin tone (ITA of the cheeks); in *avataaars*, cues such as wavy hair, "
-        "bangs or a moustache pick the haircut, beard and mouth, and of several variants (eyes, eyebrows, frames, shade) the one "
-        "an identity network sees as closest to the photo is drawn. Change any control to redraw it, then "
+        "style's palette nearest to the photo's skin tone (ITA of the cheeks); in *avataaars*, of 32 variants that agree on "
+        "all of that (haircut, beard, mouth, eyes, eyebrows, frames, shade) the one an identity network sees as closest to "
+        "the photo is drawn. Change any control to redraw it, then "
         "download it as SVG or PNG. For a Twemoji-style emoji, pick the emoji target in the *Target* list above.")
 
 
