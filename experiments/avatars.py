@@ -11,6 +11,7 @@
     python -m experiments.avatars choice-k [--write]        # revision 7: how many candidates (K), chosen on val
     python -m experiments.avatars cues-off [--write]        # revision 8: f chooses the haircut too (cues off), on val
     python -m experiments.avatars choice-k --ks 64 128 --against revision-8 [--write]   # revision 9
+    python -m experiments.avatars texture-guard [--write]   # revision 10: no textured haircut without wavy hair read
 
 Everything is computed from committed checkpoints and the data root; ``eval --write`` stores
 ``docs/avatars.json`` (the tables in ``docs/avatars.md`` are generated from it by
@@ -200,6 +201,22 @@ def cues_off_comparison(style: str = "avataaars", root=None) -> dict:
         {m: [round(base[m], 4), round(figs[m], 4)] for m in (*CUE_BAR_FIGURES, "id_median_rank")}), flush=True)
     return {"split": "val", "n": int(len(val["A"])), "style": style, "k": k, "revision_7": base, "cues_off": figs,
             "drops": drops, "adopted": adopted, "cue_styles": list(cue_styles) if adopted else cal.get("cue_styles", [])}
+
+
+def texture_guard_comparison(style: str = "avataaars", root=None) -> dict:
+    """Revision 10 (docs/avatars_selection.md): ``style``'s val figures with the texture guard, beside revision
+    9's stored val row. The guard is a faithfulness constraint adopted whatever the figures are."""
+    reader = hub.load_model(READER)
+    cal = hub.read_meta(reader.checkpoint_dir).get(CALIBRATION_KEY, {})
+    k = int(cal["choice_k"])
+    base = cal["choice_k_cues_off_comparison"][str(k)]["figures"]
+    val = faces("val", root)
+    judges = load_judges(AVATAR_JUDGES)
+    fitter = AvatarFitter(reader, cal, chooser=VariantChooser(hub.load_model(CHOOSER), k=k), guard_styles=(style,))
+    figs = am.face_avatar_metrics(parametric_outputs(fitter, val["A"], style), val, judges)
+    print(style, json.dumps({m: [round(base[m], 4), round(figs[m], 4)] for m in (*CUE_BAR_FIGURES, "id_median_rank")}),
+          flush=True)
+    return {"split": "val", "n": int(len(val["A"])), "style": style, "k": k, "revision_9": base, "guarded": figs}
 
 
 # ------------------------------------------------------------------------------ f on avatars
@@ -452,7 +469,7 @@ def main(argv: list[str] | None = None) -> None:
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("what", choices=("calibrate", "read-avatars", "eval", "gallery", "select",
                                       "identity-judge", "cues", "choice", "choice-k",
-                                      "cues-off"))
+                                      "cues-off", "texture-guard"))
     p.add_argument("runs", nargs="*", help="select, identity-judge: run folders")
     p.add_argument("--write", action="store_true")
     p.add_argument("--split", default="test", choices=("val", "test"))
@@ -525,6 +542,13 @@ def main(argv: list[str] | None = None) -> None:
             upd = {"cue_styles": res["cue_styles"], "cues_off_comparison": {
                 k: v for k, v in res.items() if k in ("cues_off", "adopted", "k")}}
             print(f"adopted: {res['adopted']}; wrote {store_calibration(READER, upd)}")
+    elif a.what == "texture-guard":
+        torch.set_num_threads(2)
+        res = texture_guard_comparison(root=a.data_root)
+        print(json.dumps(res, indent=1))
+        if a.write:
+            upd = {"texture_guard_styles": [res["style"]], "texture_guard_comparison": {"guarded": res["guarded"]}}
+            print(f"wrote {store_calibration(READER, upd)}")
     elif a.what == "identity-judge":
         torch.set_num_threads(2)
         print(json.dumps(identity_judge_diagnostic(a.runs, a.data_root), indent=1))

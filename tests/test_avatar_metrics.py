@@ -275,6 +275,29 @@ def test_chooser_picks_the_candidate_f_sees_closest_and_keeps_groups_cues_and_sk
         assert params_for(reading, "avataaars", 2, chooser=chooser, glasses=False).glasses is False
 
 
+def test_texture_guard_keeps_textured_haircuts_for_photos_read_as_wavy():
+    """Revision 10: without Wavy_Hair read, no dreads / frizzle / curls, whatever the seed (or f) picks; with it,
+    they are candidates again; styles without a table and groups without textured members are untouched."""
+    from xdomain.avatar_fit import TEXTURED, VariantChooser, texture_guard
+
+    textured = TEXTURED["avataaars"]
+    read = dict(ita=30.0, hair_color="black", glasses=False, facial_hair=False, smiling=False)
+    for hs in ("short", "long"):
+        allowed = texture_guard("avataaars", (), hs)
+        assert allowed and not set(allowed) & textured
+        assert texture_guard("avataaars", ("Wavy_Hair",), hs) is None
+        plain = FaceReading(hair_style=hs, guard_styles=("avataaars",), **read)
+        drawn = {params_for(plain, "avataaars", s).options["topVariant"] for s in range(300)}
+        assert drawn == set(allowed)  # every allowed haircut occurs, no textured one
+        wavy = FaceReading(hair_style=hs, cues=("Wavy_Hair",), guard_styles=("avataaars",), **read)
+        assert {params_for(wavy, "avataaars", s).options["topVariant"] for s in range(300)} & textured
+        assert params_for(FaceReading(hair_style=hs, **read), "avataaars", 5) == \
+            params_for(FaceReading(hair_style=hs, cues=("Wavy_Hair",), **read), "avataaars", 5)  # not guarded
+    assert texture_guard("avataaars", (), "bald") is None and texture_guard("personas", (), "short") is None
+    f = tiny_identity_encoder(n_classes=4, image_size=64).eval()
+    readings = VariantChooser(f).readings("avataaars", (), ("avataaars",))
+    assert len(readings) == 200 and {r.cues for r in readings} == {(), ("Wavy_Hair",)}  # both sides in the bank
+
 def test_fitter_embeds_the_photo_only_when_f_chooses_for_some_style():
     from xdomain.avatar_fit import VariantChooser
 

@@ -30,7 +30,10 @@ Pipeline for a 64×64 face crop x (the crop every face model here uses, :func:`x
    (seeds K·s … K·s + K − 1 for variant seed s; same groups, cues and skin) whose rendering f sees as closest
    to the photo: argmax_j cos(f(render(p_j with the reference skin)), f(x)) — DTN's f-constancy
    f(G(x)) ≈ f(x) as a search over the renderer's own parameters. f is :data:`CHOOSER` (the avatar DTN's
-   f, never a judge).
+   f, never a judge). Revisions 7–9 (val): K = 128 (``"choice_k"``) and the cues off for ``avataaars``.
+6. Texture guard (revision 10, a faithfulness constraint no judge measures): for the styles in
+   ``"texture_guard_styles"``, the textured haircuts (:data:`TEXTURED`) are drawn only when the reader reads
+   :data:`TEXTURE_CUE` on the photo.
 
 The figures of this path (balanced accuracy of the *avatar judge's* reading of the rendered avatar against
 the face's CelebA labels, identity retrieval, ...) are computed by ``python -m experiments.avatars eval``.
@@ -63,6 +66,10 @@ log = logging.getLogger(__name__)
 # Revision 6: f (the avatar DTN's context encoder) chooses among CHOICE_K seed candidates.
 CHOOSER = "encoder-celeba-id"
 CHOICE_K = 8  # revision 6; revision 7 may store another K, chosen on val, as "choice_k" in the calibration
+# Revision 10: textured haircuts only for a photo the reader calls wavy (CelebA has no curly / coily attribute).
+TEXTURE_CUE = "Wavy_Hair"
+TEXTURED = {"avataaars": frozenset({"dreads01", "dreads02", "frizzle", "shortCurly", "shortWaved",
+                                    "curly", "curvy", "dreads", "bigHair"})}
 CUE_ATTRS = ("Wavy_Hair", "Straight_Hair", "Bangs", "Mustache", "Goatee", "Sideburns", "5_o_Clock_Shadow",
              "Mouth_Slightly_Open")
 # style → group attribute → ordered (condition, variants): the first condition the reading meets wins;
@@ -115,6 +122,16 @@ def cue_variants(style: str, cues, groups: dict) -> dict[str, tuple[str, ...]]:
     return out
 
 
+def texture_guard(style: str, cues, hair_style: str) -> tuple[str, ...] | None:
+    """Revision 10: the haircuts of ``hair_style``'s group in ``style`` that may be drawn — all but the
+    :data:`TEXTURED` ones unless :data:`TEXTURE_CUE` is among ``cues``; ``None`` when nothing is excluded."""
+    textured = TEXTURED.get(style, frozenset())
+    members = [v for v, g in avatars.get_spec(style).hair_style.items() if g == hair_style]
+    if TEXTURE_CUE in cues or not textured.intersection(members):
+        return None
+    return tuple(v for v in members if v not in textured) or None
+
+
 def hair_decision(margins: np.ndarray, offsets=(0.0, 0.0, 0.0, 0.0)) -> np.ndarray:
     """Hair colour index into :data:`HAIR_COLOURS` per row of ``margins`` [N, 4] (logit − threshold, in that
     order): the largest ``margin + offset``, or brown when that largest value is ≤ 0."""
@@ -163,6 +180,7 @@ class FaceReading:
     # revision 6: f's L2-normalised features of the photo, and the styles whose variant f chooses
     embedding: tuple[float, ...] | None = field(hash=False, compare=False, default=None, repr=False)
     choice_styles: tuple[str, ...] = ()
+    guard_styles: tuple[str, ...] = ()  # revision 10: the styles whose textured haircuts need TEXTURE_CUE
 
     def skin_hex(self, style: str) -> str:
         """The style's skin colour nearest in ITA to the photo's."""
@@ -200,6 +218,10 @@ def params_for(reading: FaceReading, style: str, seed: int = 0, *, skin_hex: str
         skin_hex = reading.skin_hex(style)
     skin = spec.skin[skin_hex] if skin_hex is not None else overrides["skin"]
     variants = cue_variants(style, reading.cues, groups) if style in reading.cue_styles else None
+    if style in reading.guard_styles and "hair_style" not in (variants or {}):
+        allowed = texture_guard(style, reading.cues, groups["hair_style"])
+        if allowed:
+            variants = {**(variants or {}), "hair_style": allowed}
     p = avatars.make_params(style, np.random.default_rng(seed), skin=skin, variants=variants, **groups)
     if skin_hex is not None:  # the exact colour, not just a colour of its group
         opts = dict(p.options)
@@ -285,7 +307,7 @@ class VariantChooser:
         overrides), so a warm answer does not rebuild K parameter sets."""
         memo = (style, int(seed), tuple(sorted((k, str(v)) for k, v in kw.items())), reading.hair_color,
                 reading.hair_style, reading.glasses, reading.facial_hair, reading.smiling, reading.cues,
-                reading.cue_styles, reading.skin_hex(style))
+                reading.cue_styles, reading.guard_styles, reading.skin_hex(style))
         with self._lock:
             hit = self._memo.get(memo)
         if hit is not None:
@@ -320,7 +342,8 @@ class VariantChooser:
         return cands[int(torch.argmax(sim))]
 
     # -------------------------------------------------------------------------- the bank, ahead of time
-    def readings(self, style: str, cue_styles: tuple[str, ...] = ()) -> list[FaceReading]:
+    def readings(self, style: str, cue_styles: tuple[str, ...] = (), guard_styles: tuple[str, ...] = ()
+                 ) -> list[FaceReading]:
         """One reading per distinct candidate set the reader can produce for ``style`` at variant seed 0:
         every group combination the Face tab can ask for (each hair colour and hair style of the style — "other"
         too, which only an edit sets —, glasses, facial hair, smiling) × every distinct cue narrowing (when
@@ -329,6 +352,8 @@ class VariantChooser:
         cue_sets: list[tuple[str, ...]] = [()]
         if style in cue_styles:
             cue_sets = [tuple(c for k, c in enumerate(CUE_ATTRS) if m >> k & 1) for m in range(2 ** len(CUE_ATTRS))]
+        elif style in guard_styles:
+            cue_sets = [(), (TEXTURE_CUE,)]
         out = []
         for colour in dict.fromkeys(spec.hair_color.values()):
             for hs in dict.fromkeys(spec.hair_style.values()):
@@ -338,14 +363,16 @@ class VariantChooser:
                             groups = {"hair_style": hs, "facial_hair": facial, "smiling": smiling}
                             seen = set()
                             for cues in cue_sets:
-                                key = repr(sorted(cue_variants(style, cues, groups).items()))
+                                key = repr((sorted(cue_variants(style, cues, groups).items()) if style in cue_styles
+                                            else None, texture_guard(style, cues, hs) if style in guard_styles else None))
                                 if key not in seen:
                                     seen.add(key)
                                     out.append(FaceReading(0.0, colour, hs, glasses, facial, smiling, {}, cues,
-                                                           tuple(cue_styles), None, (style,)))
+                                                           tuple(cue_styles), None, (style,), tuple(guard_styles)))
         return out
 
-    def warm(self, style: str, cue_styles: tuple[str, ...] = (), path: Path | None = None, pause: float = 0.0) -> int:
+    def warm(self, style: str, cue_styles: tuple[str, ...] = (), path: Path | None = None, pause: float = 0.0,
+             guard_styles: tuple[str, ...] = ()) -> int:
         """Fill the bank for every reading of :meth:`readings` (variant seed 0), loading it from / saving it to
         ``path`` (an ``.npz`` of plain arrays, read without pickle) when given. ``pause``: after each new
         candidate set, sleep ``pause`` × the time it took (the app's warm-up leaves the CPU to visitors).
@@ -359,7 +386,7 @@ class VariantChooser:
                         self._bank[(style, str(k))] = emb[i]
             except (OSError, ValueError, KeyError):  # a corrupt cache is rebuilt
                 path.unlink(missing_ok=True)
-        for r in self.readings(style, cue_styles):
+        for r in self.readings(style, cue_styles, guard_styles):
             t = time.perf_counter()
             self._bank_for(r, style, 0)  # the bank only: readings differ from visitors' in skin
             if pause > 0:
@@ -375,12 +402,13 @@ class VariantChooser:
         with self._lock:
             return sum(k[0] == style for k in self._bank)
 
-    def bank_path(self, style: str, cue_styles: tuple[str, ...] = ()) -> Path:
+    def bank_path(self, style: str, cue_styles: tuple[str, ...] = (), guard_styles: tuple[str, ...] = ()) -> Path:
         """Where :meth:`warm` keeps ``style``'s bank: the avatar cache, keyed by f's weights, K, the style's
         tables and renderer versions, and whether the style uses cues."""
         weights = Path(getattr(self.f, "checkpoint_dir", "") or ".") / "model.safetensors"
         h = hashlib.sha1(weights.read_bytes() if weights.is_file() else b"unsaved")
-        h.update(json.dumps([self.k, style in cue_styles, CUE_VARIANTS.get(style, {})], default=str).encode())
+        h.update(json.dumps([self.k, style in cue_styles, CUE_VARIANTS.get(style, {}), style in guard_styles,
+                             sorted(TEXTURED.get(style, ()))], default=str).encode())
         return sources.cache_dir() / "avatars" / f"choice-bank_{style}_{avatars._digest(style)}_{h.hexdigest()[:10]}.npz"
 
 
@@ -388,7 +416,8 @@ class AvatarFitter:
     """A CelebA attribute network + its validation thresholds → :class:`FaceReading` for face crops."""
 
     def __init__(self, encoder, calibration: dict | None = None, cue_styles: tuple[str, ...] | None = None,
-                 chooser: VariantChooser | None = None, choice_styles: tuple[str, ...] | None = None):
+                 chooser: VariantChooser | None = None, choice_styles: tuple[str, ...] | None = None,
+                 guard_styles: tuple[str, ...] | None = None):
         if attribute_logits(encoder, None) is None:
             raise ValueError("the avatar fitter needs a network with the 40 CelebA attributes (a multi-label "
                              "attribute classifier, or an attribute head: aux_outputs = 40)")
@@ -403,6 +432,8 @@ class AvatarFitter:
         # revision 6: the styles adopted on val; without a chooser (f not available) no style uses it
         self.choice_styles = tuple(cal.get("choice_styles", ()) if choice_styles is None else choice_styles)
         self.chooser = chooser
+        # revision 10 (a faithfulness constraint, not chosen by a figure)
+        self.guard_styles = tuple(cal.get("texture_guard_styles", ()) if guard_styles is None else guard_styles)
 
     @classmethod
     def load(cls, name: str = READER, *, allow_download: bool = False) -> "AvatarFitter":
@@ -450,5 +481,5 @@ class AvatarFitter:
             out.append(FaceReading(float(skin[i]), colour, style, bool(m["Eyeglasses"][i] > 0),
                                    bool(m["No_Beard"][i] <= 0), bool(m["Smiling"][i] > 0),
                                    {a: float(m[a][i]) for a in USED_ATTRS}, cues[i], self.cue_styles,
-                                   None if emb[i] is None else tuple(emb[i]), choice))
+                                   None if emb[i] is None else tuple(emb[i]), choice, self.guard_styles))
         return out

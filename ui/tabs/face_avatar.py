@@ -56,7 +56,7 @@ HELP = ("An editable vector avatar ([DiceBear](https://www.dicebear.com) styles)
         "network reads on the crop above: hair colour and style, glasses, facial hair and smile, and the skin colour of the "
         "style's palette nearest to the photo's skin tone (ITA of the cheeks); in *avataaars*, of 32 variants that agree on "
         "all of that (haircut, beard, mouth, eyes, eyebrows, frames, shade) the one an identity network sees as closest to "
-        "the photo is drawn. Change any control to redraw it, then "
+        "the photo is drawn (curly or locked haircuts only when wavy hair is read). Change any control to redraw it, then "
         "download it as SVG or PNG. For a Twemoji-style emoji, pick the emoji target in the *Target* list above.")
 
 
@@ -119,7 +119,8 @@ def warm_choice() -> None:
     def build() -> None:
         for style in reader.choice_styles:
             try:
-                reader.chooser.warm(style, reader.cue_styles, reader.chooser.bank_path(style, reader.cue_styles), pause=1.0)
+                path = reader.chooser.bank_path(style, reader.cue_styles, reader.guard_styles)
+                reader.chooser.warm(style, reader.cue_styles, path, pause=1.0, guard_styles=reader.guard_styles)
             except Exception:  # noqa: BLE001 - best effort: a cold candidate set is computed when a face needs it
                 log.exception("building the avatar's candidate bank for %s failed", style)
 
