@@ -54,7 +54,7 @@ HAIR_COLOUR_LABELS = {"other": "other (auburn, red)"}
 warnings.filterwarnings("ignore", message="Watermarking for SVG images", category=UserWarning)
 HELP = ("An editable vector avatar ([DiceBear](https://www.dicebear.com) styles) drawn from what a CelebA attribute "
         "network reads on the crop above: hair colour and style, glasses, facial hair and smile, and the skin colour of the "
-        "style's palette nearest to the photo's skin tone (ITA of the cheeks); in *avataaars*, of 32 variants that agree on "
+        "style's palette nearest to the photo's skin tone (ITA of the cheeks); in *avataaars*, of the 128 variants that agree on "
         "all of that (haircut, beard, mouth, eyes, eyebrows, frames, shade) the one an identity network sees as closest to "
         "the photo is drawn (curly or locked haircuts only when wavy hair is read). Change any control to redraw it, then "
         "download it as SVG or PNG. For a Twemoji-style emoji, pick the emoji target in the *Target* list above.")
