@@ -260,6 +260,9 @@ def attribute_logits(model, crops: torch.Tensor | None):
     return None
 
 
+_SKIN_KEYS = ("skin_hex", "skin")  # what colours an avatar without changing its draws
+
+
 def reference_skin(style: str) -> str:
     """The palette colour every candidate of :class:`VariantChooser` is rendered with (the middle one)."""
     palette = list(avatars.get_spec(style).skin)
@@ -291,23 +294,31 @@ class VariantChooser:
         return F.normalize(torch.cat(out), dim=1)
 
     def candidates(self, reading: FaceReading, style: str, seed: int = 0, **kw) -> list[avatars.AvatarParams]:
-        """The :data:`CHOICE_K` candidates of variant seed ``seed``: ``params_for`` at seeds K·seed + j."""
+        """The :data:`CHOICE_K` candidates of variant seed ``seed`` as f sees them: ``params_for`` at seeds
+        K·seed + j (with the photo's skin, or the one in ``kw``: a skin group of one colour draws one number
+        less, so the skin decides the draws), then recoloured with the style's reference skin."""
         if kw.get("skin_hex") is None and kw.get("skin") is None:
             kw = {**kw, "skin_hex": reading.skin_hex(style)}  # once, not K times
-        return [params_for(reading, style, self.k * int(seed) + j, **kw) for j in range(self.k)]
+        spec = avatars.get_spec(style)
+        ref = [reference_skin(style)]
+        return [avatars.params_from_options(style, {**p.options, spec.skin_option: ref})
+                for p in (params_for(reading, style, self.k * int(seed) + j, **kw) for j in range(self.k))]
 
     def scores(self, reading: FaceReading, style: str, seed: int = 0, **kw) -> tuple[list, torch.Tensor]:
-        """(candidates, cosine of each to the photo under f)."""
+        """(candidates at the reference skin, cosine of each to the photo under f)."""
         cands, bank = self.bank_for(reading, style, seed, **kw)
         return cands, bank @ torch.tensor(reading.embedding, dtype=torch.float32)
 
     def bank_for(self, reading: FaceReading, style: str, seed: int = 0, **kw) -> tuple[list, torch.Tensor]:
-        """(candidates, their f embeddings [K, D] at the reference skin), computed once per candidate set; the
-        candidates themselves are remembered per reading (what decides them: groups, cues, skin colour,
-        overrides), so a warm answer does not rebuild K parameter sets."""
-        memo = (style, int(seed), tuple(sorted((k, str(v)) for k, v in kw.items())), reading.hair_color,
-                reading.hair_style, reading.glasses, reading.facial_hair, reading.smiling, reading.cues,
-                reading.cue_styles, reading.guard_styles, reading.skin_hex(style))
+        """(candidates at the reference skin, their f embeddings [K, D]), computed once per candidate set and
+        remembered per what decides it (groups, cues, overrides, the skin's group — not its colour), so a warm
+        answer builds one parameter set, the chosen one."""
+        spec = avatars.get_spec(style)
+        skin = kw.get("skin") or spec.skin.get(str(kw.get("skin_hex") or reading.skin_hex(style)).lstrip("#").lower())
+        used = set(CUE_ATTRS) if style in reading.cue_styles else {TEXTURE_CUE} if style in reading.guard_styles else set()
+        memo = (style, int(seed), tuple(sorted((k, str(v)) for k, v in kw.items() if k not in _SKIN_KEYS)), skin,
+                reading.hair_color, reading.hair_style, reading.glasses, reading.facial_hair, reading.smiling,
+                tuple(c for c in reading.cues if c in used), style in reading.cue_styles, style in reading.guard_styles)
         with self._lock:
             hit = self._memo.get(memo)
         if hit is not None:
@@ -321,14 +332,11 @@ class VariantChooser:
 
     def _bank_for(self, reading: FaceReading, style: str, seed: int = 0, **kw) -> tuple[list, torch.Tensor]:
         cands = self.candidates(reading, style, seed, **kw)
-        spec = avatars.get_spec(style)
-        ref = reference_skin(style)
-        shown = [avatars.params_from_options(style, {**p.options, spec.skin_option: [ref]}) for p in cands]
-        key = (style, hashlib.sha1("\n".join(p.to_json() for p in shown).encode()).hexdigest())
+        key = (style, hashlib.sha1("\n".join(p.to_json() for p in cands).encode()).hexdigest())
         with self._lock:
             bank = self._bank.get(key)
         if bank is None:
-            bank = self.embed(torch.from_numpy(np.stack([_render(p, 64) for p in shown])).float()
+            bank = self.embed(torch.from_numpy(np.stack([_render(p, 64) for p in cands])).float()
                               .div_(127.5).sub_(1.0).permute(0, 3, 1, 2).contiguous())
             with self._lock:
                 if len(self._bank) >= self.max_cached:
@@ -337,15 +345,16 @@ class VariantChooser:
         return cands, bank
 
     def choose(self, reading: FaceReading, style: str, seed: int = 0, **kw) -> avatars.AvatarParams:
-        """The candidate f sees as closest to the photo (ties → the lower seed: argmax returns the first)."""
-        cands, sim = self.scores(reading, style, seed, **kw)
-        return cands[int(torch.argmax(sim))]
+        """The candidate f sees as closest to the photo (ties → the lower seed: argmax returns the first), drawn
+        with the photo's skin colour (or the one in ``kw``): the same draws, only the skin differs."""
+        _, sim = self.scores(reading, style, seed, **kw)
+        return params_for(reading, style, self.k * int(seed) + int(torch.argmax(sim)), **kw)
 
     # -------------------------------------------------------------------------- the bank, ahead of time
     def readings(self, style: str, cue_styles: tuple[str, ...] = (), guard_styles: tuple[str, ...] = ()
                  ) -> list[FaceReading]:
-        """One reading per distinct candidate set the reader can produce for ``style`` at variant seed 0:
-        every group combination the Face tab can ask for (each hair colour and hair style of the style — "other"
+        """One reading per distinct candidate set the reader can produce for ``style`` at variant seed 0 (for
+        each skin group: :meth:`warm`): every group combination the Face tab can ask for (each hair colour and hair style of the style — "other"
         too, which only an edit sets —, glasses, facial hair, smiling) × every distinct cue narrowing (when
         ``style`` uses cues)."""
         spec = avatars.get_spec(style)
@@ -386,11 +395,16 @@ class VariantChooser:
                         self._bank[(style, str(k))] = emb[i]
             except (OSError, ValueError, KeyError):  # a corrupt cache is rebuilt
                 path.unlink(missing_ok=True)
+        spec = avatars.get_spec(style)
+        # one colour per skin group: a group of one colour draws one number less, which moves the other draws
+        # (groups that draw alike give the same candidate sets, found in the bank at once)
+        skins = list({g: h for h, g in reversed(list(spec.skin.items()))}.values())
         for r in self.readings(style, cue_styles, guard_styles):
-            t = time.perf_counter()
-            self._bank_for(r, style, 0)  # the bank only: readings differ from visitors' in skin
-            if pause > 0:
-                time.sleep(pause * (time.perf_counter() - t))
+            for skin_hex in skins:
+                t = time.perf_counter()
+                self._bank_for(r, style, 0, skin_hex=skin_hex)
+                if pause > 0:
+                    time.sleep(pause * (time.perf_counter() - t))
         if path is not None and not path.is_file():
             with self._lock:
                 items = [(k, v) for k, v in self._bank.items() if k[0] == style]
@@ -449,6 +463,15 @@ class AvatarFitter:
             except hub.CheckpointError as e:  # the avatar is still drawn, from the seed alone (revision 5)
                 log.warning("the avatar's variant chooser %s is not available (%s): variants come from the seed", CHOOSER, e)
         return cls(model, cal, chooser=chooser)
+
+    def warm(self, pause: float = 0.0) -> dict[str, int]:
+        """Revision 6: load (or build and save) the chooser's candidate embeddings for every style that uses it,
+        from the avatar cache (:meth:`VariantChooser.bank_path`); {style: candidate sets held}."""
+        if self.chooser is None:
+            return {}
+        return {style: self.chooser.warm(style, self.cue_styles, self.chooser.bank_path(
+            style, self.cue_styles, self.guard_styles), pause=pause, guard_styles=self.guard_styles)
+            for style in self.choice_styles}
 
     @torch.no_grad()
     def margins(self, crops: torch.Tensor, logits: torch.Tensor | None = None) -> dict[str, np.ndarray]:

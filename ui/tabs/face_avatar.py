@@ -117,12 +117,10 @@ def warm_choice() -> None:
         return
 
     def build() -> None:
-        for style in reader.choice_styles:
-            try:
-                path = reader.chooser.bank_path(style, reader.cue_styles, reader.guard_styles)
-                reader.chooser.warm(style, reader.cue_styles, path, pause=1.0, guard_styles=reader.guard_styles)
-            except Exception:  # noqa: BLE001 - best effort: a cold candidate set is computed when a face needs it
-                log.exception("building the avatar's candidate bank for %s failed", style)
+        try:
+            reader.warm(pause=1.0)
+        except Exception:  # noqa: BLE001 - best effort: a cold candidate set is computed when a face needs it
+            log.exception("building the avatar's candidate bank failed")
 
     # its own thread: the other warm-ups (run one after another) must not wait minutes for it
     threading.Thread(target=build, name="avatar-choice-bank", daemon=True).start()
