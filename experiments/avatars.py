@@ -199,8 +199,10 @@ def cues_off_comparison(style: str = "avataaars", root=None) -> dict:
     adopted = figs["id_median_rank"] < base["id_median_rank"] and all(d <= CUE_MAX_DROP for d in drops.values())
     print(style, "adopted" if adopted else "not adopted", json.dumps(
         {m: [round(base[m], 4), round(figs[m], 4)] for m in (*CUE_BAR_FIGURES, "id_median_rank")}), flush=True)
+    cues = list(cue_styles) if adopted else cal.get("cue_styles", [])
     return {"split": "val", "n": int(len(val["A"])), "style": style, "k": k, "revision_7": base, "cues_off": figs,
-            "drops": drops, "adopted": adopted, "cue_styles": list(cue_styles) if adopted else cal.get("cue_styles", [])}
+            "drops": drops, "adopted": adopted, "cue_styles": cues, "calibration_update": {
+                "cue_styles": cues, "cues_off_comparison": {"cues_off": figs, "adopted": adopted, "k": k}}}
 
 
 def texture_guard_comparison(style: str = "avataaars", root=None) -> dict:
@@ -216,7 +218,8 @@ def texture_guard_comparison(style: str = "avataaars", root=None) -> dict:
     figs = am.face_avatar_metrics(parametric_outputs(fitter, val["A"], style), val, judges)
     print(style, json.dumps({m: [round(base[m], 4), round(figs[m], 4)] for m in (*CUE_BAR_FIGURES, "id_median_rank")}),
           flush=True)
-    return {"split": "val", "n": int(len(val["A"])), "style": style, "k": k, "revision_9": base, "guarded": figs}
+    return {"split": "val", "n": int(len(val["A"])), "style": style, "k": k, "revision_9": base, "guarded": figs,
+            "calibration_update": {"texture_guard_styles": [style], "texture_guard_comparison": {"guarded": figs}}}
 
 
 # ------------------------------------------------------------------------------ f on avatars
@@ -534,21 +537,13 @@ def main(argv: list[str] | None = None) -> None:
             if res["chosen_k"] is not None:
                 upd["choice_k"] = res["chosen_k"]
             print(f"chosen K: {res['chosen_k']} (None: stays {avatar_fit.CHOICE_K}); wrote {store_calibration(READER, upd)}")
-    elif a.what == "cues-off":
+    elif a.what in ("cues-off", "texture-guard"):  # revisions 8 and 10: one style against the stored val row
         torch.set_num_threads(2)
-        res = cues_off_comparison(root=a.data_root)
+        res = (cues_off_comparison if a.what == "cues-off" else texture_guard_comparison)(root=a.data_root)
+        upd = res.pop("calibration_update")
         print(json.dumps(res, indent=1))
         if a.write:
-            upd = {"cue_styles": res["cue_styles"], "cues_off_comparison": {
-                k: v for k, v in res.items() if k in ("cues_off", "adopted", "k")}}
-            print(f"adopted: {res['adopted']}; wrote {store_calibration(READER, upd)}")
-    elif a.what == "texture-guard":
-        torch.set_num_threads(2)
-        res = texture_guard_comparison(root=a.data_root)
-        print(json.dumps(res, indent=1))
-        if a.write:
-            upd = {"texture_guard_styles": [res["style"]], "texture_guard_comparison": {"guarded": res["guarded"]}}
-            print(f"wrote {store_calibration(READER, upd)}")
+            print(f"adopted: {res.get('adopted', True)}; wrote {sorted(upd)} into {store_calibration(READER, upd)}")
     elif a.what == "identity-judge":
         torch.set_num_threads(2)
         print(json.dumps(identity_judge_diagnostic(a.runs, a.data_root), indent=1))

@@ -244,6 +244,7 @@ def test_cues_pick_variants_only_for_adopted_styles():
 # ------------------------------------------------------------------------------ f chooses the variant (revision 6)
 def test_chooser_picks_the_candidate_f_sees_closest_and_keeps_groups_cues_and_skin():
     from xdomain.avatar_fit import CHOICE_K, VariantChooser, reference_skin
+    from xdomain.data.domains import to_tensor
 
     f = tiny_identity_encoder(n_classes=4, image_size=64).eval()
     chooser = VariantChooser(f)
@@ -258,8 +259,7 @@ def test_chooser_picks_the_candidate_f_sees_closest_and_keeps_groups_cues_and_sk
         photo = params_for(base, "avataaars", 16 + j)
         assert {**photo.options, spec.skin_option: [ref]} == c.options
     for j in (0, 5):  # the photo embedded exactly as candidate j's reference rendering → candidate j
-        e = chooser.embed(torch.from_numpy(av.render("avataaars", cands[j], 64)[None]).float().div(127.5).sub(1)
-                          .permute(0, 3, 1, 2))[0]
+        e = chooser.embed(to_tensor(av.render("avataaars", cands[j], 64)[None]))[0]
         reading = FaceReading(**read, cues=("Wavy_Hair",), cue_styles=("avataaars",), embedding=tuple(e.tolist()),
                               choice_styles=("avataaars",))
         _, sim = chooser.scores(reading, "avataaars", 2)

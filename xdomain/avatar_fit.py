@@ -336,8 +336,9 @@ class VariantChooser:
         with self._lock:
             bank = self._bank.get(key)
         if bank is None:
-            bank = self.embed(torch.from_numpy(np.stack([_render(p, 64) for p in cands])).float()
-                              .div_(127.5).sub_(1.0).permute(0, 3, 1, 2).contiguous())
+            from xdomain.data import domains
+
+            bank = self.embed(domains.to_tensor(np.stack([_render(p, 64) for p in cands])))
             with self._lock:
                 if len(self._bank) >= self.max_cached:
                     self._bank.pop(next(iter(self._bank)))
