@@ -119,10 +119,9 @@ def main() -> None:
             chooser = fitter.chooser
             for _ in range(args.repeats):
                 _, t_f = timed(chooser.embed, x)
-                chooser._bank.clear()
-                chooser._memo.clear()
+                chooser.forget(bank=True)
                 _, t_cold = timed(chooser.choose, reading, style, seed)  # nothing cached
-                chooser._memo.clear()
+                chooser.forget()
                 _, t_new = timed(chooser.choose, reading, style, seed)  # the bank warm, as after the warm-up
                 _, t_same = timed(chooser.choose, reading, style, seed)  # an edit or a repeat of the same reading
                 for k, v in (("f on the photo", t_f), ("choose, cold", t_cold), ("choose, new face", t_new),
@@ -135,7 +134,7 @@ def main() -> None:
                                      "avatar adds (with PNG)": []}
         for i in range(args.repeats):
             if fitter.chooser is not None:  # every repeat a new face for the chooser, its bank warm
-                fitter.chooser._memo.clear()
+                fitter.chooser.forget()
             out, t_face = timed(tab.face_run, target, str(photos[i + 1]), False)
             read_out, t_avatar = timed(panel.avatar_read, out[1], style, seed)
             controls = [c["value"] if isinstance(c, dict) else c for c in read_out[1:7]]

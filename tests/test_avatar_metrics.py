@@ -152,6 +152,23 @@ def test_dtn_teacher_flag_pulls_g_towards_the_parametric_avatar_of_the_face():
     assert DTN.tiny_config().epsilon == 0 and DTN.preset("avatars").epsilon == 0  # the paper's model is the default
 
 
+def test_dtn_teacher_draws_once_per_batch(monkeypatch):
+    """The G-steps of one iteration share the teacher's avatars; a new batch draws again."""
+    from xdomain import avatar_fit
+
+    calls = []
+    monkeypatch.setattr(avatar_fit, "draw", lambda fitter, xs, style: calls.append(len(xs)) or torch.zeros_like(xs))
+    enc = ClassifierConfig(widths=(8, 8), image_size=16, channels=3, global_pool=True)
+    m = DTN(DTN.tiny_config().replace(encoder_config=enc.to_dict(), channels=3, epsilon=1.0, teacher="a-reader",
+                                      g_steps=2))
+    m.configure_optimizers()
+    m.train()
+    m.teacher = object()
+    for step in range(2):
+        m.train_step({"A": torch.rand(4, 3, 16, 16) * 2 - 1, "B": torch.rand(4, 3, 16, 16) * 2 - 1}, step)
+    assert calls == [4, 4]
+
+
 def test_avatars_preset_is_the_faces_losses_with_the_identity_encoder():
     a, f = DTN.preset("avatars"), DTN.preset("faces")
     assert (a.alpha, a.beta, a.gamma, a.delta) == (f.alpha, f.beta, f.gamma, 0.0)
@@ -275,6 +292,13 @@ def test_chooser_picks_the_candidate_f_sees_closest_and_keeps_groups_cues_and_sk
         assert params_for(reading, "personas", 2, chooser=chooser) == params_for(base, "personas", 2)
         # an override re-chooses inside the new group
         assert params_for(reading, "avataaars", 2, chooser=chooser, glasses=False).glasses is False
+    # forget(): the next choice starts cold (memo, and with bank=True the embeddings) and chooses the same
+    before = params_for(reading, "avataaars", 2, chooser=chooser)
+    chooser.forget()
+    assert not chooser._memo and chooser._bank
+    chooser.forget(bank=True)
+    assert not chooser._memo and not chooser._bank
+    assert params_for(reading, "avataaars", 2, chooser=chooser) == before and chooser._bank
 
 
 def test_texture_guard_keeps_textured_haircuts_for_photos_read_as_wavy():

@@ -286,6 +286,14 @@ class VariantChooser:
         self._memo: dict[tuple, tuple[list, torch.Tensor]] = {}  # what decides a reading's candidates → both
         self._lock = threading.Lock()
 
+    def forget(self, bank: bool = False) -> None:
+        """Drop the remembered candidate sets (and with ``bank`` the candidate embeddings): the next choice
+        starts cold, as for a new face (``bench/bench_avatar.py`` times both)."""
+        with self._lock:
+            self._memo.clear()
+            if bank:
+                self._bank.clear()
+
     @torch.no_grad()
     def embed(self, x: torch.Tensor, batch: int = 256) -> torch.Tensor:
         """f's L2-normalised features [N, D] of images [N, 3, 64, 64] in [-1, 1]."""
