@@ -313,7 +313,7 @@ def select(run: Path, root=None, evaluate: bool = True) -> dict:
 # ------------------------------------------------------------------------------ tables (docs/avatars.md)
 LABELS = {"parametric:avataaars": "parametric avatar, `avataaars`", "parametric:personas": "parametric avatar, `personas`",
           "parametric:micah": "parametric avatar, `micah`", "dtn-faces-emoji": "DTN, Twemoji (old checkpoint)",
-          "dtn-faces-avatars": "DTN, `avataaars` (ε = 10 teacher flag, step 1,500)"}
+          "dtn-faces-avatars": "DTN, `avataaars` (ε = 100 teacher flag, step 2,000)"}
 
 
 def _p(v) -> str:
