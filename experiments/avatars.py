@@ -313,7 +313,7 @@ def select(run: Path, root=None, evaluate: bool = True) -> dict:
 # ------------------------------------------------------------------------------ tables (docs/avatars.md)
 LABELS = {"parametric:avataaars": "parametric avatar, `avataaars`", "parametric:personas": "parametric avatar, `personas`",
           "parametric:micah": "parametric avatar, `micah`", "dtn-faces-emoji": "DTN, Twemoji (old checkpoint)",
-          "dtn-faces-avatars": "DTN, `avataaars` (ε = 100 teacher flag, step 2,000)"}
+          "dtn-faces-avatars": "DTN, `avataaars` (ε = 100 teacher flag, step 3,500)"}
 
 
 def _p(v) -> str:
@@ -354,7 +354,8 @@ def eval_table(res: dict) -> str:
 RUN_LABELS = {"dtn-av-ref": "reference (paper losses)", "dtn-av-delta": "flag δ = 10 (L_ATTR)",
               "dtn-av-teacher": "flag ε = 10 (L_PAR, parametric teacher)",
               "dtn-av-eps30": "flag ε = 30 (L_PAR, revision 10's teacher)",
-              "dtn-av-eps100": "flag ε = 100 (L_PAR, revision 10's teacher)"}
+              "dtn-av-eps100": "flag ε = 100 (L_PAR, revision 10's teacher)",
+              "dtn-av-eps100-long": "ε = 100 continued past the equal budget (revision 12; snapshots from 2,500)"}
 
 
 def dtn_runs_table(rows: list[dict]) -> str:
