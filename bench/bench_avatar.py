@@ -9,7 +9,7 @@ p50 / p90 / p99 in ms:
   written to its file: what the avatar panel shows), ``png`` (the 256×256 PNG download, rasterised in the
   step after), and ``read + svg``;
 * **(a′) revisions 6–9** (f chooses among K seed candidates, for the styles adopted on val): ``f on the photo``
-  (the chooser's features of the crop, part of ``read``) and ``choose, cold`` (the 8 candidates rendered and
+  (the chooser's features of the crop, part of ``read``) and ``choose, cold`` (the K candidates rendered and
   embedded: a candidate set the warm-up has not built yet), ``choose, new face`` (the bank warm, as once the
   warm-up is done: K parameter sets built, embeddings looked up) and ``choose, same face`` (an edit or repeat);
 * **(b) a 640×480 photo** (a face pasted into a grey canvas, JPEG-encoded like an upload, one pixel changed
