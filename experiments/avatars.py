@@ -12,6 +12,7 @@
     python -m experiments.avatars cues-off [--write]        # revision 8: f chooses the haircut too (cues off), on val
     python -m experiments.avatars choice-k --ks 64 128 --against revision-8 [--write]   # revision 9
     python -m experiments.avatars texture-guard [--write]   # revision 10: no textured haircut without wavy hair read
+    python -m experiments.avatars skin-choice [--write]     # revision 13: f chooses the skin colour of the two nearest
 
 Everything is computed from committed checkpoints and the data root; ``eval --write`` stores
 ``docs/avatars.json`` (the tables in ``docs/avatars.md`` are generated from it by
@@ -37,6 +38,10 @@ from xdomain.metrics import avatars as am
 ROOT = Path(__file__).resolve().parents[1]
 OUT = ROOT / "docs" / "avatars.json"
 GALLERY = ROOT / "docs" / "avatars_gallery.png"
+SKIN_PANEL = ROOT / "docs" / "avatars_skin_choice.png"
+# Chardon et al.'s ITA bands (degrees): very light, light, intermediate, tan, brown, dark
+ITA_BANDS = ((55, 90, "> 55"), (41, 55, "41–55"), (28, 41, "28–41"), (10, 28, "10–28"), (-30, 10, "−30–10"),
+             (-90, -30, "< −30"))
 DTN_CHECKPOINTS = ("dtn-faces-emoji", "dtn-faces-avatars")  # old Twemoji DTN, the avatar DTN (when committed)
 DTN_RUNS = ROOT / "docs" / "avatars_dtn.json"
 F_READS = ROOT / "docs" / "avatars_f.json"
@@ -221,6 +226,73 @@ def texture_guard_comparison(style: str = "avataaars", root=None) -> dict:
             "calibration_update": {"texture_guard_styles": [style], "texture_guard_comparison": {"guarded": figs}}}
 
 
+def pale_skin_auc(lightness, pale) -> float:
+    """ROC AUC of the drawn colour's lightness for CelebA's ``Pale_Skin`` label (ties count half)."""
+    from scipy.stats import mannwhitneyu
+
+    x, y = np.asarray(lightness, np.float64), np.asarray(pale, bool)
+    return float(mannwhitneyu(x[y], x[~y]).statistic / (y.sum() * (~y).sum()))
+
+
+def skin_choice_comparison(style: str = "avataaars", root=None, panel: Path | None = SKIN_PANEL) -> dict:
+    """Revision 13 (docs/avatars_selection.md): ``style``'s val figures with f choosing the skin colour between
+    the two nearest, beside revision 10's stored val row (and today's path recomputed), the ``Pale_Skin`` AUC of
+    the drawn colour's lightness, the palette shares, the moves per ITA band, and the verdict (the latency half,
+    (d), is ``bench/bench_avatar.py``'s)."""
+    import dataclasses
+
+    reader, cal, val, judges = _setup(root)
+    k = int(cal["choice_k"])
+    base = cal["texture_guard_comparison"]["guarded"]
+    fitter = AvatarFitter(reader, cal, chooser=VariantChooser(hub.load_model(CHOOSER), k=k), skin_choice_styles=(style,))
+    fitter.warm()
+    readings = fitter.read(val["A"])
+    spec = avatars.get_spec(style)
+    params = {"nearest": [avatar_fit.params_for(dataclasses.replace(r, skin_choice_styles=()), style, 0,
+                                                chooser=fitter.chooser) for r in readings],
+              "chosen": [avatar_fit.params_for(r, style, 0, chooser=fitter.chooser) for r in readings]}
+    figs, colours = {}, {}
+    pale = val["attrs_A"][:, sources.CELEBA_ATTRS.index("Pale_Skin")].numpy()
+    for label, ps in params.items():
+        out = domains.to_tensor(np.stack([avatar_fit._render(p, 64) for p in ps]))
+        figs[label] = am.face_avatar_metrics(out, val, judges)
+        colours[label] = [p.options[spec.skin_option][0] for p in ps]
+        figs[label]["pale_skin_auc"] = pale_skin_auc([avatars.lightness(h) for h in colours[label]], pale)
+        print(label, json.dumps({m: round(figs[label][m], 4) for m in (*CUE_BAR_FIGURES, "id_median_rank",
+                                                                          "pale_skin_auc")}), flush=True)
+    drops, kept = attribute_drops(base, figs["chosen"])
+    verdict = {"a_identity_not_higher": figs["chosen"]["id_median_rank"] <= base["id_median_rank"],
+               "b_no_bar_figure_down_1pt": kept,
+               "c_pale_skin_auc_not_lower": figs["chosen"]["pale_skin_auc"] >= figs["nearest"]["pale_skin_auc"]}
+    shares = {label: {h: float(np.mean([c == h for c in cs])) for h in spec.skin} for label, cs in colours.items()}
+    order = list(spec.skin)  # light → dark
+    itas = np.array([r.ita for r in readings])
+    step = np.array([order.index(b) - order.index(a) for a, b in zip(colours["nearest"], colours["chosen"])])
+    bands = {name: {"n": int(m.sum()), "lighter": float((step[m] < 0).mean()) if m.any() else 0.0,
+                    "darker": float((step[m] > 0).mean()) if m.any() else 0.0}
+             for lo, hi, name in ITA_BANDS for m in [(itas >= lo) & (itas < hi)]}
+    if panel is not None:
+        skin_panel(val["A"], params, itas, panel)
+    print(json.dumps({"shares": shares, "bands": bands, "verdict": verdict}, indent=1), flush=True)
+    return {"split": "val", "n": int(len(val["A"])), "style": style, "k": k, "revision_10": base,
+            "nearest": figs["nearest"], "chosen": figs["chosen"], "drops": drops, "shares": shares, "bands": bands,
+            "verdict_abc": verdict, "panel": str(panel.relative_to(ROOT)) if panel is not None else None}
+
+
+def skin_panel(crops: torch.Tensor, params: dict, itas: np.ndarray, out: Path, n: int = 24, seed: int = 0) -> Path:
+    """Revision 13's val panel: ``n`` val faces drawn by a fixed seed, sorted by ITA (lightest first), each as
+    photo / nearest colour / f's choice, 8 triples a row."""
+    from torchvision.utils import save_image
+
+    idx = np.random.default_rng(seed).choice(len(crops), n, replace=False)
+    idx = idx[np.argsort(-itas[idx])]
+    tiles = []
+    for i in idx:
+        tiles += [crops[i]] + [domains.to_tensor(avatar_fit._render(params[k][i], 64)[None])[0] for k in ("nearest", "chosen")]
+    save_image(torch.stack(tiles) * 0.5 + 0.5, out, nrow=12, padding=2, pad_value=1.0)
+    return out
+
+
 # ------------------------------------------------------------------------------ f on avatars
 def read_avatars() -> dict:
     """Balanced accuracy of each f's CelebA attribute reading on rendered avatars (seed-1 val streams)."""
@@ -387,6 +459,29 @@ def dtn_runs_table(rows: list[dict]) -> str:
     return "\n".join(lines)
 
 
+def skin_choice_table(res: dict) -> str:
+    """Revision 13's val figures (the stored ``skin_choice_comparison``): the nearest colour against f's choice."""
+    rows = [("nearest colour (revision 10)", res["nearest"]), ("f chooses of the two nearest (revision 13)", res["chosen"])]
+    out = ["CelebA val identities (gallery = val), `avataaars`. Balanced accuracy %; *Pale_Skin AUC*: ROC AUC of the "
+           "drawn colour's lightness for CelebA's `Pale_Skin` label.", "",
+           "| skin colour | hair | glasses | facial hair | smiling | skin ρ | identity median rank | Pale_Skin AUC | "
+           + " | ".join(f"`{h}`" for h in res["shares"]["nearest"]) + " |",
+           "|---|---|---|---|---|---|---|---|" + "---|" * len(res["shares"]["nearest"])]
+    for (label, f), key in zip(rows, ("nearest", "chosen")):
+        out.append(f"| {label} | {_p(f['bal_acc_hair'])} | {_p(f['bal_acc_eyeglasses'])} | {_p(f['bal_acc_facial_hair'])} | "
+                   f"{_p(f['bal_acc_smiling'])} | {f['skin_spearman']:.3f} | {f['id_median_rank']:.0f} | "
+                   f"{f['pale_skin_auc']:.3f} | " + " | ".join(f"{100 * v:.1f}%" for v in res["shares"][key].values()) + " |")
+    out += ["", "Moves from the nearest colour, per ITA band of the photo (Chardon's bands, degrees):", "",
+            "| photo ITA | faces | drawn one step lighter | drawn one step darker |", "|---|---|---|---|"]
+    out += [f"| {band} | {b['n']} | {100 * b['lighter']:.1f}% | {100 * b['darker']:.1f}% |" for band, b in res["bands"].items()]
+    v = res["verdict_abc"]
+    out += ["", "Verdict: (a) identity not higher " + ("met" if v["a_identity_not_higher"] else "missed")
+            + "; (b) no bar figure down by more than 1 point " + ("met" if v["b_no_bar_figure_down_1pt"] else "missed")
+            + "; (c) Pale_Skin AUC not lower " + ("met" if v["c_pale_skin_auc_not_lower"] else "missed")
+            + (" → adopted if (d) latency holds." if all(v.values()) else " → **not adopted**.")]
+    return "\n".join(out)
+
+
 def f_table(res: dict) -> str:
     keys = [*(f"hair_{c}" for c in am.HAIR_COLOURS), "eyeglasses", "facial_hair", "smiling"]
     lines = [f"{res['n_avatars']} rendered avatars ({', '.join(res['styles'])}; the judges' seed-1 val streams), read by "
@@ -475,7 +570,7 @@ def main(argv: list[str] | None = None) -> None:
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("what", choices=("calibrate", "read-avatars", "eval", "gallery", "select",
                                       "identity-judge", "cues", "choice", "choice-k",
-                                      "cues-off", "texture-guard"))
+                                      "cues-off", "texture-guard", "skin-choice"))
     p.add_argument("runs", nargs="*", help="select, identity-judge: run folders")
     p.add_argument("--write", action="store_true")
     p.add_argument("--split", default="test", choices=("val", "test"))
@@ -547,6 +642,16 @@ def main(argv: list[str] | None = None) -> None:
         print(json.dumps(res, indent=1))
         if a.write:
             print(f"adopted: {res.get('adopted', True)}; wrote {sorted(upd)} into {store_calibration(READER, upd)}")
+    elif a.what == "skin-choice":  # revision 13: (a)-(c) here, (d) is bench/bench_avatar.py's
+        torch.set_num_threads(2)
+        res = skin_choice_comparison(root=a.data_root)
+        print(json.dumps({k: v for k, v in res.items() if k not in ("revision_10",)}, indent=1))
+        if a.write:
+            ok = all(res["verdict_abc"].values())
+            upd = {"skin_choice_comparison": {k: res[k] for k in ("nearest", "chosen", "shares", "bands", "verdict_abc")}}
+            if ok:
+                upd["skin_choice_styles"] = [res["style"]]
+            print(f"(a)-(c) met: {ok}; wrote {sorted(upd)} into {store_calibration(READER, upd)}")
     elif a.what == "identity-judge":
         torch.set_num_threads(2)
         print(json.dumps(identity_judge_diagnostic(a.runs, a.data_root), indent=1))

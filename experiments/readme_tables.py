@@ -142,6 +142,15 @@ def face_offers() -> None:
             print(f"| {label} | {'yes' if v.passed else 'experimental'} | {v.summary(bars.BARS[c.bar]) if c.bar else '—'} |")
 
 
+def _reader_calibration() -> dict:
+    """The parametric avatar's stored calibration (the reader's ``config.json``): the revisions' val figures."""
+    from xdomain import hub
+    from xdomain.avatar_fit import CALIBRATION_KEY, READER
+    from xdomain.registry import CHECKPOINTS
+
+    return hub.read_meta(CHECKPOINTS[READER].local_dir).get(CALIBRATION_KEY, {})
+
+
 TABLES = {
     "results": results,
     "disentangle-table": lambda: disentangle_table.main("main"),
@@ -165,6 +174,7 @@ TABLES = {
     "avatars-eval": lambda: print(avatar_tables.eval_table(json.loads(avatar_tables.OUT.read_text()))),
     "avatars-dtn": lambda: print(avatar_tables.dtn_runs_table(json.loads(avatar_tables.DTN_RUNS.read_text()))),
     "avatars-f": lambda: print(avatar_tables.f_table(json.loads(avatar_tables.F_READS.read_text()))),
+    "avatars-skin-choice": lambda: print(avatar_tables.skin_choice_table(_reader_calibration()["skin_choice_comparison"])),
 }
 
 

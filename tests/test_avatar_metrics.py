@@ -301,6 +301,43 @@ def test_chooser_picks_the_candidate_f_sees_closest_and_keeps_groups_cues_and_sk
     assert params_for(reading, "avataaars", 2, chooser=chooser) == before and chooser._bank
 
 
+def test_skin_choice_picks_one_of_the_two_nearest_colours_and_a_picked_colour_only_recolours():
+    """Revision 13: f chooses the skin colour between the two palette colours nearest in ITA (the one whose
+    recolouring f sees as closer to the photo); the variant is the one chosen at the nearest colour; a colour the
+    user picks is never overridden and changes nothing but the colour; styles not adopted keep the nearest."""
+    import dataclasses
+
+    from xdomain.avatar_fit import VariantChooser, recolour
+    from xdomain.data.domains import to_tensor
+    from xdomain.metrics.avatars import hex_ita
+
+    f = tiny_identity_encoder(n_classes=4, image_size=64).eval()
+    chooser = VariantChooser(f)
+    read = dict(hair_color="brown", hair_style="short", glasses=False, facial_hair=False, smiling=True)
+    ita = (hex_ita("edb98a") + 2 * hex_ita("d08b5b")) / 3  # nearer d08b5b, edb98a second
+    dim = chooser.embed(torch.zeros(1, 3, 64, 64)).shape[1]
+    base = FaceReading(ita=ita, **read, choice_styles=("avataaars",), embedding=tuple([1.0] + [0.0] * (dim - 1)))
+    assert base.skin_hexes("avataaars") == ["d08b5b", "edb98a"] and base.skin_hex("avataaars") == "d08b5b"
+    nearest = params_for(base, "avataaars", 1, chooser=chooser)  # not adopted: the nearest colour
+    assert nearest.options["skinColor"] == ["d08b5b"]
+    for target in ("edb98a", "d08b5b"):  # the photo embedded exactly as the chosen avatar in `target` → target
+        e = chooser.embed(to_tensor(av.render("avataaars", recolour("avataaars", nearest, target), 64)[None]))[0]
+        r = dataclasses.replace(base, embedding=tuple(e.tolist()))
+        plain = params_for(r, "avataaars", 1, chooser=chooser)
+        chosen = params_for(dataclasses.replace(r, skin_choice_styles=("avataaars",)), "avataaars", 1, chooser=chooser)
+        assert chosen == recolour("avataaars", plain, target)  # same draws, only the colour
+        assert chosen.options["skinColor"] == [target]
+    r = dataclasses.replace(r, skin_choice_styles=("avataaars",))
+    # a picked colour is kept, whatever f prefers, and only recolours (the draws stay the nearest colour's)
+    for picked in ("614335", "ffdbb4", "#EDB98A"):
+        q = params_for(r, "avataaars", 1, chooser=chooser, skin_hex=picked)
+        assert q == recolour("avataaars", params_for(r, "avataaars", 1, chooser=chooser), picked.lstrip("#").lower())
+    with pytest.raises(ValueError, match="not in the avataaars palette"):
+        params_for(r, "avataaars", 1, chooser=chooser, skin_hex="123456")
+    # personas (not adopted) keeps the nearest colour even with the flag on another style
+    assert params_for(r, "personas", 1, chooser=chooser).options["skinColor"] == [r.skin_hex("personas")]
+
+
 def test_texture_guard_keeps_textured_haircuts_for_photos_read_as_wavy():
     """Revision 10: without Wavy_Hair read, no dreads / frizzle / curls, whatever the seed (or f) picks; with it,
     they are candidates again; styles without a table and groups without textured members are untouched."""

@@ -34,12 +34,18 @@ Pipeline for a 64×64 face crop x (the crop every face model here uses, :func:`x
 6. Texture guard (revision 10, a faithfulness constraint no judge measures): for the styles in
    ``"texture_guard_styles"``, the textured haircuts (:data:`TEXTURED`) are drawn only when the reader reads
    :data:`TEXTURE_CUE` on the photo.
+7. f chooses the skin colour (revision 13): for the styles in ``"skin_choice_styles"``, the chosen variant is
+   recoloured with each of the two palette colours nearest in ITA to the photo's (:meth:`FaceReading.skin_hexes`)
+   and the one f sees as closer to the photo wins (ties → the nearest): shading and the camera lower a photo's
+   ITA, and f, which has seen people of every skin colour, arbitrates by at most one palette step. A colour the
+   user picks is never overridden.
 
 The figures of this path (balanced accuracy of the *avatar judge's* reading of the rendered avatar against
 the face's CelebA labels, identity retrieval, ...) are computed by ``python -m experiments.avatars eval``.
 """
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import logging
@@ -181,11 +187,16 @@ class FaceReading:
     embedding: tuple[float, ...] | None = field(hash=False, compare=False, default=None, repr=False)
     choice_styles: tuple[str, ...] = ()
     guard_styles: tuple[str, ...] = ()  # revision 10: the styles whose textured haircuts need TEXTURE_CUE
+    skin_choice_styles: tuple[str, ...] = ()  # revision 13: the styles whose skin colour f chooses
 
     def skin_hex(self, style: str) -> str:
         """The style's skin colour nearest in ITA to the photo's."""
+        return self.skin_hexes(style, 1)[0]
+
+    def skin_hexes(self, style: str, n: int = 2) -> list[str]:
+        """The style's ``n`` skin colours nearest in ITA to the photo's, nearest first (ties → palette order)."""
         spec = avatars.get_spec(style)
-        return min(spec.skin, key=lambda h: abs(hex_ita(h) - self.ita))
+        return sorted(spec.skin, key=lambda h: abs(hex_ita(h) - self.ita))[:n]
 
 
 def params_for(reading: FaceReading, style: str, seed: int = 0, *, skin_hex: str | None = None,
@@ -210,10 +221,7 @@ def params_for(reading: FaceReading, style: str, seed: int = 0, *, skin_hex: str
         groups["hair_style"] = "short"
     groups.update({k: v for k, v in overrides.items() if v is not None and k != "skin"})
     if skin_hex is not None:
-        skin_hex = str(skin_hex).lstrip("#").lower()
-        if skin_hex not in spec.skin:
-            raise ValueError(f"skin colour {skin_hex!r} is not in the {style} palette; "
-                             f"choose from {', '.join(spec.skin)}")
+        skin_hex = palette_hex(style, skin_hex)
     elif overrides.get("skin") is None:
         skin_hex = reading.skin_hex(style)
     skin = spec.skin[skin_hex] if skin_hex is not None else overrides["skin"]
@@ -230,15 +238,34 @@ def params_for(reading: FaceReading, style: str, seed: int = 0, *, skin_hex: str
     return p
 
 
+def fit_params(fitter: "AvatarFitter", crops: torch.Tensor, style: str, seed: int = 0) -> list[avatars.AvatarParams]:
+    """The parametric avatar's parameters for each of ``crops`` [B, 3, 64, 64]: read by ``fitter``, given
+    ``params_for`` (variant ``seed``)."""
+    return [params_for(r, style, seed, chooser=fitter.chooser) for r in fitter.read(crops.detach().float().cpu())]
+
+
 def draw(fitter: "AvatarFitter", crops: torch.Tensor, style: str, seed: int = 0, size: int | None = None) -> torch.Tensor:
     """The parametric avatars of ``crops`` [B, 3, S, S]: each read by ``fitter``, given ``params_for`` (variant
     ``seed``) and rendered at ``size`` (default S) → [B, 3, size, size] in [-1, 1], on the crops' device."""
     from xdomain.data import domains
 
-    readings = fitter.read(crops.detach().float().cpu())
-    imgs = np.stack([_render(params_for(r, style, seed, chooser=fitter.chooser), size or crops.shape[-1])
-                     for r in readings])
+    imgs = np.stack([_render(p, size or crops.shape[-1]) for p in fit_params(fitter, crops, style, seed)])
     return domains.to_tensor(imgs).to(crops.device)
+
+
+def palette_hex(style: str, skin_hex) -> str:
+    """``skin_hex`` as a key of the style's skin palette ("#EDB98A" → "edb98a"); ``ValueError`` if it is none."""
+    spec = avatars.get_spec(style)
+    h = str(skin_hex).lstrip("#").lower()
+    if h not in spec.skin:
+        raise ValueError(f"skin colour {skin_hex!r} is not in the {style} palette; choose from {', '.join(spec.skin)}")
+    return h
+
+
+def recolour(style: str, p: avatars.AvatarParams, skin_hex: str) -> avatars.AvatarParams:
+    """``p`` with the skin colour ``skin_hex`` (a key of the style's palette): the same draws, only the colour
+    differs."""
+    return avatars.params_from_options(style, {**p.options, avatars.get_spec(style).skin_option: [palette_hex(style, skin_hex)]})
 
 
 @lru_cache(maxsize=4096)
@@ -284,6 +311,7 @@ class VariantChooser:
         self.max_cached = max_cached
         self._bank: dict[tuple, torch.Tensor] = {}  # (style, digest of the candidate set at the reference skin) → [K, D]
         self._memo: dict[tuple, tuple[list, torch.Tensor]] = {}  # what decides a reading's candidates → both
+        self._coloured: dict[str, torch.Tensor] = {}  # revision 13: a chosen avatar in another colour → f embedding
         self._lock = threading.Lock()
 
     def forget(self, bank: bool = False) -> None:
@@ -293,6 +321,7 @@ class VariantChooser:
             self._memo.clear()
             if bank:
                 self._bank.clear()
+                self._coloured.clear()
 
     @torch.no_grad()
     def embed(self, x: torch.Tensor, batch: int = 256) -> torch.Tensor:
@@ -303,10 +332,10 @@ class VariantChooser:
 
     def candidates(self, reading: FaceReading, style: str, seed: int = 0, **kw) -> list[avatars.AvatarParams]:
         """The :data:`CHOICE_K` candidates of variant seed ``seed`` as f sees them: ``params_for`` at seeds
-        K·seed + j (with the photo's skin, or the one in ``kw``: a skin group of one colour draws one number
-        less, so the skin decides the draws), then recoloured with the style's reference skin."""
-        if kw.get("skin_hex") is None and kw.get("skin") is None:
-            kw = {**kw, "skin_hex": reading.skin_hex(style)}  # once, not K times
+        K·seed + j, drawn at the colour nearest to the photo's (a skin group of one colour draws one number less,
+        so the skin's group decides the draws; a colour picked in ``kw`` only recolours — revision 13 —, a skin
+        group in ``kw`` draws there), then recoloured with the style's reference skin."""
+        kw = self._draw_kw(reading, style, kw)  # once, not K times
         spec = avatars.get_spec(style)
         ref = [reference_skin(style)]
         return [avatars.params_from_options(style, {**p.options, spec.skin_option: ref})
@@ -322,7 +351,8 @@ class VariantChooser:
         remembered per what decides it (groups, cues, overrides, the skin's group — not its colour), so a warm
         answer builds one parameter set, the chosen one."""
         spec = avatars.get_spec(style)
-        skin = kw.get("skin") or spec.skin.get(str(kw.get("skin_hex") or reading.skin_hex(style)).lstrip("#").lower())
+        kw = self._draw_kw(reading, style, kw)
+        skin = kw.get("skin") or spec.skin[kw["skin_hex"]]
         used = set(CUE_ATTRS) if style in reading.cue_styles else {TEXTURE_CUE} if style in reading.guard_styles else set()
         memo = (style, int(seed), tuple(sorted((k, str(v)) for k, v in kw.items() if k not in _SKIN_KEYS)), skin,
                 reading.hair_color, reading.hair_style, reading.glasses, reading.facial_hair, reading.smiling,
@@ -353,11 +383,58 @@ class VariantChooser:
                 self._bank[key] = bank
         return cands, bank
 
+    @staticmethod
+    def _draw_kw(reading: FaceReading, style: str, kw: dict) -> dict:
+        """``kw`` as the candidates are drawn: a picked colour replaced by the photo's nearest (revision 13: a
+        picked colour only recolours), a skin group kept."""
+        if kw.get("skin") is not None:
+            return {k: v for k, v in kw.items() if k != "skin_hex"}
+        return {**kw, "skin_hex": reading.skin_hex(style)}
+
     def choose(self, reading: FaceReading, style: str, seed: int = 0, **kw) -> avatars.AvatarParams:
         """The candidate f sees as closest to the photo (ties → the lower seed: argmax returns the first), drawn
-        with the photo's skin colour (or the one in ``kw``): the same draws, only the skin differs."""
+        at the photo's nearest skin colour, then coloured with the colour picked in ``kw``, else (revision 13,
+        styles in ``reading.skin_choice_styles``) the one of the two nearest colours f sees as closer to the photo
+        (:meth:`choose_skin`), else the nearest."""
+        picked = kw.get("skin_hex") if kw.get("skin") is None else None
+        if picked is not None:
+            picked = palette_hex(style, picked)  # before any candidate is drawn
         _, sim = self.scores(reading, style, seed, **kw)
-        return params_for(reading, style, self.k * int(seed) + int(torch.argmax(sim)), **kw)
+        j = int(torch.argmax(sim))
+        p = params_for(reading, style, self.k * int(seed) + j, **self._draw_kw(reading, style, kw))
+        if picked is not None:
+            return recolour(style, p, picked)
+        if kw.get("skin") is None and style in reading.skin_choice_styles:
+            return recolour(style, p, self.choose_skin(reading, style, p, seed, j, **kw))
+        return p
+
+    def choose_skin(self, reading: FaceReading, style: str, p: avatars.AvatarParams, seed: int = 0, j: int | None = None,
+                    **kw) -> str:
+        """Revision 13: of the two palette colours nearest in ITA to the photo's, the one whose recolouring of ``p``
+        f sees as closer to the photo (ties → the nearest). The reference colour's embedding is the bank's row
+        ``j`` when given (no render); another colour costs one render and f pass, remembered per avatar."""
+        hexes = reading.skin_hexes(style, 2)
+        ref = reference_skin(style)
+        embs = []
+        for h in hexes:
+            if h == ref and j is not None:
+                embs.append(self.bank_for(reading, style, seed, **kw)[1][j])
+                continue
+            q = recolour(style, p, h)
+            key = q.to_json()
+            with self._lock:
+                e = self._coloured.get(key)
+            if e is None:
+                from xdomain.data import domains
+
+                e = self.embed(domains.to_tensor(_render(q, 64)[None]))[0]
+                with self._lock:
+                    if len(self._coloured) >= self.max_cached:
+                        self._coloured.pop(next(iter(self._coloured)))
+                    self._coloured[key] = e
+            embs.append(e)
+        sims = torch.stack(embs) @ torch.tensor(reading.embedding, dtype=torch.float32)
+        return hexes[int(torch.argmax(sims))]
 
     # -------------------------------------------------------------------------- the bank, ahead of time
     def readings(self, style: str, cue_styles: tuple[str, ...] = (), guard_styles: tuple[str, ...] = ()
@@ -411,7 +488,8 @@ class VariantChooser:
         for r in self.readings(style, cue_styles, guard_styles):
             for skin_hex in skins:
                 t = time.perf_counter()
-                self._bank_for(r, style, 0, skin_hex=skin_hex)
+                # a photo whose nearest colour is skin_hex (the candidates are drawn at the photo's nearest colour)
+                self._bank_for(dataclasses.replace(r, ita=hex_ita(skin_hex)), style, 0)
                 if pause > 0:
                     time.sleep(pause * (time.perf_counter() - t))
         if path is not None and not path.is_file():
@@ -440,7 +518,7 @@ class AvatarFitter:
 
     def __init__(self, encoder, calibration: dict | None = None, cue_styles: tuple[str, ...] | None = None,
                  chooser: VariantChooser | None = None, choice_styles: tuple[str, ...] | None = None,
-                 guard_styles: tuple[str, ...] | None = None):
+                 guard_styles: tuple[str, ...] | None = None, skin_choice_styles: tuple[str, ...] | None = None):
         if attribute_logits(encoder, None) is None:
             raise ValueError("the avatar fitter needs a network with the 40 CelebA attributes (a multi-label "
                              "attribute classifier, or an attribute head: aux_outputs = 40)")
@@ -457,6 +535,9 @@ class AvatarFitter:
         self.chooser = chooser
         # revision 10 (a faithfulness constraint, not chosen by a figure)
         self.guard_styles = tuple(cal.get("texture_guard_styles", ()) if guard_styles is None else guard_styles)
+        # revision 13: the styles whose skin colour f chooses between the two nearest (adopted on val)
+        self.skin_choice_styles = tuple(cal.get("skin_choice_styles", ()) if skin_choice_styles is None
+                                        else skin_choice_styles)
 
     @classmethod
     def load(cls, name: str = READER, *, allow_download: bool = False) -> "AvatarFitter":
@@ -513,5 +594,6 @@ class AvatarFitter:
             out.append(FaceReading(float(skin[i]), colour, style, bool(m["Eyeglasses"][i] > 0),
                                    bool(m["No_Beard"][i] <= 0), bool(m["Smiling"][i] > 0),
                                    {a: float(m[a][i]) for a in USED_ATTRS}, cues[i], self.cue_styles,
-                                   None if emb[i] is None else tuple(emb[i]), choice, self.guard_styles))
+                                   None if emb[i] is None else tuple(emb[i]), choice, self.guard_styles,
+                                   tuple(s for s in self.skin_choice_styles if s in choice)))
         return out

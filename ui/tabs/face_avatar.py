@@ -148,6 +148,12 @@ def read_line(reading: FaceReading, style: str) -> str:
              ("facial hair" if reading.facial_hair else "no facial hair"),
              ("smiling" if reading.smiling else "not smiling")]
     skin = reading.skin_hex(style)
+    group = avatars.get_spec(style).skin[skin]
+    if style in reading.skin_choice_styles and reading.embedding is not None:  # revision 13
+        other = reading.skin_hexes(style, 2)[1]
+        skin = f"{skin} ({group}) or {other} ({avatars.get_spec(style).skin[other]}), whichever f sees closer to the photo"
+    else:
+        skin = f"{skin} ({group})"
     cues = ""
     if style in reading.cue_styles and reading.cues:  # revision 5: what picked the variants inside the groups
         cues = "; cues: " + ", ".join(CUE_LABELS.get(c, c) for c in reading.cues)
@@ -155,7 +161,7 @@ def read_line(reading: FaceReading, style: str) -> str:
     if style in reading.choice_styles and reading.embedding is not None:  # revision 6
         chosen = f"; variant: the closest of {fitter().chooser.k} to the photo under f"
     return (f"read: {hair}, {reading.hair_style}, {', '.join(flags)}; skin ITA {reading.ita:.0f}° → "
-            f"{skin} ({avatars.get_spec(style).skin[skin]}){cues}{chosen}")
+            f"{skin}{cues}{chosen}")
 
 
 CUE_LABELS = {"Wavy_Hair": "wavy hair", "Straight_Hair": "straight hair", "Bangs": "bangs", "Mustache": "moustache",
@@ -220,9 +226,10 @@ def avatar_style(reading: FaceReading | None, style: str, skin: str, hair_color:
         spec = avatars.get_spec(str(style))
         if reading is None:
             raise ValueError(NOT_READ)
-        photo = {reading.skin_hex(s) for s in STYLES}
-        if skin in photo:  # the colour read on the photo: the new palette's nearest to the photo
-            skin = reading.skin_hex(spec.name)
+        photo = {h for s in STYLES for h in (reading.skin_hexes(s, 2) if s in reading.skin_choice_styles
+                                             else [reading.skin_hex(s)])}
+        if skin in photo:  # the colour read on the photo: the new palette's nearest (or f's pick, revision 13)
+            skin = None if spec.name in reading.skin_choice_styles else reading.skin_hex(spec.name)
         elif skin in {h for s in STYLES for h in avatars.get_spec(s).skin}:  # the user's pick, carried over
             skin = min(spec.skin, key=lambda h: abs(metrics_avatars.hex_ita(h) - metrics_avatars.hex_ita(skin)))
         if hair_style in avatars.GROUPS["hair_style"] and hair_style not in spec.hair_style.values():
