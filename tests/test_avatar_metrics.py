@@ -152,6 +152,38 @@ def test_dtn_teacher_flag_pulls_g_towards_the_parametric_avatar_of_the_face():
     assert DTN.tiny_config().epsilon == 0 and DTN.preset("avatars").epsilon == 0  # the paper's model is the default
 
 
+def test_dtn_reader_input_flag_feeds_g_the_readers_logits_takes_a_finite_step_and_ships_r(tmp_path):
+    """reader_input: g reads r's 40 attribute logits beside f's features (r frozen, no gradient), one finite step,
+    and save → load gives the same translation (r's config and weights travel in the DTN checkpoint)."""
+    from xdomain import hub
+
+    torch.manual_seed(0)
+    reader = ClassifierConfig(n_classes=40, multilabel=True, widths=(8,), image_size=16, channels=3, global_pool=True)
+    enc = ClassifierConfig(widths=(8, 8), image_size=16, channels=3, global_pool=True)
+    plain = DTN(DTN.tiny_config().replace(encoder_config=enc.to_dict(), channels=3))
+    m = DTN(DTN.tiny_config().replace(encoder_config=enc.to_dict(), channels=3, reader_input="a-reader",
+                                      reader_config=reader.to_dict()))
+    assert m.g[0][0].in_channels == plain.g[0][0].in_channels + 40
+    assert plain.reading(torch.zeros(2, 3, 16, 16)) is None and not list(plain.r.parameters())
+    m.configure_optimizers()
+    m.train()
+    b = {"A": torch.rand(4, 3, 16, 16) * 2 - 1, "B": torch.rand(4, 3, 16, 16) * 2 - 1}
+    logs = m.train_step(b, 0)
+    assert all(math.isfinite(v) for v in logs.values())
+    assert all(p.grad is None for p in m.r.parameters()) and not any(p.requires_grad for p in m.r.parameters())
+    x = b["A"]
+    with torch.no_grad():  # g's output depends on r's reading: another reader, another avatar
+        m.eval()
+        before = m.translate(x)
+        m.r.net[-1].bias.add_(3.0)
+        assert not torch.allclose(m.translate(x), before)
+        m.r.net[-1].bias.sub_(3.0)
+    hub.save_checkpoint(tmp_path / "ck", m)
+    m2 = hub.load_model(tmp_path / "ck")
+    assert torch.equal(m.translate(x), m2.translate(x)) and m2.r.cfg == m.r.cfg
+    assert DTN.tiny_config().reader_input == "" and DTN.preset("avatars").reader_input == ""  # the paper: g reads f
+
+
 def test_dtn_teacher_draws_once_per_batch(monkeypatch):
     """The G-steps of one iteration share the teacher's avatars; a new batch draws again."""
     from xdomain import avatar_fit

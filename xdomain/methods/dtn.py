@@ -20,6 +20,9 @@ the parametric path (:mod:`xdomain.avatar_fit`) draws for x — the teacher's at
 variant seed 0 and, where the teacher's calibration adopts it, the variant f chooses (revisions 6–10) — and G is
 pulled towards it (pseudo-pairs; none of the avatar judges is involved; drawn once per batch):
     L_PAR = ‖G(x) − R(p̂(x))‖₁ (mean)  for x ∈ S,      L_G += ε L_PAR
+and (``reader_input``: a CelebA attribute reader r, e.g. the teacher's) g reads r's 40 attribute logits beside
+f's features — f's context widened by the decisions the teacher draws from, both frozen, L_CONST still on f:
+    G(x) = g([f(x); r(x)])     (each part standardised)
 
 Paper symbols ↔ code: f ↔ ``self.f`` (a frozen :class:`~xdomain.methods.classifier.Classifier`,
 ``f.features``), g ↔ ``self.g``, D ↔ ``self.D``, α/β/γ ↔ ``alpha``/``beta``/``gamma``.
@@ -135,6 +138,8 @@ class DTNConfig(BaseConfig):
     delta: float = 0.0  # weight of L_ATTR (attribute consistency through f's attribute head); 0 = the paper
     epsilon: float = 0.0  # weight of L_PAR (L1 to the teacher's parametric avatar of x); 0 = the paper
     teacher: str = ""  # attribute reader checkpoint for L_PAR (e.g. "judge-celeba-attrs"; never an avatar judge)
+    reader_input: str = ""  # attribute reader checkpoint whose logits g also reads ("" = g reads f alone, the paper)
+    reader_config: dict = field(default_factory=dict)  # filled from reader_input; rebuilds r on load
     ship_dtype: str = "float32"  # dtype of the shipped weights ("float16" halves checkpoints/; compute stays float32)
     avatar_style: str = "avataaars"  # target style of the "celeba_avatars" dataset
     l2_features: bool = False  # L2-normalise f(x) before L_CONST and g (faces: makes α = 100 sensible)
@@ -148,6 +153,7 @@ class DTNConfig(BaseConfig):
 
     def __post_init__(self) -> None:
         self.encoder_config = _plain(self.encoder_config)  # JSON form, so a saved config compares equal
+        self.reader_config = _plain(self.reader_config)
 
 
 PRESETS: dict[str, dict[str, Any]] = {
@@ -205,7 +211,7 @@ class DTN(TwoDomainGAN):
     Config = DTNConfig
     name = "dtn"
     presets = PRESETS
-    inference_modules = ("f", "norm", "g")
+    inference_modules = ("f", "norm", "r", "r_norm", "g")  # r, r_norm: empty unless reader_input
     generator_names = ("g",)
     discriminator_names = ("D",)
     directions = ("a2b",)  # one-way: S → T
@@ -220,6 +226,18 @@ class DTN(TwoDomainGAN):
         with torch.no_grad():
             dim = self.f.features(torch.zeros(2, cfg.channels, cfg.image_size, cfg.image_size)).shape[1]
         self.norm = Standardise(dim)
+        self.r, self.r_norm = nn.Module(), nn.Module()  # no weights: g reads f alone (the paper)
+        if cfg.reader_input or cfg.reader_config:
+            if not cfg.reader_config:
+                raise ValueError("DTNConfig.reader_config is empty: call DTN.resolve_config(cfg) first")
+            self.r = Classifier(ClassifierConfig.from_dict(cfg.reader_config))
+            self.r.requires_grad_(False).eval()
+            from xdomain.avatar_fit import attribute_logits
+
+            if attribute_logits(self.r, None) is None:
+                raise ValueError(f"reader_input {cfg.reader_input!r} has no 40 CelebA attribute outputs")
+            self.r_norm = Standardise(len(sources.CELEBA_ATTRS))
+            dim += len(sources.CELEBA_ATTRS)
 
         n_up = int(math.log2(cfg.image_size // 4))
         if len(cfg.g_widths) != n_up:
@@ -232,11 +250,13 @@ class DTN(TwoDomainGAN):
     @classmethod
     def resolve_config(cls, cfg: DTNConfig) -> DTNConfig:
         """Copy the named encoder checkpoint's config into ``encoder_config`` (I/O; before building)."""
-        if cfg.encoder_config:
-            return cfg
         from xdomain import hub
 
-        return cfg.replace(encoder_config=hub.read_meta(hub.resolve(cfg.encoder))["config"])
+        if not cfg.encoder_config:
+            cfg = cfg.replace(encoder_config=hub.read_meta(hub.resolve(cfg.encoder))["config"])
+        if cfg.reader_input and not cfg.reader_config:
+            cfg = cfg.replace(reader_config=hub.read_meta(hub.resolve(cfg.reader_input))["config"])
+        return cfg
 
     def load_pretrained(self) -> None:
         """f's trained weights from the named encoder checkpoint (a tiny test config names none)."""
@@ -245,6 +265,10 @@ class DTN(TwoDomainGAN):
 
             enc = hub.load_model(self.cfg.encoder)
             self.f.load_state_dict(enc.state_dict())
+        if self.cfg.reader_input:
+            from xdomain import hub
+
+            self.r.load_state_dict(hub.load_model(self.cfg.reader_input).state_dict())
         if self.cfg.epsilon:
             from xdomain.avatar_fit import AvatarFitter
 
@@ -256,6 +280,7 @@ class DTN(TwoDomainGAN):
     def train(self, mode: bool = True) -> "DTN":
         super().train(mode)
         self.f.eval()  # f is fixed: its BatchNorm keeps its own statistics
+        self.r.eval()
         return self
 
     @property
@@ -300,13 +325,22 @@ class DTN(TwoDomainGAN):
         z = self.f.features(x)
         return F.normalize(z, dim=1) if self.cfg.l2_features else z
 
-    def generate(self, z: torch.Tensor) -> torch.Tensor:
-        """g on context vectors [B, D] → images [B, C, S, S]."""
-        return self.g(self.norm(z)[:, :, None, None])
+    def reading(self, x: torch.Tensor) -> torch.Tensor | None:
+        """r(x), the reader's 40 attribute logits [B, 40] g also reads (``reader_input``), else None."""
+        if not isinstance(self.r, Classifier):
+            return None
+        from xdomain.avatar_fit import attribute_logits
+
+        return attribute_logits(self.r, x)
+
+    def generate(self, z: torch.Tensor, a: torch.Tensor | None = None) -> torch.Tensor:
+        """g on context vectors [B, D] (and reader logits [B, 40] with ``reader_input``) → images [B, C, S, S]."""
+        h = self.norm(z) if a is None else torch.cat([self.norm(z), self.r_norm(a)], 1)
+        return self.g(h[:, :, None, None])
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        """G(x) = g(f(x))."""
-        return self.generate(self.context(x))
+        """G(x) = g(f(x)) (g([f(x); r(x)]) with ``reader_input``)."""
+        return self.generate(self.context(x), self.reading(x))
 
     def _split_batch(self, batch: dict[str, torch.Tensor]) -> tuple[torch.Tensor, torch.Tensor]:
         nt = self.cfg.target_batch or len(batch["B"])
@@ -314,9 +348,10 @@ class DTN(TwoDomainGAN):
 
     def _generate_both(self, xs: torch.Tensor, xt: torch.Tensor):
         """One g forward over [x_s; x_t] so BatchNorm sees both (FINDINGS: else G ignores its input)."""
-        with torch.no_grad():  # f is fixed: its features need no gradient
+        with torch.no_grad():  # f (and r) are fixed: their features need no gradient
             zs, zt = self.context(xs), self.context(xt)
-        g_all = self.generate(torch.cat([zs, zt]))  # [Bs + Bt, C, S, S]
+            a = self.reading(torch.cat([xs, xt]))
+        g_all = self.generate(torch.cat([zs, zt]), a)  # [Bs + Bt, C, S, S]
         return zs, g_all[: len(xs)], g_all[len(xs):], g_all
 
     def _d_logits(self, *xs: torch.Tensor, step: int) -> list[torch.Tensor]:
@@ -407,7 +442,8 @@ class DTN(TwoDomainGAN):
                 f"at {c.image_size}×{c.image_size}. f is the frozen `{c.encoder}` (identity + attributes, its "
                 f"weights ship inside this checkpoint); g has {len(c.g_widths) + 1} deconv+BN+ReLU blocks ending "
                 f"in tanh; D is ternary. α={c.alpha}, β={c.beta}, γ={c.gamma}, δ={c.delta}, ε={c.epsilon}"
-                f"{f' (teacher `{c.teacher}`)' if c.epsilon else ''} (0: the paper's losses); "
+                f"{f' (teacher `{c.teacher}`)' if c.epsilon else ''} (0: the paper's losses)"
+                f"{f'; g also reads the 40 attribute logits of the frozen `{c.reader_input}` (its weights ship here too)' if c.reader_input else ''}; "
                 "scaled down for CPU training. Licences: CelebA is non-commercial research only; "
                 f"`{c.avatar_style}`: {avatars.STYLE_LICENSES[c.avatar_style]}, by "
                 f"{avatars.STYLE_CREATORS[c.avatar_style]} (DiceBear, MIT)."
