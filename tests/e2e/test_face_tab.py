@@ -201,6 +201,32 @@ def test_discogan_target_shows_crop_translation_and_round_trip(app_url, page, fa
     shot(page, "face-tab-discogan")
 
 
+AVATAR_DTN = "dtn-faces-avatars"
+
+
+def test_experimental_avatar_dtn_target_draws_an_avatar_and_says_why_it_is_experimental(app_url, page, face_photo):
+    """The avatar DTN is listed under Experimental with its figures; picking it draws an avatar for the upload
+    (one way: no round trip) and the chosen option still shows its figures against the bar."""
+    from ui import common
+    from xdomain.explore.faces import face_targets
+
+    _need(AVATAR_DTN)
+    target = next(t for t in face_targets(common.model_view)[0] if t.checkpoint == AVATAR_DTN)
+    assert not target.offered  # below its bar: it must not be a plain choice
+    _face_tab(page, app_url)
+    page.locator("#face-target input").click()
+    page.get_by_role("option").filter(has_text=target.label).filter(has_text="Experimental").click()
+    _upload(page, face_photo)
+    page.locator("#face-message").get_by_text("Found 1 face").wait_for(timeout=60_000)
+    page.locator("#face-roundtrip-note").get_by_text("one way").wait_for(timeout=60_000)
+    out = _src_pixels(page, "face-output")
+    assert out.std() > 5, "the avatar is blank"
+    shown = page.locator("#face-target input").input_value()  # the choice names its status and figures
+    assert shown.startswith("Experimental") and target.label in shown and target.figures in shown, shown
+    assert not [t for t in page.locator(".toast-body").all_inner_texts() if t.strip()]
+    shot(page, "face-tab-emoji")
+
+
 def _api_crop(client, face_photo, target: str) -> tuple[str, np.ndarray]:
     from gradio_client import handle_file
 
