@@ -344,7 +344,12 @@ class VariantChooser:
     def scores(self, reading: FaceReading, style: str, seed: int = 0, **kw) -> tuple[list, torch.Tensor]:
         """(candidates at the reference skin, cosine of each to the photo under f)."""
         cands, bank = self.bank_for(reading, style, seed, **kw)
-        return cands, bank @ torch.tensor(reading.embedding, dtype=torch.float32)
+        return cands, self._cosines(reading, bank)
+
+    @staticmethod
+    def _cosines(reading: FaceReading, embeddings: torch.Tensor) -> torch.Tensor:
+        """Cosine of each row of ``embeddings`` [N, D] (L2-normalised) to the photo's f embedding."""
+        return embeddings @ torch.tensor(reading.embedding, dtype=torch.float32)
 
     def bank_for(self, reading: FaceReading, style: str, seed: int = 0, **kw) -> tuple[list, torch.Tensor]:
         """(candidates at the reference skin, their f embeddings [K, D]), computed once per candidate set and
@@ -362,11 +367,15 @@ class VariantChooser:
         if hit is not None:
             return hit
         out = self._bank_for(reading, style, seed, **kw)
-        with self._lock:
-            if len(self._memo) >= self.max_cached:
-                self._memo.pop(next(iter(self._memo)))
-            self._memo[memo] = out
+        self._remember(self._memo, memo, out)
         return out
+
+    def _remember(self, store: dict, key, value) -> None:
+        """Put ``value`` in one of the chooser's caches, dropping its oldest entry when it holds ``max_cached``."""
+        with self._lock:
+            if len(store) >= self.max_cached:
+                store.pop(next(iter(store)))
+            store[key] = value
 
     def _bank_for(self, reading: FaceReading, style: str, seed: int = 0, **kw) -> tuple[list, torch.Tensor]:
         cands = self.candidates(reading, style, seed, **kw)
@@ -377,10 +386,7 @@ class VariantChooser:
             from xdomain.data import domains
 
             bank = self.embed(domains.to_tensor(np.stack([_render(p, 64) for p in cands])))
-            with self._lock:
-                if len(self._bank) >= self.max_cached:
-                    self._bank.pop(next(iter(self._bank)))
-                self._bank[key] = bank
+            self._remember(self._bank, key, bank)
         return cands, bank
 
     @staticmethod
@@ -399,42 +405,37 @@ class VariantChooser:
         picked = kw.get("skin_hex") if kw.get("skin") is None else None
         if picked is not None:
             picked = palette_hex(style, picked)  # before any candidate is drawn
-        _, sim = self.scores(reading, style, seed, **kw)
-        j = int(torch.argmax(sim))
+        _, bank = self.bank_for(reading, style, seed, **kw)
+        j = int(torch.argmax(self._cosines(reading, bank)))
         p = params_for(reading, style, self.k * int(seed) + j, **self._draw_kw(reading, style, kw))
         if picked is not None:
             return recolour(style, p, picked)
         if kw.get("skin") is None and style in reading.skin_choice_styles:
-            return recolour(style, p, self.choose_skin(reading, style, p, seed, j, **kw))
+            return recolour(style, p, self.choose_skin(reading, style, p, bank[j]))
         return p
 
-    def choose_skin(self, reading: FaceReading, style: str, p: avatars.AvatarParams, seed: int = 0, j: int | None = None,
-                    **kw) -> str:
+    def choose_skin(self, reading: FaceReading, style: str, p: avatars.AvatarParams,
+                    at_reference: torch.Tensor | None = None) -> str:
         """Revision 13: of the two palette colours nearest in ITA to the photo's, the one whose recolouring of ``p``
-        f sees as closer to the photo (ties → the nearest). The reference colour's embedding is the bank's row
-        ``j`` when given (no render); another colour costs one render and f pass, remembered per avatar."""
-        hexes = reading.skin_hexes(style, 2)
-        ref = reference_skin(style)
+        f sees as closer to the photo (ties → the nearest). ``at_reference``: f's embedding of ``p`` in the reference
+        colour when the caller has it (the bank's row: no render); another colour costs one render and f pass,
+        remembered per avatar."""
+        hexes, ref = reading.skin_hexes(style, 2), reference_skin(style)
         embs = []
         for h in hexes:
-            if h == ref and j is not None:
-                embs.append(self.bank_for(reading, style, seed, **kw)[1][j])
+            if h == ref and at_reference is not None:
+                embs.append(at_reference)
                 continue
             q = recolour(style, p, h)
-            key = q.to_json()
             with self._lock:
-                e = self._coloured.get(key)
+                e = self._coloured.get(q.to_json())
             if e is None:
                 from xdomain.data import domains
 
                 e = self.embed(domains.to_tensor(_render(q, 64)[None]))[0]
-                with self._lock:
-                    if len(self._coloured) >= self.max_cached:
-                        self._coloured.pop(next(iter(self._coloured)))
-                    self._coloured[key] = e
+                self._remember(self._coloured, q.to_json(), e)
             embs.append(e)
-        sims = torch.stack(embs) @ torch.tensor(reading.embedding, dtype=torch.float32)
-        return hexes[int(torch.argmax(sims))]
+        return hexes[int(torch.argmax(self._cosines(reading, torch.stack(embs))))]
 
     # -------------------------------------------------------------------------- the bank, ahead of time
     def readings(self, style: str, cue_styles: tuple[str, ...] = (), guard_styles: tuple[str, ...] = ()
