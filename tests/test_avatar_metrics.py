@@ -184,12 +184,48 @@ def test_dtn_reader_input_flag_feeds_g_the_readers_logits_takes_a_finite_step_an
     assert DTN.tiny_config().reader_input == "" and DTN.preset("avatars").reader_input == ""  # the paper: g reads f
 
 
+def test_contrast_frames_recolour_only_the_glasses_of_the_teachers_avatar(monkeypatch):
+    """Revision 15's teacher option: frames in the darker colour of highest contrast to the skin (near-black on light
+    skin, grey on the darkest), every other option unchanged; no glasses → unchanged; a bad value is a clear error;
+    the DTN passes its ``teacher_frames`` to the teacher's draw."""
+    from xdomain import avatar_fit
+
+    spec = av.get_spec("avataaars")
+    light, darkest = list(spec.skin)[0], list(spec.skin)[-1]
+    assert avatar_fit.frame_colour("avataaars", light) == "262e33"
+    assert avatar_fit.frame_colour("avataaars", darkest) == "929598"
+    p = av.make_params("avataaars", 3, glasses=True, skin="light")
+    q = avatar_fit.contrast_frames(p)
+    assert q.options["accessoriesColor"] == [avatar_fit.frame_colour("avataaars", p.options["skinColor"][0])]
+    assert {k: v for k, v in q.options.items() if k != "accessoriesColor"} == p.options and av.labels(q) == av.labels(p)
+    assert not np.array_equal(av.render("avataaars", q, 32), av.render("avataaars", p, 32))
+    bare = av.make_params("avataaars", 3, glasses=False)
+    assert avatar_fit.contrast_frames(bare) is bare
+    with pytest.raises(ValueError, match="no recolourable glasses frames"):
+        avatar_fit.frame_colour("personas", light)
+    with pytest.raises(ValueError, match="frames must be one of"):
+        avatar_fit.draw(None, torch.zeros(1, 3, 16, 16), "avataaars", frames="pastel")
+    with pytest.raises(ValueError, match="teacher_frames must be one of"):
+        DTN.tiny_config().replace(teacher_frames="pastel")
+    assert DTN.tiny_config().teacher_frames == ""  # the parametric path's own frames by default
+    seen = []
+    monkeypatch.setattr(avatar_fit, "draw", lambda fitter, xs, style, frames="": seen.append(frames) or torch.zeros_like(xs))
+    enc = ClassifierConfig(widths=(8, 8), image_size=16, channels=3, global_pool=True)
+    m = DTN(DTN.tiny_config().replace(encoder_config=enc.to_dict(), channels=3, epsilon=1.0, teacher="a-reader",
+                                      teacher_frames="contrast"))
+    m.configure_optimizers()
+    m.train()
+    m.teacher = object()
+    logs = m.train_step({"A": torch.rand(4, 3, 16, 16) * 2 - 1, "B": torch.rand(4, 3, 16, 16) * 2 - 1}, 0)
+    assert seen == ["contrast"] and all(math.isfinite(v) for v in logs.values())
+
+
 def test_dtn_teacher_draws_once_per_batch(monkeypatch):
     """The G-steps of one iteration share the teacher's avatars; a new batch draws again."""
     from xdomain import avatar_fit
 
     calls = []
-    monkeypatch.setattr(avatar_fit, "draw", lambda fitter, xs, style: calls.append(len(xs)) or torch.zeros_like(xs))
+    monkeypatch.setattr(avatar_fit, "draw", lambda fitter, xs, style, frames="": calls.append(len(xs)) or torch.zeros_like(xs))
     enc = ClassifierConfig(widths=(8, 8), image_size=16, channels=3, global_pool=True)
     m = DTN(DTN.tiny_config().replace(encoder_config=enc.to_dict(), channels=3, epsilon=1.0, teacher="a-reader",
                                       g_steps=2))

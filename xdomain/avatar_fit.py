@@ -244,12 +244,19 @@ def fit_params(fitter: "AvatarFitter", crops: torch.Tensor, style: str, seed: in
     return [params_for(r, style, seed, chooser=fitter.chooser) for r in fitter.read(crops.detach().float().cpu())]
 
 
-def draw(fitter: "AvatarFitter", crops: torch.Tensor, style: str, seed: int = 0, size: int | None = None) -> torch.Tensor:
+def draw(fitter: "AvatarFitter", crops: torch.Tensor, style: str, seed: int = 0, size: int | None = None,
+         frames: str = "") -> torch.Tensor:
     """The parametric avatars of ``crops`` [B, 3, S, S]: each read by ``fitter``, given ``params_for`` (variant
-    ``seed``) and rendered at ``size`` (default S) → [B, 3, size, size] in [-1, 1], on the crops' device."""
+    ``seed``) and rendered at ``size`` (default S) → [B, 3, size, size] in [-1, 1], on the crops' device.
+    ``frames="contrast"`` draws glasses frames in :func:`frame_colour` (revision 15's teacher option)."""
     from xdomain.data import domains
 
-    imgs = np.stack([_render(p, size or crops.shape[-1]) for p in fit_params(fitter, crops, style, seed)])
+    if frames not in FRAMES:
+        raise ValueError(f"frames must be one of {FRAMES}, got {frames!r}")
+    params = fit_params(fitter, crops, style, seed)
+    if frames == "contrast":
+        params = [contrast_frames(p) for p in params]
+    imgs = np.stack([_render(p, size or crops.shape[-1]) for p in params])
     return domains.to_tensor(imgs).to(crops.device)
 
 
@@ -266,6 +273,47 @@ def recolour(style: str, p: avatars.AvatarParams, skin_hex: str) -> avatars.Avat
     """``p`` with the skin colour ``skin_hex`` (a key of the style's palette): the same draws, only the colour
     differs."""
     return avatars.params_from_options(style, {**p.options, avatars.get_spec(style).skin_option: [palette_hex(style, skin_hex)]})
+
+
+# Glasses frames a teacher can recolour (revision 15): the style's frame option and its darker frame colours.
+# Most of the avataaars frame palette is pastel (pink, mint, white, sky blue), which vanishes on light skin at 64 px.
+FRAME_COLOURS: dict[str, tuple[str, tuple[str, ...]]] = {
+    "avataaars": ("accessoriesColor", ("262e33", "3c4f5c", "25557c", "929598")),
+}
+FRAMES = ("", "contrast")  # "": as the parametric path draws them; "contrast": see :func:`contrast_frames`
+
+
+def _luminance(hex_colour: str) -> float:
+    """WCAG relative luminance of ``hex_colour``."""
+    h = hex_colour.lstrip("#")
+    rgb = np.array([int(h[i:i + 2], 16) for i in (0, 2, 4)], dtype=np.float64) / 255.0
+    lin = np.where(rgb <= 0.04045, rgb / 12.92, ((rgb + 0.055) / 1.055) ** 2.4)
+    return float(lin @ np.array([0.2126, 0.7152, 0.0722]))
+
+
+def frame_colour(style: str, skin_hex: str) -> str:
+    """Of the style's darker frame colours (:data:`FRAME_COLOURS`), the one with the highest WCAG contrast
+    ratio to the skin colour ``skin_hex`` (near-black on light and medium skin, grey on the darkest)."""
+    if style not in FRAME_COLOURS:
+        raise ValueError(f"style {style!r} has no recolourable glasses frames; styles with them: {sorted(FRAME_COLOURS)}")
+    skin = _luminance(skin_hex)
+
+    def contrast(c: str) -> float:
+        hi, lo = sorted((_luminance(c), skin), reverse=True)
+        return (hi + 0.05) / (lo + 0.05)
+
+    return max(FRAME_COLOURS[style][1], key=contrast)
+
+
+def contrast_frames(p: avatars.AvatarParams) -> avatars.AvatarParams:
+    """``p`` with its glasses frames (if any) drawn in :func:`frame_colour` of its skin colour; the same draws
+    otherwise. Revision 15's teacher option: the DTN's L1 pull hardly sees a pastel frame on light skin."""
+    if not p.glasses:
+        return p
+    spec = avatars.get_spec(p.style)
+    option = FRAME_COLOURS.get(p.style, ("",))[0]
+    skin_hex = str(p.options[spec.skin_option][0])
+    return avatars.params_from_options(p.style, {**p.options, option: [frame_colour(p.style, skin_hex)]})
 
 
 @lru_cache(maxsize=4096)

@@ -20,6 +20,8 @@ the parametric path (:mod:`xdomain.avatar_fit`) draws for x — the teacher's at
 variant seed 0 and, where the teacher's calibration adopts it, the variant f chooses (revisions 6–10) — and G is
 pulled towards it (pseudo-pairs; none of the avatar judges is involved; drawn once per batch):
     L_PAR = ‖G(x) − R(p̂(x))‖₁ (mean)  for x ∈ S,      L_G += ε L_PAR
+(``teacher_frames="contrast"``: R draws glasses frames in the darker frame colour of highest contrast to the
+skin, :func:`xdomain.avatar_fit.contrast_frames`, instead of the style's mostly pastel frame palette)
 and (``reader_input``: a CelebA attribute reader r, e.g. the teacher's) g reads r's 40 attribute logits beside
 f's features — f's context widened by the decisions the teacher draws from, both frozen, L_CONST still on f:
     G(x) = g([f(x); r(x)])     (each part standardised)
@@ -138,6 +140,7 @@ class DTNConfig(BaseConfig):
     delta: float = 0.0  # weight of L_ATTR (attribute consistency through f's attribute head); 0 = the paper
     epsilon: float = 0.0  # weight of L_PAR (L1 to the teacher's parametric avatar of x); 0 = the paper
     teacher: str = ""  # attribute reader checkpoint for L_PAR (e.g. "judge-celeba-attrs"; never an avatar judge)
+    teacher_frames: str = ""  # "": the teacher's glasses frames as the parametric path draws them; "contrast": dark
     reader_input: str = ""  # attribute reader checkpoint whose logits g also reads ("" = g reads f alone, the paper)
     reader_config: dict = field(default_factory=dict)  # filled from reader_input; rebuilds r on load
     ship_dtype: str = "float32"  # dtype of the shipped weights ("float16" halves checkpoints/; compute stays float32)
@@ -154,6 +157,11 @@ class DTNConfig(BaseConfig):
     def __post_init__(self) -> None:
         self.encoder_config = _plain(self.encoder_config)  # JSON form, so a saved config compares equal
         self.reader_config = _plain(self.reader_config)
+        if self.teacher_frames:
+            from xdomain.avatar_fit import FRAMES
+
+            if self.teacher_frames not in FRAMES:
+                raise ValueError(f"teacher_frames must be one of {FRAMES}, got {self.teacher_frames!r}")
 
 
 PRESETS: dict[str, dict[str, Any]] = {
@@ -395,7 +403,8 @@ class DTN(TwoDomainGAN):
 
         memo = getattr(self, "_teacher_memo", None)
         if memo is None or memo[0] is not xs:
-            self._teacher_memo = memo = (xs, avatar_fit.draw(self.teacher, xs, self.cfg.avatar_style))
+            self._teacher_memo = memo = (xs, avatar_fit.draw(self.teacher, xs, self.cfg.avatar_style,
+                                                             frames=self.cfg.teacher_frames))
         return memo[1]
 
     # -------------------------------------------------------------- inference
