@@ -433,7 +433,9 @@ RUN_LABELS = {"dtn-av-ref": "reference (paper losses)", "dtn-av-delta": "flag δ
               "dtn-av-eps30": "flag ε = 30 (L_PAR, revision 10's teacher)",
               "dtn-av-eps100": "flag ε = 100 (L_PAR, revision 10's teacher)",
               "dtn-av-eps100-long": "ε = 100 continued past the equal budget (revision 12; snapshots from 2,500)",
-              "dtn-av-reader": "ε = 100 + g reads the teacher's reader (revision 14; two threads)"}
+              "dtn-av-reader": "ε = 100 + g reads the teacher's reader (revision 14; two threads)",
+              "dtn-av-frames": "revision 14 + the teacher's glasses frames dark (revision 15)",
+              "dtn-av-reader-long": "revision 14 continued past the equal budget (revision 15; snapshots from 2,500)"}
 
 
 def dtn_runs_table(rows: list[dict]) -> str:
@@ -442,7 +444,7 @@ def dtn_runs_table(rows: list[dict]) -> str:
              "on 1,000 CelebA val faces; test = 4,640 test faces. Balanced accuracy %. For the three runs of revision 3 "
              "the identity column was read by the first identity judge (v1, 3,000 steps, now retired): those runs were "
              "pruned before v2 existed, so only their committed pick (the ε = 10 run at 1,500 steps, in the table above) "
-             "is re-read by v2. The runs of revisions 11, 12 and 14 are read by v2.", "",
+             "is re-read by v2. The runs of revisions 11, 12, 14 and 15 are read by v2.", "",
              "| run | val score per snapshot (500 / 1,000 / …) | train min | chosen step | test at | hair | glasses | facial hair | "
              "smiling | skin ρ | identity median rank (share) | avatar-ness % | diversity |",
              "|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
