@@ -1,6 +1,9 @@
 """What the Face tab's editable avatar costs (issue 16 bar: it adds ≤ 30 ms to the answer for a 640×480 photo).
 
-    OMP_NUM_THREADS=1 .venv/bin/python bench/bench_avatar.py [--threads 1] [--repeats 100] [--json]
+    OMP_NUM_THREADS=1 .venv/bin/python bench/bench_avatar.py [--threads 1] [--repeats 100] [--target NAME] [--json]
+
+``--target``: the Face tab's translation target (a value of its dropdown, e.g. ``dtn-faces-avatars``; default the
+first offered one).
 
 Times the tab's handlers in-process (no HTTP; ``bench/bench_serving.py`` measures the loopback overhead),
 p50 / p90 / p99 in ms:
@@ -82,7 +85,9 @@ def timed(fn, *args):
 
 
 def main() -> None:
-    args = parse(parser(__doc__, repeats=100))
+    p = parser(__doc__, repeats=100)
+    p.add_argument("--target", default=None, help="the Face tab's target (a dropdown value; default the first offered)")
+    args = parse(p)
     os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
     from ui.tabs import face as tab
     from ui.tabs import face_avatar as panel
@@ -90,7 +95,10 @@ def main() -> None:
 
     fitter, which = load_fitter()
     panel.fitter = lambda: fitter  # the panel reads with the network chosen above (its own loader is not timed)
-    target = tab.target_choices()[0][0][1]
+    values = [t.value for t in tab.target_choices()[2]]
+    target = args.target or tab.target_choices()[0][0][1]
+    if target not in values:
+        sys.exit(f"unknown --target {target!r}; the Face tab offers {', '.join(values)}")
     style, seed = panel.DEFAULT_STYLE, 0
     res: dict = {"threads": args.threads, "repeats": args.repeats, "reader": which, "target": target,
                  "style": style, "load_avg_at_start": os.getloadavg()}
