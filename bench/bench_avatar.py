@@ -95,8 +95,9 @@ def main() -> None:
 
     fitter, which = load_fitter()
     panel.fitter = lambda: fitter  # the panel reads with the network chosen above (its own loader is not timed)
-    values = [t.value for t in tab.target_choices()[2]]
-    target = args.target or tab.target_choices()[0][0][1]
+    offered, _, targets = tab.target_choices()
+    values = [t.value for t in targets]
+    target = args.target or offered[0][1]
     if target not in values:
         sys.exit(f"unknown --target {target!r}; the Face tab offers {', '.join(values)}")
     style, seed = panel.DEFAULT_STYLE, 0

@@ -283,23 +283,15 @@ FRAME_COLOURS: dict[str, tuple[str, tuple[str, ...]]] = {
 FRAMES = ("", "contrast")  # "": as the parametric path draws them; "contrast": see :func:`contrast_frames`
 
 
-def _luminance(hex_colour: str) -> float:
-    """WCAG relative luminance of ``hex_colour``."""
-    h = hex_colour.lstrip("#")
-    rgb = np.array([int(h[i:i + 2], 16) for i in (0, 2, 4)], dtype=np.float64) / 255.0
-    lin = np.where(rgb <= 0.04045, rgb / 12.92, ((rgb + 0.055) / 1.055) ** 2.4)
-    return float(lin @ np.array([0.2126, 0.7152, 0.0722]))
-
-
 def frame_colour(style: str, skin_hex: str) -> str:
     """Of the style's darker frame colours (:data:`FRAME_COLOURS`), the one with the highest WCAG contrast
     ratio to the skin colour ``skin_hex`` (near-black on light and medium skin, grey on the darkest)."""
     if style not in FRAME_COLOURS:
         raise ValueError(f"style {style!r} has no recolourable glasses frames; styles with them: {sorted(FRAME_COLOURS)}")
-    skin = _luminance(skin_hex)
+    skin = avatars.luminance(skin_hex)
 
     def contrast(c: str) -> float:
-        hi, lo = sorted((_luminance(c), skin), reverse=True)
+        hi, lo = sorted((avatars.luminance(c), skin), reverse=True)
         return (hi + 0.05) / (lo + 0.05)
 
     return max(FRAME_COLOURS[style][1], key=contrast)
@@ -310,10 +302,8 @@ def contrast_frames(p: avatars.AvatarParams) -> avatars.AvatarParams:
     otherwise. Revision 15's teacher option: the DTN's L1 pull hardly sees a pastel frame on light skin."""
     if not p.glasses:
         return p
-    spec = avatars.get_spec(p.style)
-    option = FRAME_COLOURS.get(p.style, ("",))[0]
-    skin_hex = str(p.options[spec.skin_option][0])
-    return avatars.params_from_options(p.style, {**p.options, option: [frame_colour(p.style, skin_hex)]})
+    colour = frame_colour(p.style, str(p.options[avatars.get_spec(p.style).skin_option][0]))
+    return avatars.params_from_options(p.style, {**p.options, FRAME_COLOURS[p.style][0]: [colour]})
 
 
 @lru_cache(maxsize=4096)
@@ -475,13 +465,14 @@ class VariantChooser:
                 embs.append(at_reference)
                 continue
             q = recolour(style, p, h)
+            key = q.to_json()
             with self._lock:
-                e = self._coloured.get(q.to_json())
+                e = self._coloured.get(key)
             if e is None:
                 from xdomain.data import domains
 
                 e = self.embed(domains.to_tensor(_render(q, 64)[None]))[0]
-                self._remember(self._coloured, q.to_json(), e)
+                self._remember(self._coloured, key, e)
             embs.append(e)
         return hexes[int(torch.argmax(self._cosines(reading, torch.stack(embs))))]
 

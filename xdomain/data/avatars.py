@@ -230,12 +230,17 @@ def get_spec(style: str) -> StyleSpec:
 
 
 # ------------------------------------------------------------------------------ skin tone
-def lightness(hex_colour: str) -> float:
-    """CIELAB L* (0 black … 100 white) of an sRGB hex colour."""
+def luminance(hex_colour: str) -> float:
+    """Relative luminance Y (0 black … 1 white; WCAG's, CIE Y) of an sRGB hex colour."""
     h = hex_colour.lstrip("#")
     rgb = np.array([int(h[i:i + 2], 16) for i in (0, 2, 4)], dtype=np.float64) / 255.0
     lin = np.where(rgb <= 0.04045, rgb / 12.92, ((rgb + 0.055) / 1.055) ** 2.4)
-    y = float(lin @ np.array([0.2126, 0.7152, 0.0722]))
+    return float(lin @ np.array([0.2126, 0.7152, 0.0722]))
+
+
+def lightness(hex_colour: str) -> float:
+    """CIELAB L* (0 black … 100 white) of an sRGB hex colour."""
+    y = luminance(hex_colour)
     return 116.0 * (y ** (1 / 3) if y > (6 / 29) ** 3 else y / (3 * (6 / 29) ** 2) + 4 / 29) - 16.0
 
 
