@@ -13,6 +13,8 @@
     python -m experiments.avatars choice-k --ks 64 128 --against revision-8 [--write]   # revision 9
     python -m experiments.avatars texture-guard [--write]   # revision 10: no textured haircut without wavy hair read
     python -m experiments.avatars skin-choice [--write]     # revision 13: f chooses the skin colour of the two nearest
+    python -m experiments.avatars reader-snapshots runs/reader-attrs [--write]   # revision 16: its snapshots on val
+    python -m experiments.avatars reader [--write]          # revision 16: the converged reader, adopted on val
 
 Everything is computed from committed checkpoints and the data root; ``eval --write`` stores
 ``docs/avatars.json`` (the tables in ``docs/avatars.md`` are generated from it by
@@ -46,6 +48,8 @@ DTN_CHECKPOINTS = ("dtn-faces-emoji", "dtn-faces-avatars")  # old Twemoji DTN, t
 DTN_RUNS = ROOT / "docs" / "avatars_dtn.json"
 F_READS = ROOT / "docs" / "avatars_f.json"
 SELECT_STEMS = ("bal_acc_hair", "bal_acc_eyeglasses", "bal_acc_facial_hair", "bal_acc_smiling", "skin_spearman")
+# The reader revisions 2-15 were measured with (revision 16 replaced it): their comparisons re-run against it.
+REV2_READER = "judge-celeba-attrs"
 HAIR_ADOPT_GAIN = 0.005  # revision 4: the joint hair offsets are adopted only for >= 0.5 points on validation
 
 
@@ -78,13 +82,19 @@ def store_calibration(name: str, update: dict) -> Path:
     return folder / hub.CONFIG_NAME
 
 
-def calibrate(name: str, root=None) -> dict:
-    """Per used attribute: the balanced-accuracy threshold of reader ``name`` on CelebA *val* identities."""
-    model = hub.load_model(name)
-    val = faces("val", root)
+def used_thresholds(model, val: dict) -> tuple[torch.Tensor, dict]:
+    """(the reader's logits on ``val``, its per-attribute thresholds over :data:`USED_ATTRS` and their mean
+    balanced accuracy — revision 2's criterion for choosing a reader)."""
     z = attribute_logits(model, val["A"])
     out: dict = {"split": "val", "n": int(len(z))} | attribute_thresholds(z, val["attrs_A"], USED_ATTRS)
     out["mean_balanced_acc"] = float(np.mean([out[a]["balanced_acc"] for a in USED_ATTRS]))
+    return z, out
+
+
+def calibrate(name: str, root=None, val: dict | None = None) -> dict:
+    """Per used attribute: the balanced-accuracy threshold of reader ``name`` on CelebA *val* identities."""
+    val = faces("val", root) if val is None else val
+    z, out = used_thresholds(hub.load_model(name), val)
     # revision 4 (docs/avatars_selection.md): the four hair offsets, chosen together on the same val faces
     cols = [sources.CELEBA_ATTRS.index(am.CELEBA_HAIR[c]) for c in am.HAIR_COLOURS]
     margins = np.stack([(z[:, k] - out[am.CELEBA_HAIR[c]]["threshold"]).numpy()
@@ -132,11 +142,20 @@ def adoption(styles, fitter_for, val: dict, judges: dict) -> tuple[dict, list[st
 
 
 def _setup(root=None):
-    """What every revision's comparison starts from: the reader, its stored calibration, the CelebA *val* faces
-    and the avatar judges."""
-    reader = hub.load_model(READER)
+    """What revisions 5-16's comparisons start from: the reader they were measured with (:data:`REV2_READER`), its
+    stored calibration, the CelebA *val* faces and the avatar judges."""
+    reader = hub.load_model(REV2_READER)
     return reader, hub.read_meta(reader.checkpoint_dir).get(CALIBRATION_KEY, {}), faces("val", root), \
         load_judges(AVATAR_JUDGES)
+
+
+def cue_thresholds(reader, val: dict) -> dict[str, dict[str, float]]:
+    """The reader's :data:`CUE_ATTRS` thresholds on ``val`` (revision 5), with the share of faces each is on for."""
+    z = attribute_logits(reader, val["A"])
+    thresholds = attribute_thresholds(z, val["attrs_A"], CUE_ATTRS)
+    for a, t in thresholds.items():
+        t["share_on"] = float((z[:, sources.CELEBA_ATTRS.index(a)] > t["threshold"]).float().mean())
+    return thresholds
 
 
 def cues_comparison(root=None) -> dict:
@@ -144,10 +163,7 @@ def cues_comparison(root=None) -> dict:
     style with a cue table the parametric avatar's val figures without and with the cues (gallery = val), and
     the adoption verdict: identity median rank lower with the cues, no bar figure down by more than 1 point."""
     reader, cal, val, judges = _setup(root)
-    z = attribute_logits(reader, val["A"])
-    thresholds = attribute_thresholds(z, val["attrs_A"], CUE_ATTRS)
-    for a, t in thresholds.items():
-        t["share_on"] = float((z[:, sources.CELEBA_ATTRS.index(a)] > t["threshold"]).float().mean())
+    thresholds = cue_thresholds(reader, val)
     cal = cal | {"cue_thresholds": thresholds}
     out: dict = {"split": "val", "n": int(len(val["A"])), "identity_judge_steps": judges["identity"].stored_training.get(
         "steps"), "cue_thresholds": thresholds, "styles": {}, "cue_styles": []}
@@ -224,6 +240,50 @@ def texture_guard_comparison(style: str = "avataaars", root=None) -> dict:
           flush=True)
     return {"split": "val", "n": int(len(val["A"])), "style": style, "k": k, "revision_9": base, "guarded": figs,
             "calibration_update": {"texture_guard_styles": [style], "texture_guard_comparison": {"guarded": figs}}}
+
+
+# ------------------------------------------------------------------------------ revision 16: a converged reader
+DOWNSTREAM_KEYS = ("cue_styles", "choice_styles", "choice_k", "texture_guard_styles")  # kept from today's reader
+
+
+def reader_snapshots(run: Path, root=None) -> dict:
+    """Revision 16 (docs/avatars_selection.md): every snapshot of a reader run scored by revision 2's criterion
+    (the mean val balanced accuracy over :data:`USED_ATTRS`, each at its best threshold); the pick (ties → later)."""
+    from experiments.snapshots import select_and_test
+
+    val = faces("val", root)
+    out, _ = select_and_test(run, "val_mean_bal_acc", lambda m: used_thresholds(m, val)[1]["mean_balanced_acc"],
+                             evaluate=False)
+    return out
+
+
+def reader_comparison(candidate: str, style: str = "avataaars", root=None) -> dict:
+    """Revision 16: reader ``candidate`` calibrated on CelebA *val* identities as today's was (thresholds, the
+    joint hair offsets, the cue thresholds) with today's downstream settings (:data:`DOWNSTREAM_KEYS`), ``style``'s
+    val figures beside today's stored val row (revision 10's), and the verdict: (a) a higher mean balanced
+    accuracy than today's reader, (b) a higher hair figure, (c) no other bar figure down by more than 1 point,
+    (d) an identity median rank no higher."""
+    reader, cal, val, judges = _setup(root)
+    base = cal["texture_guard_comparison"]["guarded"]
+    new = hub.load_model(candidate)
+    new_cal = calibrate(candidate, val=val) | {"cue_thresholds": cue_thresholds(new, val)} | {
+        k: cal[k] for k in DOWNSTREAM_KEYS if k in cal}
+    f = hub.load_model(CHOOSER)
+    fitter = AvatarFitter(new, new_cal, chooser=VariantChooser(f, k=int(new_cal["choice_k"])))
+    figs = am.face_avatar_metrics(parametric_outputs(fitter, val["A"], style), val, judges)
+    drops, kept = attribute_drops(base, figs)
+    verdict = {"a_reader": new_cal["mean_balanced_acc"] > cal["mean_balanced_acc"],
+               "b_hair": figs["bal_acc_hair"] > base["bal_acc_hair"],
+               "c_others": all(d <= CUE_MAX_DROP for m, d in drops.items() if m != "bal_acc_hair"),
+               "d_identity": figs["id_median_rank"] <= base["id_median_rank"]}
+    print(style, json.dumps({m: [round(base[m], 4), round(figs[m], 4)] for m in (*CUE_BAR_FIGURES, "id_median_rank")}),
+          flush=True)
+    return {"split": "val", "n": int(len(val["A"])), "style": style, "candidate": candidate, "today": REV2_READER,
+            "mean_balanced_acc": {REV2_READER: cal["mean_balanced_acc"], candidate: new_cal["mean_balanced_acc"]},
+            "today_row": base, "candidate_row": figs, "drops": drops, "verdict": verdict,
+            "adopted": all(verdict.values()),
+            "calibration": new_cal | {"reader_comparison": {"today_row": base, "candidate_row": figs,
+                                                             "verdict": verdict, "adopted": all(verdict.values())}}}
 
 
 def pale_skin_auc(lightness, pale) -> float:
@@ -435,7 +495,8 @@ RUN_LABELS = {"dtn-av-ref": "reference (paper losses)", "dtn-av-delta": "flag δ
               "dtn-av-eps100-long": "ε = 100 continued past the equal budget (revision 12; snapshots from 2,500)",
               "dtn-av-reader": "ε = 100 + g reads the teacher's reader (revision 14; two threads)",
               "dtn-av-frames": "revision 14 + the teacher's glasses frames dark (revision 15)",
-              "dtn-av-reader-long": "revision 14 continued past the equal budget (revision 15; snapshots from 2,500)"}
+              "dtn-av-reader-long": "revision 14 continued past the equal budget (revision 15; snapshots from 2,500)",
+              "dtn-av-reader16": "revision 14 with revision 16's reader as teacher and g's reader input"}
 
 
 def dtn_runs_table(rows: list[dict]) -> str:
@@ -444,7 +505,7 @@ def dtn_runs_table(rows: list[dict]) -> str:
              "on 1,000 CelebA val faces; test = 4,640 test faces. Balanced accuracy %. For the three runs of revision 3 "
              "the identity column was read by the first identity judge (v1, 3,000 steps, now retired): those runs were "
              "pruned before v2 existed, so only their committed pick (the ε = 10 run at 1,500 steps, in the table above) "
-             "is re-read by v2. The runs of revisions 11, 12, 14 and 15 are read by v2.", "",
+             "is re-read by v2. The runs of revisions 11, 12 and 14–16 are read by v2.", "",
              "| run | val score per snapshot (500 / 1,000 / …) | train min | chosen step | test at | hair | glasses | facial hair | "
              "smiling | skin ρ | identity median rank (share) | avatar-ness % | diversity |",
              "|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
@@ -460,6 +521,28 @@ def dtn_runs_table(rows: list[dict]) -> str:
                          f"{row.get('minutes', float('nan')) if at == 'chosen' else ''} | {row['chosen_step']:,} | "
                          f"{at} ({step:,}) | {_figure_cells(r)} |")
     return "\n".join(lines)
+
+
+def reader_table(cal: dict, today: dict) -> str:
+    """Revision 16's val figures (the new reader's stored calibration): its snapshots by revision 2's criterion, then
+    `avataaars`' val row with today's reader (``today``: its calibration) and with it, and the verdict."""
+    snaps = cal["reader_snapshots"]
+    cmp_ = cal["reader_comparison"]
+    out = ["CelebA val identities (4,535 faces; gallery = val). Reader snapshots, mean balanced accuracy over the used "
+           "attributes (revision 2's criterion; `judge-celeba-attrs`: " + _p(today["mean_balanced_acc"]) + "): "
+           + " / ".join(f"{c['step']:,}: {_p(c['val_mean_bal_acc'])}" for c in snaps["candidates"])
+           + f" → pick {snaps['chosen_step']:,}.", "",
+           "| `avataaars`, reader | hair | glasses | facial hair | smiling | skin ρ | identity median rank |",
+           "|---|---|---|---|---|---|---|"]
+    for label, f in (("`judge-celeba-attrs` (900 steps; revision 10's row)", cmp_["today_row"]),
+                     ("`reader-celeba-attrs` (12,000 steps; revision 16)", cmp_["candidate_row"])):
+        out.append(f"| {label} | {_p(f['bal_acc_hair'])} | {_p(f['bal_acc_eyeglasses'])} | {_p(f['bal_acc_facial_hair'])} | "
+                   f"{_p(f['bal_acc_smiling'])} | {f['skin_spearman']:.3f} | {f['id_median_rank']:.0f} "
+                   f"({100 * f['id_median_rank_share']:.1f}%) |")
+    v = cmp_["verdict"]
+    out += ["", "Verdict: " + ", ".join(f"{k.split('_', 1)[1]} {'met' if ok else 'missed'}" for k, ok in v.items())
+            + f" → {'adopted' if cmp_['adopted'] else 'not adopted'}."]
+    return "\n".join(out)
 
 
 def skin_choice_table(res: dict) -> str:
@@ -573,7 +656,8 @@ def main(argv: list[str] | None = None) -> None:
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("what", choices=("calibrate", "read-avatars", "eval", "gallery", "select",
                                       "identity-judge", "cues", "choice", "choice-k",
-                                      "cues-off", "texture-guard", "skin-choice"))
+                                      "cues-off", "texture-guard", "skin-choice", "reader-snapshots",
+                                      "reader"))
     p.add_argument("runs", nargs="*", help="select, identity-judge: run folders")
     p.add_argument("--write", action="store_true")
     p.add_argument("--split", default="test", choices=("val", "test"))
@@ -582,6 +666,7 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--ks", nargs="+", type=int, default=[16, 32], help="choice-k: the K values (revision 7: 16 32)")
     p.add_argument("--against", default="revision-6", choices=("revision-6", "revision-8"),
                    help="choice-k: the stored val row to compare with (revision 9: revision-8, --ks 64 128)")
+    p.add_argument("--candidate", default="reader-celeba-attrs", help="reader: the candidate reader (revision 16)")
     p.add_argument("--data-root")
     a = p.parse_args(argv)
     torch.set_num_threads(1)
@@ -627,7 +712,7 @@ def main(argv: list[str] | None = None) -> None:
             upd = {k: res[k] for k in ("cue_thresholds",) if k in res} | {
                 f"{prefix}_styles": res[f"{prefix}_styles"],
                 f"{prefix}_comparison": {s: {k: v for k, v in r.items() if k != "drops"} for s, r in res["styles"].items()}}
-            print(f"wrote {sorted(upd)} (adopted: {res[f'{prefix}_styles']}) into {store_calibration(READER, upd)}")
+            print(f"wrote {sorted(upd)} (adopted: {res[f'{prefix}_styles']}) into {store_calibration(REV2_READER, upd)}")
     elif a.what == "choice-k":
         torch.set_num_threads(2)
         res = choice_k_comparison(tuple(a.ks), root=a.data_root, against=a.against)
@@ -637,14 +722,14 @@ def main(argv: list[str] | None = None) -> None:
             upd = {key: {k: {m: v for m, v in r.items() if m != "drops"} for k, r in res["k"].items()}}
             if res["chosen_k"] is not None:
                 upd["choice_k"] = res["chosen_k"]
-            print(f"chosen K: {res['chosen_k']} (None: stays {avatar_fit.CHOICE_K}); wrote {store_calibration(READER, upd)}")
+            print(f"chosen K: {res['chosen_k']} (None: stays {avatar_fit.CHOICE_K}); wrote {store_calibration(REV2_READER, upd)}")
     elif a.what in ("cues-off", "texture-guard"):  # revisions 8 and 10: one style against the stored val row
         torch.set_num_threads(2)
         res = (cues_off_comparison if a.what == "cues-off" else texture_guard_comparison)(root=a.data_root)
         upd = res.pop("calibration_update")
         print(json.dumps(res, indent=1))
         if a.write:
-            print(f"adopted: {res.get('adopted', True)}; wrote {sorted(upd)} into {store_calibration(READER, upd)}")
+            print(f"adopted: {res.get('adopted', True)}; wrote {sorted(upd)} into {store_calibration(REV2_READER, upd)}")
     elif a.what == "skin-choice":  # revision 13: (a)-(c) here, (d) is bench/bench_avatar.py's
         torch.set_num_threads(2)
         res = skin_choice_comparison(root=a.data_root)
@@ -654,7 +739,21 @@ def main(argv: list[str] | None = None) -> None:
             upd = {"skin_choice_comparison": {k: res[k] for k in ("nearest", "chosen", "shares", "bands", "verdict_abc")}}
             if ok:
                 upd["skin_choice_styles"] = [res["style"]]
-            print(f"(a)-(c) met: {ok}; wrote {sorted(upd)} into {store_calibration(READER, upd)}")
+            print(f"(a)-(c) met: {ok}; wrote {sorted(upd)} into {store_calibration(REV2_READER, upd)}")
+    elif a.what == "reader-snapshots":  # revision 16: the reader run's snapshots on val
+        torch.set_num_threads(2)
+        for run in a.runs:
+            res = reader_snapshots(Path(run), a.data_root)
+            print(json.dumps(res, indent=1))
+            if a.write:  # beside the calibration of the reader the pick was exported as
+                print(f"wrote {store_calibration(a.candidate, {'reader_snapshots': res})}")
+    elif a.what == "reader":  # revision 16: the candidate reader's calibration, val figures and verdict
+        torch.set_num_threads(2)
+        res = reader_comparison(a.candidate, root=a.data_root)
+        cal = res.pop("calibration")
+        print(json.dumps(res, indent=1))
+        if a.write:  # the calibration is stored with the candidate; READER is switched in the code if adopted
+            print(f"adopted: {res['adopted']}; wrote the calibration into {store_calibration(a.candidate, cal)}")
     elif a.what == "identity-judge":
         torch.set_num_threads(2)
         print(json.dumps(identity_judge_diagnostic(a.runs, a.data_root), indent=1))

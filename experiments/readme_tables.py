@@ -142,13 +142,13 @@ def face_offers() -> None:
             print(f"| {label} | {'yes' if v.passed else 'experimental'} | {v.summary(bars.BARS[c.bar]) if c.bar else '—'} |")
 
 
-def _reader_calibration() -> dict:
-    """The parametric avatar's stored calibration (the reader's ``config.json``): the revisions' val figures."""
+def _reader_calibration(name: str) -> dict:
+    """A reader's stored calibration (its ``config.json``): the val figures of the revisions measured with it."""
     from xdomain import hub
-    from xdomain.avatar_fit import CALIBRATION_KEY, READER
+    from xdomain.avatar_fit import CALIBRATION_KEY
     from xdomain.registry import CHECKPOINTS
 
-    return hub.read_meta(CHECKPOINTS[READER].local_dir).get(CALIBRATION_KEY, {})
+    return hub.read_meta(CHECKPOINTS[name].local_dir).get(CALIBRATION_KEY, {})
 
 
 TABLES = {
@@ -174,7 +174,10 @@ TABLES = {
     "avatars-eval": lambda: print(avatar_tables.eval_table(json.loads(avatar_tables.OUT.read_text()))),
     "avatars-dtn": lambda: print(avatar_tables.dtn_runs_table(json.loads(avatar_tables.DTN_RUNS.read_text()))),
     "avatars-f": lambda: print(avatar_tables.f_table(json.loads(avatar_tables.F_READS.read_text()))),
-    "avatars-skin-choice": lambda: print(avatar_tables.skin_choice_table(_reader_calibration()["skin_choice_comparison"])),
+    "avatars-skin-choice": lambda: print(avatar_tables.skin_choice_table(
+        _reader_calibration(avatar_tables.REV2_READER)["skin_choice_comparison"])),
+    "avatars-reader": lambda: print(avatar_tables.reader_table(_reader_calibration("reader-celeba-attrs"),
+                                                             _reader_calibration(avatar_tables.REV2_READER))),
 }
 
 

@@ -131,7 +131,7 @@ def test_where_f_chooses_the_read_and_the_redraw_draw_the_same_chosen_avatar(mon
     again = avatar_fit.VariantChooser(f)
     assert again.warm("avataaars", (), path) == n  # loaded from the file
     cands, bank = again.bank_for(reading, "avataaars", 0)
-    assert torch.allclose(bank, chooser.bank_for(reading, "avataaars", 0)[1], atol=2e-3)  # float16 on disk
+    assert torch.equal(bank, chooser.bank_for(reading, "avataaars", 0)[1])  # float32 on disk: warm chooses as cold
     path.write_bytes(b"not an npz")  # a corrupt cache is rebuilt, not a crash
     assert avatar_fit.VariantChooser(f).warm("avataaars", (), path) == n and path.is_file()
 

@@ -3,9 +3,10 @@ DiceBear options that draw it, so the avatar is a crisp vector image the user ca
 
 Pipeline for a 64×64 face crop x (the crop every face model here uses, :func:`xdomain.face.face_crop`):
 
-1. A CelebA attribute network (the *reader*: :data:`READER`, chosen on validation identities between
-   ``encoder-celeba-id`` — the avatar DTN's identity-aware f — and ``judge-celeba-attrs`` — the Twemoji DTN's
-   f —, both trained on CelebA *train* identities only) gives attribute logits a(x). Each decision uses the
+1. A CelebA attribute network (the *reader*: :data:`READER`, chosen on validation identities among
+   ``encoder-celeba-id`` — the avatar DTN's identity-aware f —, ``judge-celeba-attrs`` — the Twemoji DTN's
+   f — and, since revision 16, ``reader-celeba-attrs`` — the latter's network trained to convergence —, all
+   trained on CelebA *train* identities only) gives attribute logits a(x). Each decision uses the
    logit threshold that maximises balanced accuracy on CelebA *validation* identities (stored in the
    reader's ``config.json`` under ``"avatar_calibration"`` by ``python -m experiments.avatars calibrate
    --write``; logit 0 when absent):
@@ -63,8 +64,8 @@ import torch.nn.functional as F
 from xdomain.data import avatars, sources
 from xdomain.metrics.avatars import CELEBA_HAIR, HAIR_COLOURS, balanced_accuracy, hex_ita, ita
 
-READERS = ("encoder-celeba-id", "judge-celeba-attrs")  # the candidates (docs/avatars_selection.md, revision 2)
-READER = "judge-celeba-attrs"  # the higher mean validation balanced accuracy over USED_ATTRS (docs/avatars.md)
+READERS = ("encoder-celeba-id", "judge-celeba-attrs", "reader-celeba-attrs")  # candidates (docs/avatars_selection.md, revisions 2, 16)
+READER = "reader-celeba-attrs"  # adopted on val by revision 16 (docs/avatars_selection.md)
 CALIBRATION_KEY = "avatar_calibration"
 USED_ATTRS = ("Blond_Hair", "Black_Hair", "Brown_Hair", "Gray_Hair", "Eyeglasses", "No_Beard", "Smiling", "Male", "Bald")
 # Revision 5: attributes that only pick the variant inside a group (never a group, never a label).
@@ -538,7 +539,7 @@ class VariantChooser:
             path.parent.mkdir(parents=True, exist_ok=True)
             staging = path.with_suffix(f".{os.getpid()}.tmp.npz")
             np.savez(staging, keys=np.array([k[1] for k, _ in items], dtype=np.str_),
-                     embeddings=torch.stack([v for _, v in items]).numpy().astype(np.float16))
+                     embeddings=torch.stack([v for _, v in items]).numpy().astype(np.float32))
             os.replace(staging, path)
         with self._lock:
             return sum(k[0] == style for k in self._bank)
@@ -548,8 +549,10 @@ class VariantChooser:
         tables and renderer versions, and whether the style uses cues."""
         weights = Path(getattr(self.f, "checkpoint_dir", "") or ".") / "model.safetensors"
         h = hashlib.sha1(weights.read_bytes() if weights.is_file() else b"unsaved")
+        # "float32": the bank is stored as computed, so a warm start chooses exactly as a cold one (a float16 bank
+        # flipped near-ties: the notebook's warm figures then missed the stored cold ones by 1e-5)
         h.update(json.dumps([self.k, style in cue_styles, CUE_VARIANTS.get(style, {}), style in guard_styles,
-                             sorted(TEXTURED.get(style, ()))], default=str).encode())
+                             sorted(TEXTURED.get(style, ())), "float32"], default=str).encode())
         return sources.cache_dir() / "avatars" / f"choice-bank_{style}_{avatars._digest(style)}_{h.hexdigest()[:10]}.npz"
 
 

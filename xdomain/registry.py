@@ -224,6 +224,11 @@ register_checkpoint(CheckpointSpec(
     "CelebA 40-attribute network (64×64, 256-d pooled feature): DTN's face context encoder f and attribute judge",
 ))
 register_checkpoint(CheckpointSpec(
+    "reader-celeba-attrs", "classifier", "celeba_attrs",
+    "CelebA 40-attribute reader: judge-celeba-attrs' network trained to convergence (12,000 steps, not 900) for "
+    "the parametric avatar (docs/avatars_selection.md, revision 16)",
+))
+register_checkpoint(CheckpointSpec(
     "judge-celeba-robust", "classifier", "celeba_attrs",
     "CelebA 40-attribute judge trained with half its images noised or blurred: DiscoGAN's attribute judge",
 ))
@@ -255,7 +260,7 @@ register_checkpoint(CheckpointSpec(
 register_checkpoint(CheckpointSpec(
     "encoder-celeba-id", "classifier", "celeba_identity_attrs",
     "CelebA identity (7,508 train identities) + 40-attribute network trained with stylised faces: the avatar "
-    "DTN's face encoder f and the parametric avatar's attribute reader",
+    "DTN's face encoder f and the parametric avatar's variant chooser",
 ))
 register_checkpoint(CheckpointSpec(
     "judge-avatar-attrs", "classifier", "avatar_attrs",
