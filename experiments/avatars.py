@@ -271,7 +271,7 @@ def reader_comparison(candidate: str, style: str = "avataaars", root=None) -> di
     f = hub.load_model(CHOOSER)
     fitter = AvatarFitter(new, new_cal, chooser=VariantChooser(f, k=int(new_cal["choice_k"])))
     figs = am.face_avatar_metrics(parametric_outputs(fitter, val["A"], style), val, judges)
-    drops, kept = attribute_drops(base, figs)
+    drops, _ = attribute_drops(base, figs)  # (c) leaves hair to (b)
     verdict = {"a_reader": new_cal["mean_balanced_acc"] > cal["mean_balanced_acc"],
                "b_hair": figs["bal_acc_hair"] > base["bal_acc_hair"],
                "c_others": all(d <= CUE_MAX_DROP for m, d in drops.items() if m != "bal_acc_hair"),

@@ -7,6 +7,7 @@ import pytest
 
 
 @pytest.mark.slow
+@pytest.mark.timeout(900)  # with a cold avatar cache, its warm() first builds f's candidate bank (~6 min, once per machine)
 def test_avatars_notebook_reproduces_the_figure_and_the_table(data_root):
     from support import run_notebook
     from ui.common import checkpoint_status
