@@ -50,6 +50,8 @@ F_READS = ROOT / "docs" / "avatars_f.json"
 SELECT_STEMS = ("bal_acc_hair", "bal_acc_eyeglasses", "bal_acc_facial_hair", "bal_acc_smiling", "skin_spearman")
 # The reader revisions 2-15 were measured with (revision 16 replaced it): their comparisons re-run against it.
 REV2_READER = "judge-celeba-attrs"
+# The variant chooser revisions 6-16 were measured with (revision 17 may replace it): their comparisons re-run with it.
+REV6_CHOOSER = "encoder-celeba-id"
 HAIR_ADOPT_GAIN = 0.005  # revision 4: the joint hair offsets are adopted only for >= 0.5 points on validation
 
 
@@ -177,8 +179,8 @@ def choice_comparison(root=None) -> dict:
     identities (gallery = val) as shipped (cues where adopted) and with f choosing among the seed candidates,
     and the adoption verdict (the same test as revision 5's)."""
     reader, cal, val, judges = _setup(root)
-    chooser = VariantChooser(hub.load_model(CHOOSER))
-    out: dict = {"split": "val", "n": int(len(val["A"])), "chooser": CHOOSER, "k": chooser.k,
+    chooser = VariantChooser(hub.load_model(REV6_CHOOSER))
+    out: dict = {"split": "val", "n": int(len(val["A"])), "chooser": REV6_CHOOSER, "k": chooser.k,
                  "identity_judge_steps": judges["identity"].stored_training.get("steps"), "styles": {},
                  "choice_styles": []}
     out["styles"], out["choice_styles"] = adoption(avatars.STYLES, lambda style, on: AvatarFitter(
@@ -193,7 +195,7 @@ def choice_k_comparison(ks=(16, 32), style: str = "avataaars", root=None, agains
     reader, cal, val, judges = _setup(root)
     base = (cal["choice_comparison"][style]["with"] if against == "revision-6"
             else cal["cues_off_comparison"]["cues_off"])
-    f = hub.load_model(CHOOSER)
+    f = hub.load_model(REV6_CHOOSER)
     out: dict = {"split": "val", "n": int(len(val["A"])), "style": style, "against": against, "base": base, "k": {}}
     for k in ks:
         fitter = AvatarFitter(reader, cal, chooser=VariantChooser(f, k=k), choice_styles=(style,))
@@ -215,7 +217,7 @@ def cues_off_comparison(style: str = "avataaars", root=None) -> dict:
     k = int(cal.get("cues_off_comparison", {}).get("k", cal["choice_k"]))  # revision 7's K, as when it was run
     base = cal["choice_k_comparison"][str(k)]["figures"]
     cue_styles = tuple(s for s in cal.get("cue_styles", ()) if s != style)
-    fitter = AvatarFitter(reader, cal, cue_styles=cue_styles, chooser=VariantChooser(hub.load_model(CHOOSER), k=k),
+    fitter = AvatarFitter(reader, cal, cue_styles=cue_styles, chooser=VariantChooser(hub.load_model(REV6_CHOOSER), k=k),
                           choice_styles=(style,))
     figs = am.face_avatar_metrics(parametric_outputs(fitter, val["A"], style), val, judges)
     drops, kept = attribute_drops(base, figs)
@@ -234,7 +236,7 @@ def texture_guard_comparison(style: str = "avataaars", root=None) -> dict:
     reader, cal, val, judges = _setup(root)
     k = int(cal["choice_k"])
     base = cal["choice_k_cues_off_comparison"][str(k)]["figures"]
-    fitter = AvatarFitter(reader, cal, chooser=VariantChooser(hub.load_model(CHOOSER), k=k), guard_styles=(style,))
+    fitter = AvatarFitter(reader, cal, chooser=VariantChooser(hub.load_model(REV6_CHOOSER), k=k), guard_styles=(style,))
     figs = am.face_avatar_metrics(parametric_outputs(fitter, val["A"], style), val, judges)
     print(style, json.dumps({m: [round(base[m], 4), round(figs[m], 4)] for m in (*CUE_BAR_FIGURES, "id_median_rank")}),
           flush=True)
@@ -268,7 +270,7 @@ def reader_comparison(candidate: str, style: str = "avataaars", root=None) -> di
     new = hub.load_model(candidate)
     new_cal = calibrate(candidate, val=val) | {"cue_thresholds": cue_thresholds(new, val)} | {
         k: cal[k] for k in DOWNSTREAM_KEYS if k in cal}
-    f = hub.load_model(CHOOSER)
+    f = hub.load_model(REV6_CHOOSER)
     fitter = AvatarFitter(new, new_cal, chooser=VariantChooser(f, k=int(new_cal["choice_k"])))
     figs = am.face_avatar_metrics(parametric_outputs(fitter, val["A"], style), val, judges)
     drops, _ = attribute_drops(base, figs)  # (c) leaves hair to (b)
@@ -284,6 +286,36 @@ def reader_comparison(candidate: str, style: str = "avataaars", root=None) -> di
             "adopted": all(verdict.values()),
             "calibration": new_cal | {"reader_comparison": {"today_row": base, "candidate_row": figs,
                                                              "verdict": verdict, "adopted": all(verdict.values())}}}
+
+
+def chooser_snapshots(run: Path, root=None) -> dict:
+    """Revision 17 (docs/avatars_selection.md): every snapshot of a chooser run scored by the median rank of another
+    photo of the same person among all CelebA *val* faces under its own embedding; the pick (lowest, ties → later)."""
+    from experiments.snapshots import select_and_test
+
+    val = faces("val", root)
+    rank = lambda m: am.face_face_retrieval(m, val)["face_id_median_rank"]  # noqa: E731
+    out, _ = select_and_test(run, "val_photo_pair_median_rank", rank, evaluate=False, higher_is_better=False)
+    return out | {"today": rank(hub.load_model(REV6_CHOOSER))}
+
+
+def chooser_comparison(candidate: str, style: str = "avataaars", root=None) -> dict:
+    """Revision 17: ``style``'s val figures (gallery = val) with ``candidate`` as the variant chooser and today's
+    reader, calibration and downstream settings, beside today's stored val row (revision 16's), and the verdict:
+    (a) a lower identity median rank, (b) no bar figure down by more than 1 point."""
+    reader = hub.load_model(READER)
+    cal = hub.read_meta(reader.checkpoint_dir).get(CALIBRATION_KEY, {})
+    val, judges = faces("val", root), load_judges(AVATAR_JUDGES)
+    base = cal["reader_comparison"]["candidate_row"]
+    fitter = AvatarFitter(reader, cal, chooser=VariantChooser(hub.load_model(candidate), k=int(cal["choice_k"])))
+    figs = am.face_avatar_metrics(parametric_outputs(fitter, val["A"], style), val, judges)
+    drops, kept = attribute_drops(base, figs)
+    verdict = {"a_identity": figs["id_median_rank"] < base["id_median_rank"], "b_no_bar_figure_down_1pt": kept}
+    print(style, json.dumps({m: [round(base[m], 4), round(figs[m], 4)] for m in (*CUE_BAR_FIGURES, "id_median_rank")}),
+          flush=True)
+    return {"split": "val", "n": int(len(val["A"])), "style": style, "candidate": candidate, "today": REV6_CHOOSER,
+            "today_row": base, "candidate_row": figs, "drops": drops, "verdict": verdict,
+            "adopted": all(verdict.values())}
 
 
 def pale_skin_auc(lightness, pale) -> float:
@@ -304,7 +336,7 @@ def skin_choice_comparison(style: str = "avataaars", root=None, panel: Path | No
     reader, cal, val, judges = _setup(root)
     k = int(cal["choice_k"])
     base = cal["texture_guard_comparison"]["guarded"]
-    fitter = AvatarFitter(reader, cal, chooser=VariantChooser(hub.load_model(CHOOSER), k=k), skin_choice_styles=(style,))
+    fitter = AvatarFitter(reader, cal, chooser=VariantChooser(hub.load_model(REV6_CHOOSER), k=k), skin_choice_styles=(style,))
     fitter.warm()
     readings = fitter.read(val["A"])
     spec = avatars.get_spec(style)
@@ -534,15 +566,38 @@ def reader_table(cal: dict, today: dict) -> str:
            + f" → pick {snaps['chosen_step']:,}.", "",
            "| `avataaars`, reader | hair | glasses | facial hair | smiling | skin ρ | identity median rank |",
            "|---|---|---|---|---|---|---|"]
-    for label, f in (("`judge-celeba-attrs` (900 steps; revision 10's row)", cmp_["today_row"]),
-                     ("`reader-celeba-attrs` (12,000 steps; revision 16)", cmp_["candidate_row"])):
-        out.append(f"| {label} | {_p(f['bal_acc_hair'])} | {_p(f['bal_acc_eyeglasses'])} | {_p(f['bal_acc_facial_hair'])} | "
-                   f"{_p(f['bal_acc_smiling'])} | {f['skin_spearman']:.3f} | {f['id_median_rank']:.0f} "
-                   f"({100 * f['id_median_rank_share']:.1f}%) |")
-    v = cmp_["verdict"]
-    out += ["", "Verdict: " + ", ".join(f"{k.split('_', 1)[1]} {'met' if ok else 'missed'}" for k, ok in v.items())
-            + f" → {'adopted' if cmp_['adopted'] else 'not adopted'}."]
-    return "\n".join(out)
+    out += [_val_row(label, f) for label, f in (("`judge-celeba-attrs` (900 steps; revision 10's row)", cmp_["today_row"]),
+                                                ("`reader-celeba-attrs` (12,000 steps; revision 16)", cmp_["candidate_row"]))]
+    return "\n".join(out + ["", _verdict_line(cmp_)])
+
+
+def chooser_table(cal: dict) -> str:
+    """Revision 17's val figures (stored with today's reader): the chooser run's snapshots by the median rank of another
+    photo of the same person under their own embedding, then `avataaars`' val row with today's chooser and with the
+    pick, and the verdict."""
+    snaps, cmp_ = cal["chooser_snapshots"], cal["chooser_comparison"]
+    key = "val_photo_pair_median_rank"
+    out = ["CelebA val identities (4,535 faces; gallery = val). Chooser snapshots, median rank of another photo of the "
+           f"same person under the chooser's own embedding (`{cmp_['today']}`: {snaps['today']:.0f}): "
+           + " / ".join(f"{c['step']:,}: {c[key]:.0f}" for c in snaps["candidates"]) + f" → pick {snaps['chosen_step']:,}.",
+           "", "| `avataaars`, variant chooser | hair | glasses | facial hair | smiling | skin ρ | identity median rank |",
+           "|---|---|---|---|---|---|---|",
+           _val_row(f"`{cmp_['today']}` (3,000 steps; revision 16's row)", cmp_["today_row"]),
+           _val_row(f"`{cmp_['candidate']}` ({snaps['chosen_step']:,} steps; revision 17)", cmp_["candidate_row"])]
+    return "\n".join(out + ["", _verdict_line(cmp_)])
+
+
+def _val_row(label: str, f: dict) -> str:
+    """One `avataaars` val row of the revision tables: the bar figures and the identity median rank."""
+    return (f"| {label} | {_p(f['bal_acc_hair'])} | {_p(f['bal_acc_eyeglasses'])} | {_p(f['bal_acc_facial_hair'])} | "
+            f"{_p(f['bal_acc_smiling'])} | {f['skin_spearman']:.3f} | {f['id_median_rank']:.0f} "
+            f"({100 * f['id_median_rank_share']:.1f}%) |")
+
+
+def _verdict_line(cmp_: dict) -> str:
+    return ("Verdict: " + ", ".join(f"{k.split('_', 1)[1].replace('_', ' ')} {'met' if ok else 'missed'}"
+                                    for k, ok in cmp_["verdict"].items())
+            + f" → {'adopted' if cmp_['adopted'] else 'not adopted'}.")
 
 
 def skin_choice_table(res: dict) -> str:
@@ -657,7 +712,7 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("what", choices=("calibrate", "read-avatars", "eval", "gallery", "select",
                                       "identity-judge", "cues", "choice", "choice-k",
                                       "cues-off", "texture-guard", "skin-choice", "reader-snapshots",
-                                      "reader"))
+                                      "reader", "chooser-snapshots", "chooser"))
     p.add_argument("runs", nargs="*", help="select, identity-judge: run folders")
     p.add_argument("--write", action="store_true")
     p.add_argument("--split", default="test", choices=("val", "test"))
@@ -667,6 +722,8 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--against", default="revision-6", choices=("revision-6", "revision-8"),
                    help="choice-k: the stored val row to compare with (revision 9: revision-8, --ks 64 128)")
     p.add_argument("--candidate", default="reader-celeba-attrs", help="reader: the candidate reader (revision 16)")
+    p.add_argument("--chooser", help="chooser: the candidate variant chooser, a checkpoint name or an exported folder "
+                   "(revision 17: python -m xdomain export runs/chooser-id /tmp/chooser-celeba-id --ship-dtype float16)")
     p.add_argument("--data-root")
     a = p.parse_args(argv)
     torch.set_num_threads(1)
@@ -754,6 +811,17 @@ def main(argv: list[str] | None = None) -> None:
         print(json.dumps(res, indent=1))
         if a.write:  # the calibration is stored with the candidate; READER is switched in the code if adopted
             print(f"adopted: {res['adopted']}; wrote the calibration into {store_calibration(a.candidate, cal)}")
+    elif a.what in ("chooser-snapshots", "chooser"):  # revision 17, stored beside the reader's calibration
+        torch.set_num_threads(2)
+        if a.what == "chooser-snapshots":
+            res = {"chooser_snapshots": chooser_snapshots(Path(a.runs[0]), a.data_root)}
+        else:
+            if not a.chooser:
+                raise SystemExit("chooser: name the candidate with --chooser")
+            res = {"chooser_comparison": chooser_comparison(a.chooser, root=a.data_root)}
+        print(json.dumps(res, indent=1))
+        if a.write:
+            print(f"wrote {sorted(res)} into {store_calibration(READER, res)}")
     elif a.what == "identity-judge":
         torch.set_num_threads(2)
         print(json.dumps(identity_judge_diagnostic(a.runs, a.data_root), indent=1))

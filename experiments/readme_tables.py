@@ -178,6 +178,7 @@ TABLES = {
         _reader_calibration(avatar_tables.REV2_READER)["skin_choice_comparison"])),
     "avatars-reader": lambda: print(avatar_tables.reader_table(_reader_calibration("reader-celeba-attrs"),
                                                              _reader_calibration(avatar_tables.REV2_READER))),
+    "avatars-chooser": lambda: print(avatar_tables.chooser_table(_reader_calibration("reader-celeba-attrs"))),
 }
 
 

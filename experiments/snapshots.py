@@ -25,11 +25,11 @@ def candidates(run: Path) -> list[Path]:
 
 
 def select_and_test(run: Path, key: str, value: Callable[[Any], float], evaluate: bool = True,
-                    until: int | None = None) -> tuple[dict, Any]:
+                    until: int | None = None, higher_is_better: bool = True) -> tuple[dict, Any]:
     """Score every candidate of ``run`` (those at or before step ``until``) by ``value(model)`` — a
     selection quantity, never a test figure — pick the best (ties: the later step), then compute the test
     metrics of the pick and of the last step. Returns the row and the last step's model (None without
-    ``evaluate``)."""
+    ``evaluate``). ``higher_is_better=False``: the lowest score is the best (a median rank)."""
     from xdomain.train import load_run
 
     rows = []
@@ -38,7 +38,8 @@ def select_and_test(run: Path, key: str, value: Callable[[Any], float], evaluate
         if until is not None and step > until:
             continue
         rows.append({"candidate": c.name, "step": step, key: round(value(model), 5)})
-    pick = max(rows, key=lambda r: (r[key], r["step"]))
+    sign = 1 if higher_is_better else -1
+    pick = max(rows, key=lambda r: (sign * r[key], r["step"]))
     out = {"run": run.name, "candidates": rows, "chosen_step": pick["step"], "last_step": rows[-1]["step"]}
     model = None
     if evaluate:

@@ -22,3 +22,25 @@ def test_best_kept_among_those_that_flip_and_stay_diverse():
 def test_falls_back_to_flipping_then_to_anything():
     assert select([row(2000, (.3, .6), (.9, .9), (1, 1)), row(4000, (.5, .7), (.8, .8), (1, 1))])[0]["step"] == 4000
     assert select([row(2000, (.3, .6), (.9, .9), (.5, .5)), row(4000, (.2, .7), (.8, .8), (.5, .5))])[0]["step"] == 2000
+
+
+def test_select_and_test_picks_the_lowest_when_lower_is_better_and_the_later_on_ties(tmp_path, monkeypatch):
+    """experiments.snapshots.select_and_test as revision 17 uses it (a median rank: lower is better)."""
+    import json
+
+    import xdomain.train
+    from experiments.snapshots import select_and_test
+
+    run = tmp_path / "run"
+    scores = {500: 40.0, 1000: 30.0, 1500: 30.0, 2000: 35.0}  # 1000 and 1500 tie: the later wins
+    for step in (500, 1000, 1500):
+        (tmp_path / f"run-{step}").mkdir()
+    run.mkdir()
+    (run / "train_state.json").write_text(json.dumps({"step": 2000}))
+    step_of = lambda c: 2000 if c.name == "run" else int(c.name.split("-")[1])  # noqa: E731
+    monkeypatch.setattr(xdomain.train, "load_run", lambda c: (scores[step_of(c)], step_of(c), 0.0))
+    low, _ = select_and_test(run, "rank", lambda m: m, evaluate=False, higher_is_better=False)
+    assert low["chosen_step"] == 1500 and low["last_step"] == 2000 and [c["step"] for c in low["candidates"]] == [
+        500, 1000, 1500, 2000]
+    high, _ = select_and_test(run, "rank", lambda m: m, evaluate=False)
+    assert high["chosen_step"] == 500
