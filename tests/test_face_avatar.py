@@ -130,8 +130,13 @@ def test_where_f_chooses_the_read_and_the_redraw_draw_the_same_chosen_avatar(mon
     assert n >= 96 and path.is_file()  # every group combination at seed 0 (no cues here)
     again = avatar_fit.VariantChooser(f)
     assert again.warm("avataaars", (), path) == n  # loaded from the file
+    built = []
+    monkeypatch.setattr(again, "candidates", lambda *a, **kw: built.append(a) or avatar_fit.VariantChooser.candidates(
+        again, *a, **kw))
+    assert again.choose(reading, "avataaars", 0) == chosen and not built  # the warm-up met the set: no K parameter sets
     cands, bank = again.bank_for(reading, "avataaars", 0)
-    assert torch.equal(bank, chooser.bank_for(reading, "avataaars", 0)[1])  # float32 on disk: warm chooses as cold
+    assert len(built) == 1 and torch.equal(bank, chooser.bank_for(reading, "avataaars", 0)[1])  # float32 on disk:
+    #   warm chooses as cold
     path.write_bytes(b"not an npz")  # a corrupt cache is rebuilt, not a crash
     assert avatar_fit.VariantChooser(f).warm("avataaars", (), path) == n and path.is_file()
 

@@ -349,7 +349,7 @@ class VariantChooser:
         self.k = int(k)
         self.max_cached = max_cached
         self._bank: dict[tuple, torch.Tensor] = {}  # (style, digest of the candidate set at the reference skin) → [K, D]
-        self._memo: dict[tuple, tuple[list, torch.Tensor]] = {}  # what decides a reading's candidates → both
+        self._memo: dict[tuple, tuple] = {}  # what decides a reading's candidates → their key in the bank
         self._coloured: dict[str, torch.Tensor] = {}  # revision 13: a chosen avatar in another colour → f embedding
         self._lock = threading.Lock()
 
@@ -391,23 +391,30 @@ class VariantChooser:
         return embeddings @ torch.tensor(reading.embedding, dtype=torch.float32)
 
     def bank_for(self, reading: FaceReading, style: str, seed: int = 0, **kw) -> tuple[list, torch.Tensor]:
-        """(candidates at the reference skin, their f embeddings [K, D]), computed once per candidate set and
-        remembered per what decides it (groups, cues, overrides, the skin's group — not its colour), so a warm
-        answer builds one parameter set, the chosen one."""
-        spec = avatars.get_spec(style)
+        """(candidates at the reference skin, their f embeddings [K, D]); the embeddings are computed once per
+        candidate set. :meth:`embeddings` gives the second alone without building the K parameter sets."""
         kw = self._draw_kw(reading, style, kw)
-        skin = kw.get("skin") or spec.skin[kw["skin_hex"]]
+        return self._bank_for(reading, style, seed, memo=self._memo_key(reading, style, seed, kw), **kw)
+
+    def embeddings(self, reading: FaceReading, style: str, seed: int = 0, **kw) -> torch.Tensor:
+        """f's embeddings [K, D] of the candidate set, found through what decides it (groups, cues, overrides, the
+        skin's group — not its colour): once :meth:`warm` (or an earlier face) has met that set, an answer builds
+        no candidate parameter set at all, only the chosen one."""
+        kw = self._draw_kw(reading, style, kw)
+        memo = self._memo_key(reading, style, seed, kw)
+        with self._lock:
+            key = self._memo.get(memo)
+            bank = self._bank.get(key) if key is not None else None
+        return bank if bank is not None else self._bank_for(reading, style, seed, memo=memo, **kw)[1]
+
+    @staticmethod
+    def _memo_key(reading: FaceReading, style: str, seed: int, kw: dict) -> tuple:
+        """What decides a reading's candidate set (``kw`` as :meth:`_draw_kw` gives it)."""
+        skin = kw.get("skin") or avatars.get_spec(style).skin[kw["skin_hex"]]
         used = set(CUE_ATTRS) if style in reading.cue_styles else {TEXTURE_CUE} if style in reading.guard_styles else set()
-        memo = (style, int(seed), tuple(sorted((k, str(v)) for k, v in kw.items() if k not in _SKIN_KEYS)), skin,
+        return (style, int(seed), tuple(sorted((k, str(v)) for k, v in kw.items() if k not in _SKIN_KEYS)), skin,
                 reading.hair_color, reading.hair_style, reading.glasses, reading.facial_hair, reading.smiling,
                 tuple(c for c in reading.cues if c in used), style in reading.cue_styles, style in reading.guard_styles)
-        with self._lock:
-            hit = self._memo.get(memo)
-        if hit is not None:
-            return hit
-        out = self._bank_for(reading, style, seed, **kw)
-        self._remember(self._memo, memo, out)
-        return out
 
     def _remember(self, store: dict, key, value) -> None:
         """Put ``value`` in one of the chooser's caches, dropping its oldest entry when it holds ``max_cached``."""
@@ -416,7 +423,10 @@ class VariantChooser:
                 store.pop(next(iter(store)))
             store[key] = value
 
-    def _bank_for(self, reading: FaceReading, style: str, seed: int = 0, **kw) -> tuple[list, torch.Tensor]:
+    def _bank_for(self, reading: FaceReading, style: str, seed: int = 0, memo: tuple | None = None,
+                  **kw) -> tuple[list, torch.Tensor]:
+        """(candidates, embeddings), rendering and embedding the set only if the bank lacks it; ``memo``: remember
+        the set's bank key under it."""
         cands = self.candidates(reading, style, seed, **kw)
         key = (style, hashlib.sha1("\n".join(p.to_json() for p in cands).encode()).hexdigest())
         with self._lock:
@@ -426,6 +436,8 @@ class VariantChooser:
 
             bank = self.embed(domains.to_tensor(np.stack([_render(p, 64) for p in cands])))
             self._remember(self._bank, key, bank)
+        if memo is not None:
+            self._remember(self._memo, memo, key)
         return cands, bank
 
     @staticmethod
@@ -444,7 +456,7 @@ class VariantChooser:
         picked = kw.get("skin_hex") if kw.get("skin") is None else None
         if picked is not None:
             picked = palette_hex(style, picked)  # before any candidate is drawn
-        _, bank = self.bank_for(reading, style, seed, **kw)
+        bank = self.embeddings(reading, style, seed, **kw)
         j = int(torch.argmax(self._cosines(reading, bank)))
         p = params_for(reading, style, self.k * int(seed) + j, **self._draw_kw(reading, style, kw))
         if picked is not None:
@@ -530,7 +542,7 @@ class VariantChooser:
             for skin_hex in skins:
                 t = time.perf_counter()
                 # a photo whose nearest colour is skin_hex (the candidates are drawn at the photo's nearest colour)
-                self._bank_for(dataclasses.replace(r, ita=hex_ita(skin_hex)), style, 0)
+                self.embeddings(dataclasses.replace(r, ita=hex_ita(skin_hex)), style, 0)  # the memo too
                 if pause > 0:
                     time.sleep(pause * (time.perf_counter() - t))
         if path is not None and not path.is_file():
