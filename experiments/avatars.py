@@ -84,19 +84,20 @@ def store_calibration(name: str, update: dict) -> Path:
     return folder / hub.CONFIG_NAME
 
 
-def used_thresholds(model, val: dict) -> tuple[torch.Tensor, dict]:
-    """(the reader's logits on ``val``, its per-attribute thresholds over :data:`USED_ATTRS` and their mean
-    balanced accuracy — revision 2's criterion for choosing a reader)."""
-    z = attribute_logits(model, val["A"])
+def used_thresholds(model, val: dict, logits: torch.Tensor | None = None) -> tuple[torch.Tensor, dict]:
+    """(the reader's logits on ``val`` — ``logits`` if given —, its per-attribute thresholds over :data:`USED_ATTRS`
+    and their mean balanced accuracy — revision 2's criterion for choosing a reader)."""
+    z = attribute_logits(model, val["A"]) if logits is None else logits
     out: dict = {"split": "val", "n": int(len(z))} | attribute_thresholds(z, val["attrs_A"], USED_ATTRS)
     out["mean_balanced_acc"] = float(np.mean([out[a]["balanced_acc"] for a in USED_ATTRS]))
     return z, out
 
 
-def calibrate(name: str, root=None, val: dict | None = None) -> dict:
-    """Per used attribute: the balanced-accuracy threshold of reader ``name`` on CelebA *val* identities."""
+def calibrate(name: str, root=None, val: dict | None = None, logits: torch.Tensor | None = None) -> dict:
+    """Per used attribute: the balanced-accuracy threshold of reader ``name`` on CelebA *val* identities
+    (``logits``: its logits on ``val`` when the caller has them)."""
     val = faces("val", root) if val is None else val
-    z, out = used_thresholds(hub.load_model(name), val)
+    z, out = used_thresholds(hub.load_model(name) if logits is None else None, val, logits)
     # revision 4 (docs/avatars_selection.md): the four hair offsets, chosen together on the same val faces
     cols = [sources.CELEBA_ATTRS.index(am.CELEBA_HAIR[c]) for c in am.HAIR_COLOURS]
     margins = np.stack([(z[:, k] - out[am.CELEBA_HAIR[c]]["threshold"]).numpy()
@@ -151,9 +152,10 @@ def _setup(root=None):
         load_judges(AVATAR_JUDGES)
 
 
-def cue_thresholds(reader, val: dict) -> dict[str, dict[str, float]]:
-    """The reader's :data:`CUE_ATTRS` thresholds on ``val`` (revision 5), with the share of faces each is on for."""
-    z = attribute_logits(reader, val["A"])
+def cue_thresholds(reader, val: dict, logits: torch.Tensor | None = None) -> dict[str, dict[str, float]]:
+    """The reader's :data:`CUE_ATTRS` thresholds on ``val`` (revision 5; ``logits``: its logits on ``val`` when the
+    caller has them), with the share of faces each is on for."""
+    z = attribute_logits(reader, val["A"]) if logits is None else logits
     thresholds = attribute_thresholds(z, val["attrs_A"], CUE_ATTRS)
     for a, t in thresholds.items():
         t["share_on"] = float((z[:, sources.CELEBA_ATTRS.index(a)] > t["threshold"]).float().mean())
@@ -268,7 +270,8 @@ def reader_comparison(candidate: str, style: str = "avataaars", root=None) -> di
     reader, cal, val, judges = _setup(root)
     base = cal["texture_guard_comparison"]["guarded"]
     new = hub.load_model(candidate)
-    new_cal = calibrate(candidate, val=val) | {"cue_thresholds": cue_thresholds(new, val)} | {
+    z = attribute_logits(new, val["A"])  # once: the thresholds and the cue thresholds both read it
+    new_cal = calibrate(candidate, val=val, logits=z) | {"cue_thresholds": cue_thresholds(new, val, z)} | {
         k: cal[k] for k in DOWNSTREAM_KEYS if k in cal}
     f = hub.load_model(REV6_CHOOSER)
     fitter = AvatarFitter(new, new_cal, chooser=VariantChooser(f, k=int(new_cal["choice_k"])))

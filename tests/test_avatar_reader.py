@@ -44,3 +44,12 @@ def test_cue_thresholds_report_the_share_of_faces_each_cue_is_on_for():
         k = sources.CELEBA_ATTRS.index(a)
         assert t["balanced_acc"] == 1.0
         assert abs(t["share_on"] - (val["attrs_A"][:, k] > 0).float().mean().item()) < 1e-6
+
+
+def test_given_logits_give_the_same_thresholds_as_the_reader_computing_them():
+    val = _val()
+    reader = _Reader(val["attrs_A"].float() * 2 - 1 + 0.3 * torch.randn(400, len(sources.CELEBA_ATTRS),
+                                                                        generator=torch.Generator().manual_seed(2)))
+    z, out = used_thresholds(reader, val)
+    assert used_thresholds(None, val, z)[1] == out
+    assert cue_thresholds(None, val, z) == cue_thresholds(reader, val)
