@@ -299,7 +299,7 @@ def chooser_snapshots(run: Path, root=None) -> dict:
     val = faces("val", root)
     rank = lambda m: am.face_face_retrieval(m, val)["face_id_median_rank"]  # noqa: E731
     out, _ = select_and_test(run, "val_photo_pair_median_rank", rank, evaluate=False, higher_is_better=False)
-    return out | {"today": rank(hub.load_model(REV6_CHOOSER))}
+    return out | {"today": rank(hub.load_model(CHOOSER))}
 
 
 def chooser_comparison(candidate: str, style: str = "avataaars", root=None) -> dict:
@@ -316,7 +316,7 @@ def chooser_comparison(candidate: str, style: str = "avataaars", root=None) -> d
     verdict = {"a_identity": figs["id_median_rank"] < base["id_median_rank"], "b_no_bar_figure_down_1pt": kept}
     print(style, json.dumps({m: [round(base[m], 4), round(figs[m], 4)] for m in (*CUE_BAR_FIGURES, "id_median_rank")}),
           flush=True)
-    return {"split": "val", "n": int(len(val["A"])), "style": style, "candidate": candidate, "today": REV6_CHOOSER,
+    return {"split": "val", "n": int(len(val["A"])), "style": style, "candidate": candidate, "today": CHOOSER,
             "today_row": base, "candidate_row": figs, "drops": drops, "verdict": verdict,
             "adopted": all(verdict.values())}
 

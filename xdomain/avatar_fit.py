@@ -354,8 +354,8 @@ class VariantChooser:
         self._lock = threading.Lock()
 
     def forget(self, bank: bool = False) -> None:
-        """Drop the remembered candidate sets (and with ``bank`` the candidate embeddings): the next choice
-        starts cold, as for a new face (``bench/bench_avatar.py`` times both)."""
+        """Drop what leads from a reading to its bank entry (and with ``bank`` the candidate embeddings): the next
+        choice starts as for a candidate set this process has not met (``bench/bench_avatar.py`` times both)."""
         with self._lock:
             self._memo.clear()
             if bank:
