@@ -125,6 +125,13 @@ def attribute_drops(base: dict, figs: dict) -> tuple[dict, bool]:
     return drops, all(d <= CUE_MAX_DROP for d in drops.values())
 
 
+def print_change(base: dict, figs: dict, *label: str) -> None:
+    """One progress line of a revision's comparison: ``label``, then each bar figure and the identity median rank as
+    [``base``, ``figs``]."""
+    print(*label, json.dumps({m: [round(base[m], 4), round(figs[m], 4)] for m in (*CUE_BAR_FIGURES, "id_median_rank")}),
+          flush=True)
+
+
 def adoption(styles, fitter_for, val: dict, judges: dict) -> tuple[dict, list[str]]:
     """The verdict revisions 5 and 6 share, per style: its val figures without and with the revision
     (``fitter_for(style, on)`` → the fitter to draw with) and adopted if the identity median rank is lower with
@@ -138,9 +145,7 @@ def adoption(styles, fitter_for, val: dict, judges: dict) -> tuple[dict, list[st
         rows[style] = {"without": figs["without"], "with": figs["with"], "drops": drops, "adopted": ok}
         if ok:
             adopted.append(style)
-        print(style, "adopted" if ok else "not adopted", json.dumps(
-            {k: [round(figs[w][k], 4) for w in ("without", "with")] for k in (*CUE_BAR_FIGURES, "id_median_rank")}),
-            flush=True)
+        print_change(figs["without"], figs["with"], style, "adopted" if ok else "not adopted")
     return rows, adopted
 
 
@@ -224,8 +229,7 @@ def cues_off_comparison(style: str = "avataaars", root=None) -> dict:
     figs = am.face_avatar_metrics(parametric_outputs(fitter, val["A"], style), val, judges)
     drops, kept = attribute_drops(base, figs)
     adopted = figs["id_median_rank"] < base["id_median_rank"] and kept
-    print(style, "adopted" if adopted else "not adopted", json.dumps(
-        {m: [round(base[m], 4), round(figs[m], 4)] for m in (*CUE_BAR_FIGURES, "id_median_rank")}), flush=True)
+    print_change(base, figs, style, "adopted" if adopted else "not adopted")
     cues = list(cue_styles) if adopted else cal.get("cue_styles", [])
     return {"split": "val", "n": int(len(val["A"])), "style": style, "k": k, "revision_7": base, "cues_off": figs,
             "drops": drops, "adopted": adopted, "cue_styles": cues, "calibration_update": {
@@ -240,8 +244,7 @@ def texture_guard_comparison(style: str = "avataaars", root=None) -> dict:
     base = cal["choice_k_cues_off_comparison"][str(k)]["figures"]
     fitter = AvatarFitter(reader, cal, chooser=VariantChooser(hub.load_model(REV6_CHOOSER), k=k), guard_styles=(style,))
     figs = am.face_avatar_metrics(parametric_outputs(fitter, val["A"], style), val, judges)
-    print(style, json.dumps({m: [round(base[m], 4), round(figs[m], 4)] for m in (*CUE_BAR_FIGURES, "id_median_rank")}),
-          flush=True)
+    print_change(base, figs, style)
     return {"split": "val", "n": int(len(val["A"])), "style": style, "k": k, "revision_9": base, "guarded": figs,
             "calibration_update": {"texture_guard_styles": [style], "texture_guard_comparison": {"guarded": figs}}}
 
@@ -281,8 +284,7 @@ def reader_comparison(candidate: str, style: str = "avataaars", root=None) -> di
                "b_hair": figs["bal_acc_hair"] > base["bal_acc_hair"],
                "c_others": all(d <= CUE_MAX_DROP for m, d in drops.items() if m != "bal_acc_hair"),
                "d_identity": figs["id_median_rank"] <= base["id_median_rank"]}
-    print(style, json.dumps({m: [round(base[m], 4), round(figs[m], 4)] for m in (*CUE_BAR_FIGURES, "id_median_rank")}),
-          flush=True)
+    print_change(base, figs, style)
     return {"split": "val", "n": int(len(val["A"])), "style": style, "candidate": candidate, "today": REV2_READER,
             "mean_balanced_acc": {REV2_READER: cal["mean_balanced_acc"], candidate: new_cal["mean_balanced_acc"]},
             "today_row": base, "candidate_row": figs, "drops": drops, "verdict": verdict,
@@ -314,8 +316,7 @@ def chooser_comparison(candidate: str, style: str = "avataaars", root=None) -> d
     figs = am.face_avatar_metrics(parametric_outputs(fitter, val["A"], style), val, judges)
     drops, kept = attribute_drops(base, figs)
     verdict = {"a_identity": figs["id_median_rank"] < base["id_median_rank"], "b_no_bar_figure_down_1pt": kept}
-    print(style, json.dumps({m: [round(base[m], 4), round(figs[m], 4)] for m in (*CUE_BAR_FIGURES, "id_median_rank")}),
-          flush=True)
+    print_change(base, figs, style)
     return {"split": "val", "n": int(len(val["A"])), "style": style, "candidate": candidate, "today": CHOOSER,
             "today_row": base, "candidate_row": figs, "drops": drops, "verdict": verdict,
             "adopted": all(verdict.values())}
@@ -817,6 +818,8 @@ def main(argv: list[str] | None = None) -> None:
     elif a.what in ("chooser-snapshots", "chooser"):  # revision 17, stored beside the reader's calibration
         torch.set_num_threads(2)
         if a.what == "chooser-snapshots":
+            if len(a.runs) != 1:
+                raise SystemExit("chooser-snapshots: name one run folder (its snapshots are found beside it)")
             res = {"chooser_snapshots": chooser_snapshots(Path(a.runs[0]), a.data_root)}
         else:
             if not a.chooser:
