@@ -246,10 +246,11 @@ def fit_params(fitter: "AvatarFitter", crops: torch.Tensor, style: str, seed: in
 
 
 def draw(fitter: "AvatarFitter", crops: torch.Tensor, style: str, seed: int = 0, size: int | None = None,
-         frames: str = "") -> torch.Tensor:
+         frames: str = "", with_params: bool = False):
     """The parametric avatars of ``crops`` [B, 3, S, S]: each read by ``fitter``, given ``params_for`` (variant
     ``seed``) and rendered at ``size`` (default S) → [B, 3, size, size] in [-1, 1], on the crops' device.
-    ``frames="contrast"`` draws glasses frames in :func:`frame_colour` (revision 15's teacher option)."""
+    ``frames="contrast"`` draws glasses frames in :func:`frame_colour` (revision 15's teacher option);
+    ``with_params`` returns (images, the parameters drawn) (revision 18's L_SEM reads their labels)."""
     from xdomain.data import domains
 
     if frames not in FRAMES:
@@ -257,8 +258,8 @@ def draw(fitter: "AvatarFitter", crops: torch.Tensor, style: str, seed: int = 0,
     params = fit_params(fitter, crops, style, seed)
     if frames == "contrast":
         params = [contrast_frames(p) for p in params]
-    imgs = np.stack([_render(p, size or crops.shape[-1]) for p in params])
-    return domains.to_tensor(imgs).to(crops.device)
+    imgs = domains.to_tensor(np.stack([_render(p, size or crops.shape[-1]) for p in params])).to(crops.device)
+    return (imgs, params) if with_params else imgs
 
 
 def palette_hex(style: str, skin_hex) -> str:

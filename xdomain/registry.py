@@ -229,6 +229,12 @@ register_checkpoint(CheckpointSpec(
     "the parametric avatar (docs/avatars_selection.md, revision 16)",
 ))
 register_checkpoint(CheckpointSpec(
+    "reader-avatar-attrs", "classifier", "avatar_attrs_dtn",
+    "Avatar attribute reader trained only on the avatar DTN's own target set (avataaars, dataset seed 0): the "
+    "frozen s of the DTN's L_SEM flag (docs/avatars_selection.md, revision 18); not a judge (other network, seed "
+    "and avatars than judge-avatar-attrs)",
+))
+register_checkpoint(CheckpointSpec(
     "judge-celeba-robust", "classifier", "celeba_attrs",
     "CelebA 40-attribute judge trained with half its images noised or blurred: DiscoGAN's attribute judge",
 ))

@@ -604,6 +604,13 @@ JUDGE_OUTPUTS: tuple[str, ...] = (
 )
 
 
+def params_targets(params: "list[AvatarParams]") -> np.ndarray:
+    """float32 [N, len(JUDGE_OUTPUTS)] targets of rendered ``params`` (:func:`judge_targets` of their labels)."""
+    lab = [labels(p) for p in params]
+    return judge_targets({"tone": np.array([p.tone for p in params], np.float32),
+                          **{a: np.array([d[a] for d in lab], np.int64) for a in ATTRS}})
+
+
 def judge_targets(data: Mapping[str, np.ndarray]) -> np.ndarray:
     """float32 [N, len(JUDGE_OUTPUTS)] targets of the avatar attribute judge from a dataset's labels."""
     lo, hi = TONE_RANGE

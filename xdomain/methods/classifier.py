@@ -140,6 +140,18 @@ def avatar_attrs(root, split: str) -> tuple[np.ndarray, np.ndarray]:
             np.concatenate([avatars.judge_targets(d) for d in parts]))
 
 
+@register_labelled("avatar_attrs_dtn")
+def avatar_attrs_dtn(root, split: str) -> tuple[np.ndarray, np.ndarray]:
+    """The avatar DTN's own target set (``avataaars``, avatar dataset seed 0: streams 0/1/2, as
+    ``celeba_avatars`` loads it) with the renderer's parameters as targets in the layout of
+    :data:`xdomain.data.avatars.JUDGE_OUTPUTS`: the training-side reader of revision 18's L_SEM, never the
+    judges' seed-1 streams. ``root`` is unused."""
+    from xdomain.data import avatars
+
+    d = avatars.avatar_dataset("avataaars", domains.AVATAR_SPLITS[split], list(domains.AVATAR_SPLITS).index(split))
+    return d["images"], avatars.judge_targets(d)
+
+
 @register_labelled("face_vs_avatar")
 def face_vs_avatar(root, split: str) -> tuple[np.ndarray, np.ndarray]:
     """Photo (0) vs DiceBear avatar (1), 64×64 RGB: the avatar-ness judge. Faces: CelebA *val* identities for
@@ -179,6 +191,8 @@ AVATAR_LICENCES = ("Avatars: DiceBear (MIT) styles avataaars (Pablo Stanley; fre
 DATASET_NOTES = {
     "avatar_attrs": "Trained only on rendered avatars (all three styles, dataset seed 1) with the renderer's own "
                     "parameters as targets; no face and no translator output was ever used. " + AVATAR_LICENCES,
+    "avatar_attrs_dtn": "Trained only on the avatar DTN's own target set (avataaars, dataset seed 0) with the "
+                        "renderer's parameters as targets: the DTN's L_SEM reader, not a judge. " + AVATAR_LICENCES,
     "face_vs_avatar": "Photos of CelebA validation identities vs rendered avatars (seed 1); CelebA is for "
                       "non-commercial research only. " + AVATAR_LICENCES,
     "celeba_identity": "Softmax over the 7,508 CelebA train identities (4 photos each); its pooled feature is the "
@@ -336,7 +350,7 @@ class Classifier(Method):
     def compute_metrics(self, data, judges=None, limit: int | None = None) -> dict[str, float]:
         """Accuracy on the split (per attribute for CelebA); a judge is judged by its labels, not by judges."""
         x, y = data["x"][:limit], data["y"][:limit]
-        if self.cfg.dataset == "avatar_attrs":
+        if self.cfg.dataset in ("avatar_attrs", "avatar_attrs_dtn"):
             from xdomain.metrics import avatars as avatar_metrics
 
             return avatar_metrics.judge_self_metrics(self.logits(x), y)

@@ -25,9 +25,16 @@ skin, :func:`xdomain.avatar_fit.contrast_frames`, instead of the style's mostly 
 and (``reader_input``: a CelebA attribute reader r, e.g. the teacher's) g reads r's 40 attribute logits beside
 f's features — f's context widened by the decisions the teacher draws from, both frozen, L_CONST still on f:
     G(x) = g([f(x); r(x)])     (each part standardised)
+and (``zeta`` > 0, with the teacher) semantic consistency (revision 18): s is a frozen avatar attribute reader
+trained only on the DTN's own target set (``sem_reader``, e.g. ``reader-avatar-attrs``; never an avatar judge),
+t(p̂(x)) the targets of the teacher's parameters for x in the avatar judge's output layout
+(:func:`xdomain.data.avatars.params_targets`: tone soft, hair colour and style one-hot, glasses, facial hair,
+smiling), so a faint frame or a wrong hair colour costs what the attribute is worth, not the pixels it covers:
+    L_SEM = BCE(s(G(x)), t(p̂(x)))  for x ∈ S,      L_G += ζ L_SEM
 
 Paper symbols ↔ code: f ↔ ``self.f`` (a frozen :class:`~xdomain.methods.classifier.Classifier`,
-``f.features``), g ↔ ``self.g``, D ↔ ``self.D``, α/β/γ ↔ ``alpha``/``beta``/``gamma``.
+``f.features``), g ↔ ``self.g``, D ↔ ``self.D``, α/β/γ ↔ ``alpha``/``beta``/``gamma``; flags δ/ε/ζ ↔
+``delta``/``epsilon``/``zeta``, R ↔ ``self.teacher``, s ↔ ``self._sem`` (not a module of the checkpoint).
 The sums are batch means here (the scale is absorbed by α, β).
 
 Presets (:data:`PRESETS`, ``DTN.preset(name)``; ``python -m xdomain train dtn --config`` a saved
@@ -70,7 +77,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from xdomain.config import BaseConfig
-from xdomain.data import domains, sources
+from xdomain.data import avatars, domains, sources
 from xdomain.losses import attribute_consistency_loss, total_variation
 from xdomain.methods.base import Domains, TwoDomainGAN
 from xdomain.methods.classifier import Classifier, ClassifierConfig
@@ -143,6 +150,8 @@ class DTNConfig(BaseConfig):
     teacher_frames: str = ""  # "": the teacher's glasses frames as the parametric path draws them; "contrast": dark
     reader_input: str = ""  # attribute reader checkpoint whose logits g also reads ("" = g reads f alone, the paper)
     reader_config: dict = field(default_factory=dict)  # filled from reader_input; rebuilds r on load
+    zeta: float = 0.0  # weight of L_SEM (revision 18: s reads G(x) against the teacher's parameters); 0 = the paper
+    sem_reader: str = ""  # avatar reader checkpoint for L_SEM, trained on the DTN's own targets (never a judge)
     ship_dtype: str = "float32"  # dtype of the shipped weights ("float16" halves checkpoints/; compute stays float32)
     avatar_style: str = "avataaars"  # target style of the "celeba_avatars" dataset
     l2_features: bool = False  # L2-normalise f(x) before L_CONST and g (faces: makes α = 100 sensible)
@@ -157,6 +166,10 @@ class DTNConfig(BaseConfig):
     def __post_init__(self) -> None:
         self.encoder_config = _plain(self.encoder_config)  # JSON form, so a saved config compares equal
         self.reader_config = _plain(self.reader_config)
+        if self.zeta and not (self.epsilon and self.sem_reader):
+            raise ValueError("zeta > 0 needs the teacher flag (epsilon > 0) and a sem_reader")
+        if self.sem_reader in AVATAR_JUDGES.values():
+            raise ValueError(f"sem_reader {self.sem_reader!r} is an avatar judge: judges never train a model")
         if self.teacher_frames:
             from xdomain.avatar_fit import FRAMES
 
@@ -284,6 +297,14 @@ class DTN(TwoDomainGAN):
                 raise ValueError("epsilon > 0 needs a teacher (an attribute reader checkpoint)")
             self.teacher = AvatarFitter.load(self.cfg.teacher)
             self.teacher.warm()  # the chooser's candidate bank (revision 6): ~13 ms a face instead of ~0.5 s
+        if self.cfg.zeta:
+            from xdomain import hub
+
+            self.set_sem_reader(hub.load_model(self.cfg.sem_reader))
+
+    def set_sem_reader(self, reader: nn.Module) -> None:
+        """s for L_SEM, frozen; kept outside the module tree, so it is neither trained nor saved."""
+        object.__setattr__(self, "_sem", reader.requires_grad_(False).eval())
 
     def train(self, mode: bool = True) -> "DTN":
         super().train(mode)
@@ -306,8 +327,6 @@ class DTN(TwoDomainGAN):
     @classmethod
     def load_data(cls, cfg: DTNConfig, root, split: str) -> Domains:
         if cfg.dataset == "celeba_avatars":
-            from xdomain.data import avatars
-
             x, cols = domains.celeba_split(root, split)
             a = domains.resize(domains.to_tensor(np.asarray(x[cols["index"]])), cfg.image_size)
             i = list(domains.AVATAR_SPLITS).index(split)  # the DTN's target set is avatar dataset seed 0
@@ -391,21 +410,32 @@ class DTN(TwoDomainGAN):
         if c.epsilon:
             if getattr(self, "teacher", None) is None:
                 raise RuntimeError("epsilon > 0: call load_pretrained() first (it loads the teacher)")
-            l_par = F.l1_loss(gs, self._teacher_target(xs))
+            target, params = self._teacher_target(xs)
+            l_par = F.l1_loss(gs, target)
             loss = loss + c.epsilon * l_par
             logs["par"] = l_par.item()
+            if c.zeta:
+                sem = getattr(self, "_sem", None)
+                if sem is None:
+                    raise RuntimeError("zeta > 0: call load_pretrained() first (it loads the sem_reader)")
+                t = torch.from_numpy(avatars.params_targets(params)).to(gs.device)
+                l_sem = F.binary_cross_entropy_with_logits(sem.to(gs.device)(gs), t)
+                loss = loss + c.zeta * l_sem
+                logs["sem"] = l_sem.item()
         self.optimize("G", loss)
         return logs | {"g_loss": loss.item()}
 
-    def _teacher_target(self, xs: torch.Tensor) -> torch.Tensor:
-        """R(p̂(x)) for the face batch, drawn once per batch: the ``g_steps`` G-steps of an iteration share it."""
+    def _teacher_target(self, xs: torch.Tensor) -> tuple[torch.Tensor, list | None]:
+        """R(p̂(x)) for the face batch (and, with ``zeta``, the parameters p̂(x) drawn), drawn once per batch: the
+        ``g_steps`` G-steps of an iteration share it."""
         from xdomain import avatar_fit
 
         memo = getattr(self, "_teacher_memo", None)
         if memo is None or memo[0] is not xs:
-            self._teacher_memo = memo = (xs, avatar_fit.draw(self.teacher, xs, self.cfg.avatar_style,
-                                                             frames=self.cfg.teacher_frames))
-        return memo[1]
+            kw = {"with_params": True} if self.cfg.zeta else {}
+            out = avatar_fit.draw(self.teacher, xs, self.cfg.avatar_style, frames=self.cfg.teacher_frames, **kw)
+            self._teacher_memo = memo = (xs, *(out if self.cfg.zeta else (out, None)))
+        return memo[1], memo[2]
 
     # -------------------------------------------------------------- inference
     @torch.no_grad()
@@ -447,11 +477,14 @@ class DTN(TwoDomainGAN):
 
             return (
                 f"DTN `{c.preset}` preset: G = g(f(x)) from CelebA faces (official identity-disjoint train split) "
-                f"to DiceBear `{c.avatar_style}` avatars (10,000 renders, their parameters never used in training) "
+                f"to DiceBear `{c.avatar_style}` avatars (10,000 renders; "
+                f"{'their parameters train only the L_SEM reader' if c.zeta else 'their parameters never used in training'}) "
                 f"at {c.image_size}×{c.image_size}. f is the frozen `{c.encoder}` (identity + attributes, its "
                 f"weights ship inside this checkpoint); g has {len(c.g_widths) + 1} deconv+BN+ReLU blocks ending "
                 f"in tanh; D is ternary. α={c.alpha}, β={c.beta}, γ={c.gamma}, δ={c.delta}, ε={c.epsilon}"
-                f"{f' (teacher `{c.teacher}`)' if c.epsilon else ''} (0: the paper's losses)"
+                f"{f' (teacher `{c.teacher}`)' if c.epsilon else ''}, ζ={c.zeta}"
+                f"{f' (avatar reader `{c.sem_reader}`, trained on this target set, never a judge)' if c.zeta else ''}"
+                " (0: the paper's losses)"
                 f"{f'; g also reads the 40 attribute logits of the frozen `{c.reader_input}` (its weights ship here too)' if c.reader_input else ''}; "
                 "scaled down for CPU training. Licences: CelebA is non-commercial research only; "
                 f"`{c.avatar_style}`: {avatars.STYLE_LICENSES[c.avatar_style]}, by "
