@@ -486,7 +486,7 @@ def select(run: Path, root=None, evaluate: bool = True) -> dict:
 # ------------------------------------------------------------------------------ tables (docs/avatars.md)
 LABELS = {"parametric:avataaars": "parametric avatar, `avataaars`", "parametric:personas": "parametric avatar, `personas`",
           "parametric:micah": "parametric avatar, `micah`", "dtn-faces-emoji": "DTN, Twemoji (old checkpoint)",
-          "dtn-faces-avatars": "DTN, `avataaars` (ε = 100 teacher flag + g reads the teacher's reader, step 2,000)"}
+          "dtn-faces-avatars": "DTN, `avataaars` (ε = 100 teacher flag + g reads the teacher's reader + ζ = 10 L_SEM, step 2,000)"}
 
 
 def _p(v) -> str:

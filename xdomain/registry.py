@@ -258,8 +258,9 @@ register_checkpoint(CheckpointSpec(
 register_checkpoint(CheckpointSpec(
     "dtn-faces-avatars", "dtn", "celeba_avatars",
     "DTN, CelebA face → DiceBear avataaars avatar at 64×64 through the frozen identity + attribute encoder f, "
-    "with the parametric-teacher flag (ε = 100, revision 10's parametric avatar as the teacher) and g also reading "
-    "the teacher's attribute reader (revision 14), 2,000 steps; snapshot chosen on validation faces (docs/avatars.md)",
+    "with the parametric-teacher flag (ε = 100, revision 10's parametric avatar as the teacher), g also reading "
+    "the teacher's attribute reader (revision 14) and L_SEM through an avatar reader (ζ = 10, revision 18), "
+    "2,000 steps; snapshot chosen on validation faces (docs/avatars.md)",
     tabs=("face",),
     label="avatar (DTN)", bar="face-emoji",
 ))
