@@ -47,6 +47,7 @@ ITA_BANDS = ((55, 90, "> 55"), (41, 55, "41–55"), (28, 41, "28–41"), (10, 28
 DTN_CHECKPOINTS = ("dtn-faces-emoji", "dtn-faces-avatars")  # old Twemoji DTN, the avatar DTN (when committed)
 DTN_RUNS = ROOT / "docs" / "avatars_dtn.json"
 F_READS = ROOT / "docs" / "avatars_f.json"
+GHOSTS = ROOT / "docs" / "avatars_dtn_ghosts.png"  # revision 18's diagnostic: judge-read glasses the teacher never drew
 SELECT_STEMS = ("bal_acc_hair", "bal_acc_eyeglasses", "bal_acc_facial_hair", "bal_acc_smiling", "skin_spearman")
 # The reader revisions 2-15 were measured with (revision 16 replaced it): their comparisons re-run against it.
 REV2_READER = "judge-celeba-attrs"
@@ -483,6 +484,44 @@ def select(run: Path, root=None, evaluate: bool = True) -> dict:
     return row
 
 
+def dtn_readers(root=None, checkpoint: str = "dtn-faces-avatars", limit: int = 1000, figure: Path | None = None) -> dict:
+    """Revision 18's diagnostic (val faces only): does G follow its teacher, read by the L_SEM reader s and by the
+    avatar judge? Per attribute, the share of G(x) read "yes" among faces the teacher draws with / without it (for
+    hair colour: the share read as the teacher's colour), by each reader, and the judge on the teacher's own avatars.
+    ``figure``: photo / G(x) / teacher avatar for up to 12 faces the teacher draws without glasses and the judge
+    reads glasses on G(x)."""
+    model = hub.load_model(checkpoint)
+    if not (model.cfg.epsilon and model.cfg.sem_reader):
+        raise SystemExit(f"{checkpoint} was not trained with a teacher and an L_SEM reader")
+    x = faces("val", root, limit)["A"]
+    teacher = avatar_fit.AvatarFitter.load(model.cfg.teacher)
+    teacher.warm()
+    drawn, params = avatar_fit.draw(teacher, x, model.cfg.avatar_style, with_params=True)
+    gx = model.translate_batched(x)
+    readers = {"judge": load_judges({"avatar": AVATAR_JUDGES["avatar"]})["avatar"],
+               "s": hub.load_model(model.cfg.sem_reader)}
+    with torch.no_grad():
+        read = {k: am.read_avatar(r.logits(gx)) for k, r in readers.items()}
+        read["judge on the teacher's avatars"] = am.read_avatar(readers["judge"].logits(drawn))
+    lab = [avatars.labels(p) for p in params]
+    out: dict = {"checkpoint": checkpoint, "val_faces": len(x)}
+    for a in avatars.BINARY:
+        t = np.array([bool(d[a]) for d in lab])
+        out[a] = {"teacher_share": float(t.mean())} | {
+            f"{k}: yes | teacher yes / no": [float(r[a][t].mean()), float(r[a][~t].mean())] for k, r in read.items()}
+    hc = np.array([d["hair_color"] for d in lab])
+    has = hc != avatars.IGNORE
+    names = np.array(avatars.GROUPS["hair_color"])[hc[has]]
+    out["hair_color"] = {f"{k}: teacher's colour": float((r["hair_color"][has] == names).mean()) for k, r in read.items()}
+    if figure is not None:
+        from torchvision.utils import save_image
+
+        t = np.array([bool(d["glasses"]) for d in lab])
+        idx = np.nonzero(~t & read["judge"]["glasses"])[0][:12]
+        save_image(torch.cat([x[idx], gx[idx], drawn[idx]]) * 0.5 + 0.5, figure, nrow=len(idx), padding=1)
+    return out
+
+
 # ------------------------------------------------------------------------------ tables (docs/avatars.md)
 LABELS = {"parametric:avataaars": "parametric avatar, `avataaars`", "parametric:personas": "parametric avatar, `personas`",
           "parametric:micah": "parametric avatar, `micah`", "dtn-faces-emoji": "DTN, Twemoji (old checkpoint)",
@@ -717,7 +756,7 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("what", choices=("calibrate", "read-avatars", "eval", "gallery", "select",
                                       "identity-judge", "cues", "choice", "choice-k",
                                       "cues-off", "texture-guard", "skin-choice", "reader-snapshots",
-                                      "reader", "chooser-snapshots", "chooser"))
+                                      "reader", "chooser-snapshots", "chooser", "dtn-readers"))
     p.add_argument("runs", nargs="*", help="select, identity-judge: run folders")
     p.add_argument("--write", action="store_true")
     p.add_argument("--split", default="test", choices=("val", "test"))
@@ -758,6 +797,9 @@ def main(argv: list[str] | None = None) -> None:
             print(f"wrote {OUT}")
             if res["split"] == "test":  # the Face tab's bar reads a checkpoint's own stored metrics
                 store_in_checkpoints(res["rows"], a.only)
+    elif a.what == "dtn-readers":  # revision 18's diagnostic; --write saves the ghost-glasses figure
+        torch.set_num_threads(2)
+        print(json.dumps(dtn_readers(a.data_root, figure=GHOSTS if a.write else None), indent=1))
     elif a.what == "select":
         from experiments.snapshots import save_row
 

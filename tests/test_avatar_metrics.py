@@ -600,3 +600,10 @@ def test_pair_identity_distance_is_zero_for_identical_pairs_and_scaled_by_random
     assert same["pair_id_distance"] < 1e-5 and same["pair_id_distance_shuffled"] > 1e-4 and same["pair_id_ratio"] < 0.01
     other = pair_identity_distance(judge, x, x[perm], perm)
     assert other["pair_id_distance"] > 1e-4
+
+
+def test_dtn_readers_diagnostic_needs_a_dtn_trained_with_a_teacher_and_an_l_sem_reader():
+    from experiments.avatars import dtn_readers
+
+    with pytest.raises(SystemExit, match="not trained with a teacher and an L_SEM reader"):
+        dtn_readers(checkpoint="dtn-faces-emoji")
