@@ -607,3 +607,39 @@ def test_dtn_readers_diagnostic_needs_a_dtn_trained_with_a_teacher_and_an_l_sem_
 
     with pytest.raises(SystemExit, match="not trained with a teacher and an L_SEM reader"):
         dtn_readers(checkpoint="dtn-faces-emoji")
+
+
+@pytest.mark.parametrize("attr", av.FLIPPABLE)
+def test_flipped_changes_one_attribute_and_keeps_every_other_option(attr):
+    rng = np.random.default_rng(0)
+    for i in range(12):
+        p = av.item_params("avataaars", 0, i)
+        q = av.flipped(p, attr, rng)
+        lp, lq = av.labels(p), av.labels(q)
+        assert lq[attr] != lp[attr] and {k: v for k, v in lq.items() if k != attr} == {k: v for k, v in lp.items() if k != attr}
+        changed = {k for k in set(p.options) | set(q.options) if p.options.get(k) != q.options.get(k)}
+        assert changed and all(k.startswith(("accessories", "facialHair", "mouth", "hairColor")) for k in changed)
+    with pytest.raises(ValueError, match="attr must be one of"):
+        av.flipped(av.item_params("avataaars", 0, 0), "skin", rng)
+
+
+def test_avatar_blends_hold_the_crisp_set_then_one_attribute_blends(monkeypatch):
+    from xdomain.methods import classifier as C
+
+    n, size = 8, 16
+    crisp = np.stack([av.render("avataaars", av.item_params("avataaars", 0, i), size) for i in range(n)])
+    targets = av.params_targets([av.item_params("avataaars", 0, i) for i in range(n)])
+    monkeypatch.setattr(C, "avatar_attrs_dtn", lambda root, split: (crisp, targets))
+    x, y = C.avatar_blends_dtn(None, "train")
+    assert x.shape == (2 * n, size, size, 3) and y.shape == (2 * n, len(av.JUDGE_OUTPUTS))
+    assert np.array_equal(x[:n], crisp) and np.array_equal(y[:n], targets)
+    cols = {"glasses": [av.JUDGE_OUTPUTS.index("glasses")], "facial_hair": [av.JUDGE_OUTPUTS.index("facial_hair")],
+            "smiling": [av.JUDGE_OUTPUTS.index("smiling")],
+            "hair_color": [j for j, o in enumerate(av.JUDGE_OUTPUTS) if o.startswith("hair_")]}
+    for i in range(n):
+        moved = set(np.nonzero(~np.isclose(y[n + i], targets[i]))[0])
+        assert moved <= set(cols[av.FLIPPABLE[i % 4]])  # only the flipped attribute's targets move
+        assert ((y[n + i] >= 0) & (y[n + i] <= 1)).all()
+    assert not np.array_equal(x[n:], crisp)
+    x_val, _ = C.avatar_blends_dtn(None, "val")
+    assert np.array_equal(x_val, crisp)  # val / test stay crisp

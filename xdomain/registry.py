@@ -235,6 +235,11 @@ register_checkpoint(CheckpointSpec(
     "and avatars than judge-avatar-attrs)",
 ))
 register_checkpoint(CheckpointSpec(
+    "reader-avatar-blend", "classifier", "avatar_blends_dtn",
+    "reader-avatar-attrs' network also trained on blends of each avatar with a one-attribute copy, so a faint frame "
+    "reads as partly there: the L_SEM reader of revision 19 (docs/avatars_selection.md); not a judge",
+))
+register_checkpoint(CheckpointSpec(
     "judge-celeba-robust", "classifier", "celeba_attrs",
     "CelebA 40-attribute judge trained with half its images noised or blurred: DiscoGAN's attribute judge",
 ))

@@ -413,6 +413,33 @@ def params_from_options(style: str, options: Mapping[str, Any]) -> AvatarParams:
                         flag("facial_hair"), smiling, dict(options))
 
 
+FLIPPABLE = ("glasses", "facial_hair", "smiling", "hair_color")  # what :func:`flipped` can change
+
+
+def flipped(params: AvatarParams, attr: str, rng: np.random.Generator) -> AvatarParams:
+    """``params`` with one attribute (:data:`FLIPPABLE`) changed and every other option kept: glasses, facial hair
+    or smiling to the other value (its variant drawn from the style's tables by ``rng``), or the hair colour to a
+    colour of another group (revision 19's blends)."""
+    spec = get_spec(params.style)
+    opts = dict(params.options)
+    if attr in ("glasses", "facial_hair"):
+        comp, yes, no = spec.binary(attr)
+        if not getattr(params, attr):
+            opts[f"{comp}Variant"], opts[f"{comp}Probability"] = _pick(rng, yes), 100
+        elif no:
+            opts[f"{comp}Variant"], opts[f"{comp}Probability"] = _pick(rng, no), 100
+        else:
+            opts[f"{comp}Probability"] = 0
+    elif attr == "smiling":
+        opts[f"{spec.mouth_component}Variant"] = _pick(rng, _members(spec.mouth, "no" if params.smiling else "yes"))
+    elif attr == "hair_color":
+        hex_ = _pick(rng, [h for h, g in spec.hair_color.items() if g != params.hair_color])
+        opts.update({o: [hex_] for o in spec.hair_color_options})
+    else:
+        raise ValueError(f"attr must be one of {FLIPPABLE}, got {attr!r}")
+    return params_from_options(params.style, opts)
+
+
 def labels(params: AvatarParams) -> dict[str, int]:
     """Group indices (see :data:`GROUPS`); ``hair_color`` is :data:`IGNORE` for a hairless head."""
     spec = get_spec(params.style)

@@ -152,6 +152,27 @@ def avatar_attrs_dtn(root, split: str) -> tuple[np.ndarray, np.ndarray]:
     return d["images"], avatars.judge_targets(d)
 
 
+@register_labelled("avatar_blends_dtn")
+def avatar_blends_dtn(root, split: str, seed: int = 19) -> tuple[np.ndarray, np.ndarray]:
+    """``avatar_attrs_dtn`` whose *train* split also holds, per avatar, a pixel blend (1 − a)·avatar + a·copy with
+    a copy differing in one attribute (:func:`xdomain.data.avatars.flipped`, drawn evenly) and a ~ U(0, 1), its
+    targets the same blend of the two targets: a reader that sees a faint glasses frame as partly there (revision
+    19's L_SEM reader). val / test: the crisp avatars, as ``avatar_attrs_dtn``."""
+    from xdomain.data import avatars
+
+    x, y = avatar_attrs_dtn(root, split)
+    if split != "train":
+        return x, y
+    rng = np.random.default_rng(seed)
+    copies = [avatars.flipped(avatars.item_params("avataaars", 0, i), avatars.FLIPPABLE[i % 4], rng)
+              for i in range(len(x))]
+    xc = np.stack([avatars.render("avataaars", q, x.shape[1]) for q in copies])
+    a = rng.uniform(0, 1, len(x)).astype(np.float32)
+    blend = ((1 - a)[:, None, None, None] * x + a[:, None, None, None] * xc).round().astype(np.uint8)
+    yb = (1 - a)[:, None] * y + a[:, None] * avatars.params_targets(copies)
+    return np.concatenate([x, blend]), np.concatenate([y, yb]).astype(np.float32)
+
+
 @register_labelled("face_vs_avatar")
 def face_vs_avatar(root, split: str) -> tuple[np.ndarray, np.ndarray]:
     """Photo (0) vs DiceBear avatar (1), 64×64 RGB: the avatar-ness judge. Faces: CelebA *val* identities for
@@ -193,6 +214,9 @@ DATASET_NOTES = {
                     "parameters as targets; no face and no translator output was ever used. " + AVATAR_LICENCES,
     "avatar_attrs_dtn": "Trained only on the avatar DTN's own target set (avataaars, dataset seed 0) with the "
                         "renderer's parameters as targets: the DTN's L_SEM reader, not a judge. " + AVATAR_LICENCES,
+    "avatar_blends_dtn": "Trained only on the avatar DTN's own target set (avataaars, dataset seed 0) and blends of "
+                         "each avatar with a copy differing in one attribute (soft targets): revision 19's L_SEM "
+                         "reader, not a judge. " + AVATAR_LICENCES,
     "face_vs_avatar": "Photos of CelebA validation identities vs rendered avatars (seed 1); CelebA is for "
                       "non-commercial research only. " + AVATAR_LICENCES,
     "celeba_identity": "Softmax over the 7,508 CelebA train identities (4 photos each); its pooled feature is the "
@@ -350,7 +374,7 @@ class Classifier(Method):
     def compute_metrics(self, data, judges=None, limit: int | None = None) -> dict[str, float]:
         """Accuracy on the split (per attribute for CelebA); a judge is judged by its labels, not by judges."""
         x, y = data["x"][:limit], data["y"][:limit]
-        if self.cfg.dataset in ("avatar_attrs", "avatar_attrs_dtn"):
+        if self.cfg.dataset in ("avatar_attrs", "avatar_attrs_dtn", "avatar_blends_dtn"):
             from xdomain.metrics import avatars as avatar_metrics
 
             return avatar_metrics.judge_self_metrics(self.logits(x), y)
