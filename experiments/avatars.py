@@ -525,7 +525,7 @@ def dtn_readers(root=None, checkpoint: str = "dtn-faces-avatars", limit: int = 1
 # ------------------------------------------------------------------------------ tables (docs/avatars.md)
 LABELS = {"parametric:avataaars": "parametric avatar, `avataaars`", "parametric:personas": "parametric avatar, `personas`",
           "parametric:micah": "parametric avatar, `micah`", "dtn-faces-emoji": "DTN, Twemoji (old checkpoint)",
-          "dtn-faces-avatars": "DTN, `avataaars` (ε = 100 teacher flag + g reads the teacher's reader + ζ = 10 L_SEM, step 2,000)"}
+          "dtn-faces-avatars": "DTN, `avataaars` (ε = 100 teacher flag + g reads the teacher's reader + ζ = 10 L_SEM with the blend-trained reader, step 1,000)"}
 
 
 def _p(v) -> str:
@@ -572,7 +572,8 @@ RUN_LABELS = {"dtn-av-ref": "reference (paper losses)", "dtn-av-delta": "flag δ
               "dtn-av-frames": "revision 14 + the teacher's glasses frames dark (revision 15)",
               "dtn-av-reader-long": "revision 14 continued past the equal budget (revision 15; snapshots from 2,500)",
               "dtn-av-reader16": "revision 14 with revision 16's reader as teacher and g's reader input",
-              "dtn-av-sem": "revision 14 + ζ = 10 L_SEM through the avatar reader (revision 18; two threads)"}
+              "dtn-av-sem": "revision 14 + ζ = 10 L_SEM through the avatar reader (revision 18; two threads)",
+              "dtn-av-blend": "revision 18 with the blend-trained L_SEM reader (revision 19; two threads)"}
 
 
 def dtn_runs_table(rows: list[dict]) -> str:
@@ -581,7 +582,7 @@ def dtn_runs_table(rows: list[dict]) -> str:
              "on 1,000 CelebA val faces; test = 4,640 test faces. Balanced accuracy %. For the three runs of revision 3 "
              "the identity column was read by the first identity judge (v1, 3,000 steps, now retired): those runs were "
              "pruned before v2 existed, so only their committed pick (the ε = 10 run at 1,500 steps, in the table above) "
-             "is re-read by v2. The runs of revisions 11, 12, 14–16 and 18 are read by v2.", "",
+             "is re-read by v2. The runs of revisions 11, 12, 14–16, 18 and 19 are read by v2.", "",
              "| run | val score per snapshot (500 / 1,000 / …) | train min | chosen step | test at | hair | glasses | facial hair | "
              "smiling | skin ρ | identity median rank (share) | avatar-ness % | diversity |",
              "|---|---|---|---|---|---|---|---|---|---|---|---|---|"]

@@ -264,8 +264,8 @@ register_checkpoint(CheckpointSpec(
     "dtn-faces-avatars", "dtn", "celeba_avatars",
     "DTN, CelebA face → DiceBear avataaars avatar at 64×64 through the frozen identity + attribute encoder f, "
     "with the parametric-teacher flag (ε = 100, revision 10's parametric avatar as the teacher), g also reading "
-    "the teacher's attribute reader (revision 14) and L_SEM through an avatar reader (ζ = 10, revision 18), "
-    "2,000 steps; snapshot chosen on validation faces (docs/avatars.md)",
+    "the teacher's attribute reader (revision 14) and L_SEM through the blend-trained avatar reader (ζ = 10, "
+    "revisions 18-19), step 1,000 of 2,000, chosen on validation faces (docs/avatars.md)",
     tabs=("face",),
     label="avatar (DTN)", bar="face-emoji",
 ))
