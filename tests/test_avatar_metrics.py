@@ -209,7 +209,7 @@ def test_contrast_frames_recolour_only_the_glasses_of_the_teachers_avatar(monkey
         DTN.tiny_config().replace(teacher_frames="pastel")
     assert DTN.tiny_config().teacher_frames == ""  # the parametric path's own frames by default
     seen = []
-    monkeypatch.setattr(avatar_fit, "draw", lambda fitter, xs, style, frames="": seen.append(frames) or torch.zeros_like(xs))
+    monkeypatch.setattr(avatar_fit, "draw", lambda fitter, xs, style, frames="", with_params=False: (seen.append(frames) or torch.zeros_like(xs), []))
     enc = ClassifierConfig(widths=(8, 8), image_size=16, channels=3, global_pool=True)
     m = DTN(DTN.tiny_config().replace(encoder_config=enc.to_dict(), channels=3, epsilon=1.0, teacher="a-reader",
                                       teacher_frames="contrast"))
@@ -270,7 +270,7 @@ def test_dtn_teacher_draws_once_per_batch(monkeypatch):
     from xdomain import avatar_fit
 
     calls = []
-    monkeypatch.setattr(avatar_fit, "draw", lambda fitter, xs, style, frames="": calls.append(len(xs)) or torch.zeros_like(xs))
+    monkeypatch.setattr(avatar_fit, "draw", lambda fitter, xs, style, frames="", with_params=False: (calls.append(len(xs)) or torch.zeros_like(xs), []))
     enc = ClassifierConfig(widths=(8, 8), image_size=16, channels=3, global_pool=True)
     m = DTN(DTN.tiny_config().replace(encoder_config=enc.to_dict(), channels=3, epsilon=1.0, teacher="a-reader",
                                       g_steps=2))

@@ -86,6 +86,12 @@ def attribute_consistency_loss(logits_x: torch.Tensor, logits_gx: torch.Tensor) 
     return F.binary_cross_entropy_with_logits(logits_gx, torch.sigmoid(logits_x.detach()))
 
 
+def semantic_consistency_loss(logits_gx: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
+    """L_SEM = BCE(s(G(x)), t): a frozen avatar reader's logits [B, K] on G(x) against the targets [B, K] in [0, 1]
+    of the parameters the teacher drew for x (DTN revision 18)."""
+    return F.binary_cross_entropy_with_logits(logits_gx, targets)
+
+
 def total_variation(x: torch.Tensor) -> torch.Tensor:
     """Anisotropic TV: mean |∂x/∂h| + mean |∂x/∂w| (DTN's L_TV smoothness prior)."""
     return (x[..., 1:, :] - x[..., :-1, :]).abs().mean() + (x[..., :, 1:] - x[..., :, :-1]).abs().mean()

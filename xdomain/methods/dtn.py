@@ -78,7 +78,7 @@ from torch import nn
 
 from xdomain.config import BaseConfig
 from xdomain.data import avatars, domains, sources
-from xdomain.losses import attribute_consistency_loss, total_variation
+from xdomain.losses import attribute_consistency_loss, semantic_consistency_loss, total_variation
 from xdomain.methods.base import Domains, TwoDomainGAN
 from xdomain.methods.classifier import Classifier, ClassifierConfig
 from xdomain.metrics import dtn as dtn_metrics
@@ -419,22 +419,21 @@ class DTN(TwoDomainGAN):
                 if sem is None:
                     raise RuntimeError("zeta > 0: call load_pretrained() first (it loads the sem_reader)")
                 t = torch.from_numpy(avatars.params_targets(params)).to(gs.device)
-                l_sem = F.binary_cross_entropy_with_logits(sem.to(gs.device)(gs), t)
+                l_sem = semantic_consistency_loss(sem.to(gs.device)(gs), t)
                 loss = loss + c.zeta * l_sem
                 logs["sem"] = l_sem.item()
         self.optimize("G", loss)
         return logs | {"g_loss": loss.item()}
 
-    def _teacher_target(self, xs: torch.Tensor) -> tuple[torch.Tensor, list | None]:
-        """R(p̂(x)) for the face batch (and, with ``zeta``, the parameters p̂(x) drawn), drawn once per batch: the
-        ``g_steps`` G-steps of an iteration share it."""
+    def _teacher_target(self, xs: torch.Tensor) -> tuple[torch.Tensor, list]:
+        """(R(p̂(x)), the parameters p̂(x)) for the face batch, drawn once per batch: the ``g_steps`` G-steps of an
+        iteration share them."""
         from xdomain import avatar_fit
 
         memo = getattr(self, "_teacher_memo", None)
         if memo is None or memo[0] is not xs:
-            kw = {"with_params": True} if self.cfg.zeta else {}
-            out = avatar_fit.draw(self.teacher, xs, self.cfg.avatar_style, frames=self.cfg.teacher_frames, **kw)
-            self._teacher_memo = memo = (xs, *(out if self.cfg.zeta else (out, None)))
+            self._teacher_memo = memo = (xs, *avatar_fit.draw(self.teacher, xs, self.cfg.avatar_style,
+                                                              frames=self.cfg.teacher_frames, with_params=True))
         return memo[1], memo[2]
 
     # -------------------------------------------------------------- inference
