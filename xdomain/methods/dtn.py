@@ -410,7 +410,7 @@ class DTN(TwoDomainGAN):
         if c.epsilon:
             if getattr(self, "teacher", None) is None:
                 raise RuntimeError("epsilon > 0: call load_pretrained() first (it loads the teacher)")
-            target, params = self._teacher_target(xs)
+            target, sem_target = self._teacher_target(xs)
             l_par = F.l1_loss(gs, target)
             loss = loss + c.epsilon * l_par
             logs["par"] = l_par.item()
@@ -418,22 +418,23 @@ class DTN(TwoDomainGAN):
                 sem = getattr(self, "_sem", None)
                 if sem is None:
                     raise RuntimeError("zeta > 0: call load_pretrained() first (it loads the sem_reader)")
-                t = torch.from_numpy(avatars.params_targets(params)).to(gs.device)
-                l_sem = semantic_consistency_loss(sem.to(gs.device)(gs), t)
+                l_sem = semantic_consistency_loss(sem.to(gs.device)(gs), sem_target)
                 loss = loss + c.zeta * l_sem
                 logs["sem"] = l_sem.item()
         self.optimize("G", loss)
         return logs | {"g_loss": loss.item()}
 
-    def _teacher_target(self, xs: torch.Tensor) -> tuple[torch.Tensor, list]:
-        """(R(p̂(x)), the parameters p̂(x)) for the face batch, drawn once per batch: the ``g_steps`` G-steps of an
-        iteration share them."""
+    def _teacher_target(self, xs: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor | None]:
+        """(R(p̂(x)), with ``zeta`` L_SEM's targets t(p̂(x)) [B, K]) for the face batch, drawn once per batch: the
+        ``g_steps`` G-steps of an iteration share them."""
         from xdomain import avatar_fit
 
         memo = getattr(self, "_teacher_memo", None)
         if memo is None or memo[0] is not xs:
-            self._teacher_memo = memo = (xs, *avatar_fit.draw(self.teacher, xs, self.cfg.avatar_style,
-                                                              frames=self.cfg.teacher_frames, with_params=True))
+            drawn, params = avatar_fit.draw(self.teacher, xs, self.cfg.avatar_style, frames=self.cfg.teacher_frames,
+                                            with_params=True)
+            t = torch.from_numpy(avatars.params_targets(params)).to(xs.device) if self.cfg.zeta else None
+            self._teacher_memo = memo = (xs, drawn, t)
         return memo[1], memo[2]
 
     # -------------------------------------------------------------- inference
