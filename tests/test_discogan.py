@@ -130,13 +130,13 @@ def test_ema_averages_the_generators_and_ships_the_average(tmp_path):
     live0 = {k: v.clone() for k, v in m.G_AB.state_dict().items()}
     m.train_step(batch(m.cfg), 0)
     live1 = m.G_AB.state_dict()
-    for k, v in m.ema_G_AB.named_parameters():  # one update with decay ½: the midpoint of before and after
+    for k, v in m.ema_nets["G_AB"].named_parameters():  # one update with decay ½: the midpoint of before and after
         assert torch.allclose(v, 0.5 * live0[k] + 0.5 * live1[k], atol=1e-6)
-    assert not any(p.requires_grad for p in m.ema_G_AB.parameters())
-    assert all(p not in {q for g in m.optimizers["G"].param_groups for q in g["params"]} for p in m.ema_G_BA.parameters())
+    assert not any(p.requires_grad for p in m.ema_nets["G_AB"].parameters())
+    assert all(p not in {q for g in m.optimizers["G"].param_groups for q in g["params"]} for p in m.ema_nets["G_BA"].parameters())
     m.eval()
     x = batch(m.cfg)["A"]
-    assert torch.equal(m.translate(x), m.ema_G_AB(x)) and not torch.equal(m.translate(x), m.G_AB(x))
+    assert torch.equal(m.translate(x), m.ema_nets["G_AB"](x)) and not torch.equal(m.translate(x), m.G_AB(x))
     sd = m.inference_state_dict()
     assert set(sd) == {f"{n}.{k}" for n in ("G_AB", "G_BA") for k in m.G_AB.state_dict()}  # same keys as without EMA
     loaded = hub.load_model(hub.save_checkpoint(tmp_path / "ema", m))

@@ -143,3 +143,25 @@ def test_f_constancy_and_agreement_invariants():
     assert agree["agree_a"] == 1 and agree["agree_b"] == 1
     flipped = attribute_agreement(p, 1 - p, ["a", "b"])
     assert flipped["agree_a"] == 0
+
+
+def test_ema_shadow_g_ships_and_translates(tmp_path):
+    """Revision 20's flag: a moving average of g (decay ½ here) is what translates and ships; training uses the
+    live g, the shipped keys are those of a run without the flag, and save → load keeps the average."""
+    m = tiny(ema=0.5)
+    m.train()
+    g0 = {k: v.clone() for k, v in m.g.state_dict().items()}
+    m.g_step(batch(), 0)
+    for k, v in m.ema_nets["g"].named_parameters():  # one update: the midpoint of before and after
+        assert torch.allclose(v, 0.5 * g0[k] + 0.5 * m.g.state_dict()[k], atol=1e-6), k
+    assert not any(p.requires_grad for p in m.ema_nets["g"].parameters())
+    m.eval()
+    x = batch(seed=3)["A"]
+    y = m.translate(x)
+    h = m.norm(m.context(x))[:, :, None, None]
+    assert torch.equal(y, m.ema_nets["g"](h)) and not torch.equal(y, m.g(h))
+    assert set(m.inference_state_dict()) == set(tiny().inference_state_dict())
+    m2 = hub.load_model(hub.save_checkpoint(tmp_path / "ck", m))
+    assert torch.equal(m2.translate(x), y)
+    with pytest.raises(ValueError, match="decay"):
+        tiny(ema=1.0)

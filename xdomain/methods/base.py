@@ -39,6 +39,7 @@ of a GAN's many sub-networks.
 """
 from __future__ import annotations
 
+import copy
 import dataclasses
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -398,6 +399,48 @@ class TwoDomainGAN(Translator):
     def d_frozen(self):
         """``with self.d_frozen():`` the discriminators only route the G-step's gradient."""
         return frozen(*self.discriminators.values())
+
+    # ------------------------------------------------------------------ weight averaging (``cfg.ema``)
+    averaged_modules: tuple[str, ...] = ()
+
+    def average_weights(self, names: tuple[str, ...]) -> None:
+        """With ``cfg.ema`` = β > 0, keep shadow copies of the modules ``names`` (one deepcopy, so ties between them
+        stay ties) that :meth:`update_average` moves after every G step, θ' ← β·θ' + (1 − β)·θ, batch-norm
+        statistics copied from the live nets; only the shadows ship and run inference (:meth:`inference_net`).
+        The average of the last ≈ 1/(1 − β) iterates smooths adversarial training's step-to-step oscillation
+        (Yazıcı et al., ICLR 2019); training, the losses and D are unchanged. Not in any of the five papers."""
+        beta = float(getattr(self.cfg, "ema", 0.0))
+        if not beta:
+            return
+        if not 0.0 < beta < 1.0:
+            raise ValueError(f"ema is a decay in (0, 1) (or 0 for off), got {beta}")
+        self.averaged_modules = tuple(names)
+        live = nn.ModuleDict({n: getattr(self, n) for n in names})
+        self.ema_nets = copy.deepcopy(live).requires_grad_(False)
+
+    @torch.no_grad()
+    def update_average(self) -> None:
+        """One step of the moving average (a no-op without ``cfg.ema``)."""
+        if not self.averaged_modules:
+            return
+        live = [getattr(self, n) for n in self.averaged_modules]
+        for p_avg, p in zip(unique_parameters(*self.ema_nets.values()), unique_parameters(*live)):
+            p_avg.lerp_(p, 1.0 - self.cfg.ema)
+        for n, net in zip(self.averaged_modules, live):
+            for b_avg, b in zip(self.ema_nets[n].buffers(), net.buffers()):
+                b_avg.copy_(b)
+
+    def inference_net(self, name: str) -> nn.Module:
+        """The weight average of ``name`` when it is averaged (and ``cfg.ema`` still says so: a caller may set it to
+        0 to read the live nets), else the module itself."""
+        averaged = name in self.averaged_modules and getattr(self.cfg, "ema", 0.0)
+        return self.ema_nets[name] if averaged else getattr(self, name)
+
+    def load_inference_state_dict(self, sd: dict[str, torch.Tensor]) -> None:
+        super().load_inference_state_dict(sd)  # shipped weights (the averages) land in the live nets …
+        if self.averaged_modules:  # … and in the shadows that run inference
+            self.ema_nets.load_state_dict({f"{n}.{k}": v for n in self.averaged_modules
+                                           for k, v in getattr(self, n).state_dict().items()})
 
 
 def unique_parameters(*modules: nn.Module) -> list[nn.Parameter]:

@@ -63,7 +63,6 @@ the Fashion-MNIST judge for bags ↔ shoes).
 """
 from __future__ import annotations
 
-import copy
 from dataclasses import dataclass
 from typing import Any
 
@@ -128,11 +127,7 @@ class DiscoGAN(VariantGAN, TwoDomainGAN):
             net = (generator(cfg.channels, tuple(cfg.g_widths)) if n.startswith("G")
                    else discriminator(cfg.channels, tuple(cfg.d_widths), cfg.image_size))
             setattr(self, n, net)
-        if cfg.ema:  # shadow generators G' ← ema·G' + (1−ema)·G after every G step; never trained directly
-            if not 0.0 < cfg.ema < 1.0:
-                raise ValueError(f"ema is a decay in (0, 1) (or 0 for off), got {cfg.ema}")
-            for n in self.spec.generators:
-                setattr(self, f"ema_{n}", copy.deepcopy(getattr(self, n)).requires_grad_(False))
+        self.average_weights(self.spec.generators)  # cfg.ema: the shipped generators are a moving average
 
     @property
     def domain_names(self) -> tuple[str, str]:
@@ -164,27 +159,7 @@ class DiscoGAN(VariantGAN, TwoDomainGAN):
         return {"const_A": self.cfg.w_const, "const_B": self.cfg.w_const}
 
     def after_g_step(self) -> None:
-        if self.cfg.ema:
-            self._update_ema()
-
-    @torch.no_grad()
-    def _update_ema(self) -> None:
-        for n in self.spec.generators:
-            net, avg = getattr(self, n), getattr(self, f"ema_{n}")
-            for p_avg, p in zip(avg.parameters(), net.parameters()):
-                p_avg.lerp_(p, 1.0 - self.cfg.ema)
-            for b_avg, b in zip(avg.buffers(), net.buffers()):  # BN running statistics: the live ones
-                b_avg.copy_(b)
-
-    def inference_net(self, n: str) -> nn.Module:
-        """The generator used for inference: the weight average when ``ema`` is on, else G itself."""
-        return getattr(self, f"ema_{n}") if self.cfg.ema else getattr(self, n)
-
-    def load_inference_state_dict(self, sd: dict[str, torch.Tensor]) -> None:
-        super().load_inference_state_dict(sd)
-        if self.cfg.ema:
-            for n in self.spec.generators:
-                getattr(self, f"ema_{n}").load_state_dict(getattr(self, n).state_dict())
+        self.update_average()
 
     # ------------------------------------------------------------------ inference
     @torch.no_grad()

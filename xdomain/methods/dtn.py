@@ -31,6 +31,8 @@ t(p̂(x)) the targets of the teacher's parameters for x in the avatar judge's ou
 (:func:`xdomain.data.avatars.params_targets`: tone soft, hair colour and style one-hot, glasses, facial hair,
 smiling), so a faint frame or a wrong hair colour costs what the attribute is worth, not the pixels it covers:
     L_SEM = BCE(s(G(x)), t(p̂(x)))  for x ∈ S,      L_G += ζ L_SEM
+and (``ema`` = β' > 0, revision 20) generator weight averaging: a shadow g' ← β'·g' + (1 − β')·g after every
+G step ships and translates (:meth:`~xdomain.methods.base.TwoDomainGAN.average_weights`); training is unchanged.
 
 Paper symbols ↔ code: f ↔ ``self.f`` (a frozen :class:`~xdomain.methods.classifier.Classifier`,
 ``f.features``), g ↔ ``self.g``, D ↔ ``self.D``, α/β/γ ↔ ``alpha``/``beta``/``gamma``; flags δ/ε/ζ ↔
@@ -152,6 +154,7 @@ class DTNConfig(BaseConfig):
     reader_config: dict = field(default_factory=dict)  # filled from reader_input; rebuilds r on load
     zeta: float = 0.0  # weight of L_SEM (revision 18: s reads G(x) against the teacher's parameters); 0 = the paper
     sem_reader: str = ""  # avatar reader checkpoint for L_SEM, trained on the DTN's own targets (never a judge)
+    ema: float = 0.0  # decay of a moving average of g that ships and translates (0 = off, the paper)
     ship_dtype: str = "float32"  # dtype of the shipped weights ("float16" halves checkpoints/; compute stays float32)
     avatar_style: str = "avataaars"  # target style of the "celeba_avatars" dataset
     l2_features: bool = False  # L2-normalise f(x) before L_CONST and g (faces: makes α = 100 sensible)
@@ -267,6 +270,7 @@ class DTN(TwoDomainGAN):
         g = [deconv_block(dim, w[0], k=4, s=1, p=0)]  # [B, D, 1, 1] → [B, w0, 4, 4]
         self.g = init_weights(nn.Sequential(*g, *deconv_stack(w[0], w[1:], cfg.channels)))  # ×2 each → [B, C, S, S]
         self.D = init_weights(conv_discriminator(cfg.channels, cfg.d_widths, cfg.image_size, n_out=3))  # [B, 3] logits
+        self.average_weights(("g",))  # cfg.ema: the shipped g is a moving average
 
     @classmethod
     def resolve_config(cls, cfg: DTNConfig) -> DTNConfig:
@@ -360,14 +364,15 @@ class DTN(TwoDomainGAN):
 
         return attribute_logits(self.r, x)
 
-    def generate(self, z: torch.Tensor, a: torch.Tensor | None = None) -> torch.Tensor:
-        """g on context vectors [B, D] (and reader logits [B, 40] with ``reader_input``) → images [B, C, S, S]."""
+    def generate(self, z: torch.Tensor, a: torch.Tensor | None = None, g: nn.Module | None = None) -> torch.Tensor:
+        """g (the live one unless ``g`` is given) on context vectors [B, D] (and reader logits [B, 40] with
+        ``reader_input``) → images [B, C, S, S]."""
         h = self.norm(z) if a is None else torch.cat([self.norm(z), self.r_norm(a)], 1)
-        return self.g(h[:, :, None, None])
+        return (self.g if g is None else g)(h[:, :, None, None])
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        """G(x) = g(f(x)) (g([f(x); r(x)]) with ``reader_input``)."""
-        return self.generate(self.context(x), self.reading(x))
+        """G(x) = g(f(x)) (g([f(x); r(x)]) with ``reader_input``), through the shipped g (the average with ``ema``)."""
+        return self.generate(self.context(x), self.reading(x), self.inference_net("g"))
 
     def _split_batch(self, batch: dict[str, torch.Tensor]) -> tuple[torch.Tensor, torch.Tensor]:
         nt = self.cfg.target_batch or len(batch["B"])
@@ -422,6 +427,7 @@ class DTN(TwoDomainGAN):
                 loss = loss + c.zeta * l_sem
                 logs["sem"] = l_sem.item()
         self.optimize("G", loss)
+        self.update_average()
         return logs | {"g_loss": loss.item()}
 
     def _teacher_target(self, xs: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor | None]:
@@ -485,7 +491,8 @@ class DTN(TwoDomainGAN):
                 f"{f' (teacher `{c.teacher}`)' if c.epsilon else ''}, ζ={c.zeta}"
                 f"{f' (avatar reader `{c.sem_reader}`, trained on this target set, never a judge)' if c.zeta else ''}"
                 " (0: the paper's losses)"
-                f"{f'; g also reads the 40 attribute logits of the frozen `{c.reader_input}` (its weights ship here too)' if c.reader_input else ''}; "
+                f"{f'; g also reads the 40 attribute logits of the frozen `{c.reader_input}` (its weights ship here too)' if c.reader_input else ''}"
+                f"{f'; the shipped g is a moving average of its weights (decay {c.ema:g}, not in the paper)' if c.ema else ''}; "
                 "scaled down for CPU training. Licences: CelebA is non-commercial research only; "
                 f"`{c.avatar_style}`: {avatars.STYLE_LICENSES[c.avatar_style]}, by "
                 f"{avatars.STYLE_CREATORS[c.avatar_style]} (DiceBear, MIT)."

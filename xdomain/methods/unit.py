@@ -79,7 +79,6 @@ from ``seed`` (``code`` sets η directly); ``encode``/``decode`` expose the shar
 """
 from __future__ import annotations
 
-import copy
 from dataclasses import dataclass
 from typing import Any, Callable
 
@@ -351,11 +350,7 @@ class UNIT(TwoDomainGAN):
         if cfg.twin_init:
             self._twin_init()
         self.inference_modules = TRANSLATORS + (self.discriminator_names if cfg.classifier else ())
-        if cfg.ema:  # shadow E/G (one deepcopy keeps the ties): θ' ← ema·θ' + (1 − ema)·θ after every G step
-            if not 0.0 < cfg.ema < 1.0:
-                raise ValueError(f"ema is a decay in (0, 1) (or 0 for off), got {cfg.ema}")
-            live = nn.ModuleDict({n: getattr(self, n) for n in TRANSLATORS})
-            self.ema_nets = copy.deepcopy(live).requires_grad_(False)
+        self.average_weights(TRANSLATORS)  # cfg.ema: the shipped E/G are a moving average (ties kept)
 
     def load_pretrained(self) -> None:
         """``w_attr`` > 0: the frozen attribute reader of L_ATTR (a training-only part, never shipped)."""
@@ -458,9 +453,6 @@ class UNIT(TwoDomainGAN):
     def net(self, kind: str, side: str) -> nn.Module:
         """``net("E", "A")`` → E1, the one that runs inference (the average when ``ema`` is on)."""
         return self.inference_net(kind + NUM[side])
-
-    def inference_net(self, name: str) -> nn.Module:
-        return self.ema_nets[name] if self.cfg.ema and name in TRANSLATORS else getattr(self, name)
 
     def encode(self, x: torch.Tensor, side: str) -> tuple[torch.Tensor, None]:
         """(μ [B, *z_shape], None): the shared code of side-``side`` images (no exclusive part)."""
@@ -575,24 +567,8 @@ class UNIT(TwoDomainGAN):
                 terms.append(self.attr_loss(b["A"], b["B"], o["ab"], o["ba"]))
             total = sum(t[0] for t in terms)
             self.optimize("G", total)
-        if c.ema:
-            self._update_ema()
+        self.update_average()
         return {k: v for _, lg in terms for k, v in lg.items()} | {"g_total": total.item()}
-
-    @torch.no_grad()
-    def _update_ema(self) -> None:
-        live = [getattr(self, n) for n in TRANSLATORS]
-        for p_avg, p in zip(unique_parameters(*self.ema_nets.values()), unique_parameters(*live)):
-            p_avg.lerp_(p, 1.0 - self.cfg.ema)
-        for n, net in zip(TRANSLATORS, live):  # batch-norm statistics: the live ones
-            for b_avg, b in zip(self.ema_nets[n].buffers(), net.buffers()):
-                b_avg.copy_(b)
-
-    def load_inference_state_dict(self, sd: dict[str, torch.Tensor]) -> None:
-        super().load_inference_state_dict(sd)
-        if self.cfg.ema:
-            self.ema_nets.load_state_dict({f"{n}.{k}": v for n in TRANSLATORS
-                                           for k, v in getattr(self, n).state_dict().items()})
 
     # -------------------------------------------------------------- metrics / card
     def judge_names(self) -> dict[str, str]:
