@@ -46,6 +46,7 @@ ITA_BANDS = ((55, 90, "> 55"), (41, 55, "41–55"), (28, 41, "28–41"), (10, 28
              (-90, -30, "< −30"))
 DTN_CHECKPOINTS = ("dtn-faces-emoji", "dtn-faces-avatars")  # old Twemoji DTN, the avatar DTN (when committed)
 DTN_RUNS = ROOT / "docs" / "avatars_dtn.json"
+SNAPSHOT_FIGURES = ROOT / "docs" / "avatars_dtn_snapshots.json"  # revision 20's diagnostic (val)
 F_READS = ROOT / "docs" / "avatars_f.json"
 GHOSTS = ROOT / "docs" / "avatars_dtn_ghosts.png"  # revision 18's diagnostic: judge-read glasses the teacher never drew
 SELECT_STEMS = ("bal_acc_hair", "bal_acc_eyeglasses", "bal_acc_facial_hair", "bal_acc_smiling", "skin_spearman")
@@ -484,6 +485,37 @@ def select(run: Path, root=None, evaluate: bool = True) -> dict:
     return row
 
 
+def snapshot_figures(runs: list[Path], root=None) -> dict:
+    """Revision 20's diagnostic (val only, after the selection): each candidate's bar figures on the selection's
+    1,000 CelebA val faces, per attribute (the selection stored only their mean) — which figure swings."""
+    from experiments.snapshots import candidates
+    from xdomain.train import load_run
+
+    val = faces("val", root)
+    judge = load_judges({"avatar": AVATAR_JUDGES["avatar"]})
+    out = {}
+    for run in runs:
+        rows = []
+        for c in candidates(run):
+            model, step, _ = load_run(c)
+            figs = am.face_avatar_metrics(model.translate_batched(val["A"][:1000]), val, judge)
+            rows.append({"step": step} | {k: round(float(figs[k]), 5) for k in SELECT_STEMS})
+        out[run.name] = rows
+    return out
+
+
+def snapshot_figures_table(res: dict) -> str:
+    lines = ["Val figures of every candidate (the selection's 1,000 CelebA val faces; balanced accuracy %).", "",
+             "| run | step | hair | glasses | facial hair | smiling | skin ρ | mean (the selection score) |",
+             "|---|---|---|---|---|---|---|---|"]
+    for run, rows in res.items():
+        for r in rows:
+            lines.append(f"| {RUN_LABELS.get(run, run)} | {r['step']:,} | " + " | ".join(
+                f"{r[k]:.2f}" if k == "skin_spearman" else _p(r[k]) for k in SELECT_STEMS)
+                + f" | {np.mean([r[k] for k in SELECT_STEMS]):.3f} |")
+    return "\n".join(lines)
+
+
 def dtn_readers(root=None, checkpoint: str = "dtn-faces-avatars", limit: int = 1000, figure: Path | None = None) -> dict:
     """Revision 18's diagnostic (val faces only): does G follow its teacher, read by the L_SEM reader s and by the
     avatar judge? Per attribute, the share of G(x) read "yes" among faces the teacher draws with / without it (for
@@ -573,7 +605,9 @@ RUN_LABELS = {"dtn-av-ref": "reference (paper losses)", "dtn-av-delta": "flag δ
               "dtn-av-reader-long": "revision 14 continued past the equal budget (revision 15; snapshots from 2,500)",
               "dtn-av-reader16": "revision 14 with revision 16's reader as teacher and g's reader input",
               "dtn-av-sem": "revision 14 + ζ = 10 L_SEM through the avatar reader (revision 18; two threads)",
-              "dtn-av-blend": "revision 18 with the blend-trained L_SEM reader (revision 19; two threads)"}
+              "dtn-av-blend": "revision 18 with the blend-trained L_SEM reader (revision 19; two threads)",
+              "dtn-av-blend-s1": "revision 19, seed 1 (revision 20; one thread, beside the next run)",
+              "dtn-av-ema": "revision 19 + g's weight average, β = 0.9975 (revision 20; one thread)"}
 
 
 def dtn_runs_table(rows: list[dict]) -> str:
@@ -582,7 +616,7 @@ def dtn_runs_table(rows: list[dict]) -> str:
              "on 1,000 CelebA val faces; test = 4,640 test faces. Balanced accuracy %. For the three runs of revision 3 "
              "the identity column was read by the first identity judge (v1, 3,000 steps, now retired): those runs were "
              "pruned before v2 existed, so only their committed pick (the ε = 10 run at 1,500 steps, in the table above) "
-             "is re-read by v2. The runs of revisions 11, 12, 14–16, 18 and 19 are read by v2.", "",
+             "is re-read by v2. The runs of revisions 11, 12, 14–16 and 18–20 are read by v2.", "",
              "| run | val score per snapshot (500 / 1,000 / …) | train min | chosen step | test at | hair | glasses | facial hair | "
              "smiling | skin ρ | identity median rank (share) | avatar-ness % | diversity |",
              "|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
@@ -757,8 +791,9 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("what", choices=("calibrate", "read-avatars", "eval", "gallery", "select",
                                       "identity-judge", "cues", "choice", "choice-k",
                                       "cues-off", "texture-guard", "skin-choice", "reader-snapshots",
-                                      "reader", "chooser-snapshots", "chooser", "dtn-readers"))
-    p.add_argument("runs", nargs="*", help="select, identity-judge: run folders")
+                                      "reader", "chooser-snapshots", "chooser", "dtn-readers",
+                                      "snapshot-figures"))
+    p.add_argument("runs", nargs="*", help="select, identity-judge, snapshot-figures: run folders")
     p.add_argument("--write", action="store_true")
     p.add_argument("--split", default="test", choices=("val", "test"))
     p.add_argument("--limit", type=int)
@@ -801,6 +836,12 @@ def main(argv: list[str] | None = None) -> None:
     elif a.what == "dtn-readers":  # revision 18's diagnostic; --write saves the ghost-glasses figure
         torch.set_num_threads(2)
         print(json.dumps(dtn_readers(a.data_root, figure=GHOSTS if a.write else None), indent=1))
+    elif a.what == "snapshot-figures":  # revision 20's diagnostic; --write stores it for docs/avatars.md
+        torch.set_num_threads(2)
+        res = snapshot_figures([Path(r) for r in a.runs], a.data_root)
+        print(snapshot_figures_table(res))
+        if a.write:
+            SNAPSHOT_FIGURES.write_text(json.dumps(res, indent=1) + "\n")
     elif a.what == "select":
         from experiments.snapshots import save_row
 

@@ -173,6 +173,8 @@ TABLES = {
     "unit-sharing": lambda: print(unit_digits.sharing_table(json.loads(unit_digits.SHARING.read_text()))),
     "avatars-eval": lambda: print(avatar_tables.eval_table(json.loads(avatar_tables.OUT.read_text()))),
     "avatars-dtn": lambda: print(avatar_tables.dtn_runs_table(json.loads(avatar_tables.DTN_RUNS.read_text()))),
+    "avatars-dtn-snapshots": lambda: print(avatar_tables.snapshot_figures_table(
+        json.loads(avatar_tables.SNAPSHOT_FIGURES.read_text()))),
     "avatars-f": lambda: print(avatar_tables.f_table(json.loads(avatar_tables.F_READS.read_text()))),
     "avatars-skin-choice": lambda: print(avatar_tables.skin_choice_table(
         _reader_calibration(avatar_tables.REV2_READER)["skin_choice_comparison"])),
