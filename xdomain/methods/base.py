@@ -31,7 +31,8 @@ Judges (the classifiers other methods' metrics ask) are trainable but not transl
 
 :class:`TwoDomainGAN` adds what DiscoGAN, DTN, the toy lab, UNIT and CoGAN share: named generator and
 discriminator sub-modules, one Adam per side over their *unique* parameters (a module handed to two
-networks — weight tying — is optimised once), and the discriminators frozen during the G-step.
+networks — weight tying — is optimised once), the discriminators frozen during the G-step, and an optional
+moving average of named modules that ships instead of them (``cfg.ema``: :meth:`TwoDomainGAN.average_weights`).
 
 Updates go through :meth:`Method.optimize`, which averages gradients across processes when
 running under ``torchrun`` (gloo on CPU) — functionally what DDP does, without wrapping each
