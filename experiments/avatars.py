@@ -804,6 +804,8 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--candidate", default="reader-celeba-attrs", help="reader: the candidate reader (revision 16)")
     p.add_argument("--chooser", help="chooser: the candidate variant chooser, a checkpoint name or an exported folder "
                    "(revision 17: python -m xdomain export runs/chooser-id /tmp/chooser-celeba-id --ship-dtype float16)")
+    p.add_argument("--checkpoint", default="dtn-faces-avatars",
+                   help="dtn-readers: a DTN checkpoint name or folder (a finished run folder reads its last state)")
     p.add_argument("--data-root")
     a = p.parse_args(argv)
     torch.set_num_threads(1)
@@ -835,7 +837,9 @@ def main(argv: list[str] | None = None) -> None:
                 store_in_checkpoints(res["rows"], a.only)
     elif a.what == "dtn-readers":  # revision 18's diagnostic; --write saves the ghost-glasses figure
         torch.set_num_threads(2)
-        print(json.dumps(dtn_readers(a.data_root, figure=GHOSTS if a.write else None), indent=1))
+        if a.write and a.checkpoint != "dtn-faces-avatars":
+            raise SystemExit("--write saves the shipped DTN's figure: leave --checkpoint out")
+        print(json.dumps(dtn_readers(a.data_root, a.checkpoint, figure=GHOSTS if a.write else None), indent=1))
     elif a.what == "snapshot-figures":  # revision 20's diagnostic; --write stores it for docs/avatars.md
         torch.set_num_threads(2)
         res = snapshot_figures([Path(r) for r in a.runs], a.data_root)
