@@ -478,11 +478,17 @@ def select(run: Path, root=None, evaluate: bool = True) -> dict:
     judge = load_judges({"avatar": AVATAR_JUDGES["avatar"]})
 
     def value(model) -> float:
-        figs = am.face_avatar_metrics(model.translate_batched(val["A"][:1000]), val, judge)
-        return float(np.mean([figs[k] for k in SELECT_STEMS]))
+        return float(np.mean(list(selection_figures(model, val, judge).values())))
 
     row, _ = select_and_test(run, "val_bar_mean", value, evaluate=evaluate)
     return row
+
+
+def selection_figures(model, val: dict, judge: dict) -> dict[str, float]:
+    """The figures the written rule averages (``SELECT_STEMS``): the bar's figures of ``model``'s outputs for the
+    first 1,000 faces of ``val``, read by the avatar judge."""
+    figs = am.face_avatar_metrics(model.translate_batched(val["A"][:1000]), val, judge)
+    return {k: float(figs[k]) for k in SELECT_STEMS}
 
 
 def snapshot_figures(runs: list[Path], root=None) -> dict:
@@ -498,8 +504,7 @@ def snapshot_figures(runs: list[Path], root=None) -> dict:
         rows = []
         for c in candidates(run):
             model, step, _ = load_run(c)
-            figs = am.face_avatar_metrics(model.translate_batched(val["A"][:1000]), val, judge)
-            rows.append({"step": step} | {k: round(float(figs[k]), 5) for k in SELECT_STEMS})
+            rows.append({"step": step} | {k: round(v, 5) for k, v in selection_figures(model, val, judge).items()})
         out[run.name] = rows
     return out
 
