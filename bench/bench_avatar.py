@@ -16,12 +16,15 @@ p50 / p90 / p99 in ms:
   embedded: a candidate set the bank does not hold, e.g. another variant seed), ``choose, set not met yet`` (the
   bank holds the embeddings but this process has not met the set: its K parameter sets are built to find them)
   and ``choose, after the warm-up`` (the warm-up has met every set at variant seed 0: any face, an edit, a repeat);
+  each includes revision 21's choice of geometry (one render of the chosen variant, 18 resampled images, one f
+  pass), timed alone for a variant not met yet as ``geometry (new variant)`` (the choices above find it remembered);
 * **(b) a 640×480 photo** (a face pasted into a grey canvas, JPEG-encoded like an upload, one pixel changed
   per repeat so the face detector's cache never answers), after the avatar's warm-up as the app runs it
   (``AvatarFitter.warm``: the candidate bank from the avatar cache, built there first if absent — minutes, once
   per machine): ``face_run`` alone (without the avatar), with the
   avatar on screen (``+ avatar_read``), and with the PNG too (``+ avatar_png``); per repeat, in the same
-  repeat, so "the avatar adds" is the paired difference.
+  repeat, so "the avatar adds" is the paired difference. Every repeat counts as a new face for revision 21's
+  geometry (its memo and the render cache are cleared first: the same face would otherwise find them filled).
 
 The reader is :data:`xdomain.avatar_fit.READER` when it loads; otherwise an untrained network of
 ``judge-celeba-attrs``' architecture (about the same cost), and the output says so. The
@@ -139,6 +142,14 @@ def main() -> None:
                 for k, v in (("f on the photo", t_f), ("choose, cold", t_cold), ("choose, set not met yet", t_new),
                              ("choose, after the warm-up", t_met)):
                     c[k].append(v)
+            if style in fitter.geometry_styles:  # revision 21, part of every choice above; here for a variant not met
+                chosen = chooser.choose(reading, style, seed)
+                c["geometry (new variant)"] = []
+                for _ in range(args.repeats):
+                    avatar_fit._render.cache_clear()
+                    chooser._geometry.clear()
+                    c["geometry (new variant)"].append(timed(chooser.choose_geometry, reading, style,
+                                                                       chosen)[1])
             res["a_choice_ms"] = {k: summary(v) for k, v in c.items()}
 
         b: dict[str, list[float]] = {"face_run (no avatar)": [], "+ avatar_read (avatar on screen)": [],
@@ -146,9 +157,12 @@ def main() -> None:
                                      "avatar adds (with PNG)": []}
         res["warm_up_s"] = round(timed(fitter.warm)[1] / 1000, 1)  # as the app's warm-up thread does
         for i in range(args.repeats):
+            if fitter.chooser is not None:  # every repeat as a new face: its variant's geometries not met (revision 21)
+                fitter.chooser._geometry.clear()
+                avatar_fit._render.cache_clear()
             out, t_face = timed(tab.face_run, target, str(photos[i + 1]), False)
             read_out, t_avatar = timed(panel.avatar_read, out[1], style, seed)
-            controls = [c["value"] if isinstance(c, dict) else c for c in read_out[1:7]]
+            controls = [c["value"] if isinstance(c, dict) else c for c in read_out[1:1 + panel.N_CONTROLS]]
             _, t_png = timed(panel.avatar_png, read_out[0], style, *controls, seed)
             for k, v in zip(b, (t_face, t_face + t_avatar, t_face + t_avatar + t_png, t_avatar, t_avatar + t_png)):
                 b[k].append(v)

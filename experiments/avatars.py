@@ -324,6 +324,40 @@ def chooser_comparison(candidate: str, style: str = "avataaars", root=None) -> d
             "adopted": all(verdict.values())}
 
 
+def geometry_comparison(style: str = "avataaars", root=None) -> dict:
+    """Revision 21 (docs/avatars_selection.md): ``style``'s val figures (gallery = val) with f choosing the geometry
+    after the seed, beside today's stored val row (revision 16's) and today's path recomputed from the same readings,
+    the share of val faces each geometry is chosen for, and the verdict: (a) a lower identity median rank than the
+    stored row, (b) no bar figure down by more than 1 point, (c) no geometry chosen for more than 60% of faces."""
+    import dataclasses
+
+    reader = hub.load_model(READER)
+    cal = hub.read_meta(reader.checkpoint_dir).get(CALIBRATION_KEY, {})
+    val, judges = faces("val", root), load_judges(AVATAR_JUDGES)
+    base = cal["reader_comparison"]["candidate_row"]
+    fitter = AvatarFitter(reader, cal, chooser=VariantChooser(hub.load_model(CHOOSER), k=int(cal["choice_k"])),
+                          geometry_styles=(style,))
+    fitter.warm()
+    readings = fitter.read(val["A"])
+    params = {"today": [avatar_fit.params_for(dataclasses.replace(r, geometry_styles=()), style, 0,
+                                              chooser=fitter.chooser) for r in readings],
+              "geometry": [avatar_fit.params_for(r, style, 0, chooser=fitter.chooser) for r in readings]}
+    figs = {}
+    for label, ps in params.items():
+        figs[label] = am.face_avatar_metrics(domains.to_tensor(np.stack([avatar_fit._render(p, 64) for p in ps])),
+                                             val, judges)
+        print_change(base, figs[label], style, label)
+    chosen = [avatar_fit.geometry_of(p) for p in params["geometry"]]
+    shares = {json.dumps(g): float(np.mean([c == g for c in chosen])) for g in avatar_fit.GEOMETRIES}
+    drops, kept = attribute_drops(base, figs["geometry"])
+    verdict = {"a_identity": figs["geometry"]["id_median_rank"] < base["id_median_rank"],
+               "b_no_bar_figure_down_1pt": kept, "c_no_geometry_over_60pct": max(shares.values()) <= 0.6}
+    print(json.dumps({"shares": shares, "verdict": verdict}, indent=1), flush=True)
+    return {"split": "val", "n": int(len(val["A"])), "style": style, "revision_16_row": base, "today": figs["today"],
+            "geometry": figs["geometry"], "drops": drops, "shares": shares, "verdict": verdict,
+            "adopted": all(verdict.values())}
+
+
 def pale_skin_auc(lightness, pale) -> float:
     """ROC AUC of the drawn colour's lightness for CelebA's ``Pale_Skin`` label (ties count half)."""
     from scipy.stats import mannwhitneyu
@@ -671,6 +705,30 @@ def chooser_table(cal: dict) -> str:
     return "\n".join(out + ["", _verdict_line(cmp_)])
 
 
+def geometry_table(cal: dict) -> str:
+    """Revision 21's val figures (stored with today's reader): `avataaars`' val row without and with f's choice of
+    geometry, the verdict, and how often each geometry was chosen."""
+    res = cal["geometry_comparison"]
+    out = [f"CelebA val identities ({res['n']:,} faces; gallery = val), `avataaars`.", "",
+           "| `avataaars` | hair | glasses | facial hair | smiling | skin ρ | identity median rank |",
+           "|---|---|---|---|---|---|---|",
+           _val_row("seed chosen by f (revision 16's row)", res["revision_16_row"]),
+           _val_row("the same, recomputed", res["today"]),
+           _val_row("then f chooses the geometry (revision 21)", res["geometry"])]
+    shares = {tuple(json.loads(k)): v for k, v in res["shares"].items()}
+    sx = {v: sum(s for (_, x, _), s in shares.items() if x == v) for v in (0.92, 1.0, 1.08)}
+    sy = {v: sum(s for (_, _, y), s in shares.items() if y == v) for v in (0.92, 1.0, 1.08)}
+    mirrored = sum(s for (m, _, _), s in shares.items() if m)
+    top = max(shares, key=shares.get)
+    out += ["", _verdict_line(res), "",
+            f"Chosen geometries: mirrored {100 * mirrored:.0f}%; width ×0.92 / ×1 / ×1.08: "
+            + " / ".join(f"{100 * v:.0f}%" for v in sx.values()) + "; length ×0.92 / ×1 / ×1.08: "
+            + " / ".join(f"{100 * v:.0f}%" for v in sy.values())
+            + f"; the most frequent, {'mirrored, ' if top[0] else ''}width ×{top[1]:g}, length ×{top[2]:g}: "
+            f"{100 * shares[top]:.0f}% of faces."]
+    return "\n".join(out)
+
+
 def _val_row(label: str, f: dict) -> str:
     """One `avataaars` val row of the revision tables: the bar figures and the identity median rank."""
     return (f"| {label} | {_p(f['bal_acc_hair'])} | {_p(f['bal_acc_eyeglasses'])} | {_p(f['bal_acc_facial_hair'])} | "
@@ -797,7 +855,7 @@ def main(argv: list[str] | None = None) -> None:
                                       "identity-judge", "cues", "choice", "choice-k",
                                       "cues-off", "texture-guard", "skin-choice", "reader-snapshots",
                                       "reader", "chooser-snapshots", "chooser", "dtn-readers",
-                                      "snapshot-figures"))
+                                      "snapshot-figures", "geometry"))
     p.add_argument("runs", nargs="*", help="select, identity-judge, snapshot-figures: run folders")
     p.add_argument("--write", action="store_true")
     p.add_argument("--split", default="test", choices=("val", "test"))
@@ -922,6 +980,12 @@ def main(argv: list[str] | None = None) -> None:
         print(json.dumps(res, indent=1))
         if a.write:
             print(f"wrote {sorted(res)} into {store_calibration(READER, res)}")
+    elif a.what == "geometry":  # revision 21, stored beside the reader's calibration
+        torch.set_num_threads(2)
+        res = geometry_comparison(root=a.data_root)
+        if a.write:
+            upd = {"geometry_comparison": res} | ({"geometry_styles": [res["style"]]} if res["adopted"] else {})
+            print(f"adopted: {res['adopted']}; wrote {sorted(upd)} into {store_calibration(READER, upd)}")
     elif a.what == "identity-judge":
         torch.set_num_threads(2)
         print(json.dumps(identity_judge_diagnostic(a.runs, a.data_root), indent=1))

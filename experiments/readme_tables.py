@@ -181,6 +181,7 @@ TABLES = {
     "avatars-reader": lambda: print(avatar_tables.reader_table(_reader_calibration("reader-celeba-attrs"),
                                                              _reader_calibration(avatar_tables.REV2_READER))),
     "avatars-chooser": lambda: print(avatar_tables.chooser_table(_reader_calibration("reader-celeba-attrs"))),
+    "avatars-geometry": lambda: print(avatar_tables.geometry_table(_reader_calibration("reader-celeba-attrs"))),
 }
 
 

@@ -451,6 +451,51 @@ def test_skin_choice_picks_one_of_the_two_nearest_colours_and_a_picked_colour_on
     assert params_for(r, "personas", 1, chooser=chooser).options["skinColor"] == [r.skin_hex("personas")]
 
 
+def test_geometry_images_match_the_exact_renders_and_the_chooser_applies_fs_pick():
+    """Revision 21: the resampled stand-ins are close to the exactly drawn geometries (much closer than the
+    unchanged avatar is); the photo embedded as one geometry of the chosen candidate gets that geometry, drawn
+    exactly; a style without the flag, or one without an eye line, is not touched."""
+    import dataclasses
+
+    from xdomain.avatar_fit import GEOMETRIES, VariantChooser, geometry_images, geometry_of, reference_skin, \
+        with_geometry
+    from xdomain.data.domains import to_tensor
+
+    assert GEOMETRIES[0] == (False, 1.0, 1.0) and len(set(GEOMETRIES)) == 18
+    p = av.make_params("avataaars", 7)
+    img = to_tensor(av.render("avataaars", p, 64)[None])[0]
+    stand_ins = geometry_images(img, "avataaars")
+    assert torch.allclose(stand_ins[0], img, atol=1e-5)  # the unchanged geometry resamples to itself
+    for g, s in zip(GEOMETRIES[1:], stand_ins[1:]):
+        q = with_geometry(p, *g)
+        assert geometry_of(q) == g and with_geometry(q, False) == p
+        exact = to_tensor(av.render("avataaars", q, 64)[None])[0]
+        assert (s - exact).abs().mean() < 0.5 * (img - exact).abs().mean(), g
+
+    f = tiny_identity_encoder(n_classes=4, image_size=64).eval()
+    chooser = VariantChooser(f)
+    read = dict(ita=30.0, hair_color="brown", hair_style="long", glasses=False, facial_hair=False, smiling=True)
+    dim = chooser.embed(torch.zeros(1, 3, 64, 64)).shape[1]
+    base = FaceReading(**read, choice_styles=("avataaars",), embedding=tuple([1.0] + [0.0] * (dim - 1)))
+    plain = params_for(base, "avataaars", 0, chooser=chooser)
+    ref = to_tensor(av.render("avataaars", av.params_from_options(
+        "avataaars", {**plain.options, "skinColor": [reference_skin("avataaars")]}), 64)[None])[0]
+    for k in (4, 13):  # the photo embedded exactly as geometry k's stand-in → geometry k
+        e = chooser.embed(geometry_images(ref, "avataaars")[k:k + 1])[0]
+        r = dataclasses.replace(base, embedding=tuple(e.tolist()))
+        without = params_for(r, "avataaars", 0, chooser=chooser)
+        chosen = params_for(dataclasses.replace(r, geometry_styles=("avataaars",)), "avataaars", 0, chooser=chooser)
+        assert chosen == with_geometry(without, *GEOMETRIES[k]) and geometry_of(chosen) == GEOMETRIES[k]
+        assert (chosen.hair_color, chosen.hair_style, chosen.glasses, chosen.smiling) == ("brown", "long", False, True)
+        assert av.render_svg("avataaars", chosen) != av.render_svg("avataaars", without)
+    assert geometry_of(params_for(dataclasses.replace(r, geometry_styles=("avataaars",)), "personas", 0,
+                                  chooser=chooser)) == GEOMETRIES[0]
+    fitter = AvatarFitter(tiny_identity_encoder(n_classes=4, image_size=64).eval(),
+                          {"choice_styles": ["avataaars", "micah"], "geometry_styles": ["avataaars", "micah"]},
+                          chooser=chooser)
+    assert fitter.read(torch.zeros(1, 3, 64, 64))[0].geometry_styles == ("avataaars",)  # micah has no eye line
+
+
 def test_texture_guard_keeps_textured_haircuts_for_photos_read_as_wavy():
     """Revision 10: without Wavy_Hair read, no dreads / frizzle / curls, whatever the seed (or f) picks; with it,
     they are candidates again; styles without a table and groups without textured members are untouched."""

@@ -217,6 +217,32 @@ def test_render_refuses_unknown_options_and_variants():
         av.render("micah", p)
 
 
+def test_stretch_scales_about_the_eye_line_and_bad_stretches_are_refused():
+    """Revision 21's own option: the same avatar drawn wider / longer about its eye line, deterministic, kept by
+    params_from_options; out of range, malformed or on a style without an eye line it is a clear error."""
+    p = av.make_params("avataaars", 3)
+    wide = av.params_from_options("avataaars", {**p.options, av.STRETCH_OPTION: [1.08, 1.0]})
+    assert wide.options[av.STRETCH_OPTION] == [1.08, 1.0] and av.stretch_of(wide.options) == (1.08, 1.0)
+    assert av.stretch_of(p.options) == (1.0, 1.0)
+    a, b = av.render("avataaars", p, 128), av.render("avataaars", wide, 128)
+    assert a.tobytes() != b.tobytes() and b.tobytes() == av.render("avataaars", wide, 128).tobytes()
+    cols = np.abs(a.astype(int) - b.astype(int)).mean(axis=(0, 2))
+    assert cols[62:66].mean() < 0.25 * cols[20:40].mean()  # wider: the middle column stays, the sides move
+    tall = av.params_from_options("avataaars", {**p.options, av.STRETCH_OPTION: [1.0, 1.08]})
+    rows = np.abs(a.astype(int) - av.render("avataaars", tall, 128).astype(int)).mean(axis=(1, 2))
+    y = int(round(av.EYE_LINE["avataaars"][1] / 280 * 128))  # longer: the eye line stays, the chin moves
+    assert rows[y - 1:y + 2].mean() < 0.25 * rows[y + 20:y + 40].mean()
+    ink = lambda im: (im.min(axis=2) < 250).any(axis=0).sum()  # noqa: E731 — columns with ink
+    assert ink(b) > ink(a)
+    assert "matrix(1.08 0 0 1 " in av.render_svg("avataaars", wide)
+    for bad in ([1.5, 1.0], [1.0], "wide", [1.0, None]):
+        with pytest.raises(ValueError, match="stretch must be two numbers"):
+            av.render("avataaars", av.AvatarParams(**{**p.__dict__, "options": {**p.options, av.STRETCH_OPTION: bad}}))
+    q = av.make_params("micah", 0)
+    with pytest.raises(ValueError, match="cannot be stretched"):
+        av.render("micah", av.AvatarParams(**{**q.__dict__, "options": {**q.options, av.STRETCH_OPTION: [1.0, 1.0]}}))
+
+
 def test_bad_style_name_is_a_clear_error(tmp_path):
     for call in (lambda: av.sample_params("emoji", 0), lambda: av.render("emoji", av.make_params("micah", 0)),
                  lambda: av.avatar_dataset("emoji", 2, 0, cache_dir=tmp_path), lambda: av.get_spec("Avataaars")):

@@ -47,8 +47,9 @@ def crop() -> np.ndarray:
 
 
 def controls(out: tuple) -> list:
-    """The control values avatar_read set: skin, hair colour, hair style, glasses, facial hair, smiling."""
-    return [c["value"] if isinstance(c, dict) else c for c in out[1:7]]
+    """The control values avatar_read set: skin, hair colour, hair style, glasses, facial hair, smiling, mirrored,
+    width, length."""
+    return [c["value"] if isinstance(c, dict) else c for c in out[1:1 + panel.N_CONTROLS]]
 
 
 def read(crop, style="avataaars", seed=0) -> tuple:
@@ -68,7 +69,7 @@ def drawn(reading, style, values, seed=0) -> tuple[bytes, bytes]:
 @pytest.mark.parametrize("style", list(avatars.STYLES))
 def test_each_style_gives_an_svg_and_a_png_with_its_credit(forced, crop, style):
     out = read(crop, style)
-    reading, (image, svg, line, credit, message) = out[0], out[7:]
+    reading, (image, svg, line, credit, message) = out[0], out[10:]
     assert image == svg and Path(svg).suffix == ".svg" and not message
     text = Path(svg).read_text()
     assert text.lstrip().startswith("<svg") and "</svg>" in text
@@ -83,15 +84,16 @@ def test_each_style_gives_an_svg_and_a_png_with_its_credit(forced, crop, style):
 
 def test_the_controls_show_what_was_read(forced, crop):
     out = read(crop)
-    skin, hair_color, hair_style, glasses, facial_hair, smiling = controls(out)
+    skin, hair_color, hair_style, glasses, facial_hair, smiling, mirrored, width, length = controls(out)
     reading = out[0]
     assert (hair_color, hair_style, glasses, facial_hair, smiling) == ("black", "short", True, True, False)
+    assert (mirrored, width, length) == (False, 1.0, 1.0)  # no chooser here: f picks no geometry
     assert skin == reading.skin_hex("avataaars")
     assert [v for _, v in out[1]["choices"]] == list(avatars.get_spec("avataaars").skin)
     assert out[1]["choices"][0][0] == "light · ffdbb4"
     p = avatar_fit.params_for(reading, "avataaars", 0)
     assert drawn(reading, "avataaars", controls(out)) == drawn(reading, "avataaars", [
-        p.options["skinColor"][0], p.hair_color, p.hair_style, p.glasses, p.facial_hair, p.smiling])
+        p.options["skinColor"][0], p.hair_color, p.hair_style, p.glasses, p.facial_hair, p.smiling, False, 1.0, 1.0])
 
 
 @pytest.mark.parametrize("style", list(avatars.STYLES))
@@ -101,11 +103,16 @@ def test_every_control_changes_the_avatar(forced, crop, style):
     ref = drawn(reading, style, base)
     other_skin = next(h for h in avatars.get_spec(style).skin if h != base[0])
     changes = {"skin": (0, other_skin), "hair colour": (1, "blond"), "hair style": (2, "long"),
-               "glasses": (3, False), "facial hair": (4, False), "smiling": (5, True)}
+               "glasses": (3, False), "facial hair": (4, False), "smiling": (5, True), "mirrored": (6, True),
+               "width": (7, 1.1), "length": (8, 0.9)}
+    stretchable = style in avatars.EYE_LINE
     for name, (i, value) in changes.items():
         values = list(base)
         values[i] = value
         svg, png = drawn(reading, style, values)
+        if name in ("width", "length") and not stretchable:  # ignored where the style cannot be stretched
+            assert (svg, png) == ref, f"{name} changed the {style} avatar"
+            continue
         assert svg != ref[0] and png != ref[1], f"{name} did not change the {style} avatar"
     assert drawn(reading, style, base, seed=1) != ref
 
@@ -116,15 +123,17 @@ def test_where_f_chooses_the_read_and_the_redraw_draw_the_same_chosen_avatar(mon
     f = tiny_encoder()
     chooser = avatar_fit.VariantChooser(f)
     fitter = AvatarFitter(tiny_encoder(), {a: {"threshold": t} for a, t in FORCED.items()} | {
-        "choice_styles": ["avataaars"]}, chooser=chooser)
+        "choice_styles": ["avataaars"], "geometry_styles": ["avataaars"]}, chooser=chooser)
     monkeypatch.setattr(panel, "fitter", lambda: fitter)
     out = read(crop)
-    reading, svg, line = out[0], out[8], out[9]
-    assert reading.embedding is not None and line.endswith("the closest of 8 to the photo under f")
+    reading, svg, line = out[0], out[11], out[12]
+    assert reading.embedding is not None and line.endswith(
+        "the closest of 8 to the photo under f, then its geometry (mirror, width, length) the same way")
     chosen = chooser.choose(reading, "avataaars", 0)
+    assert controls(out)[6:] == list(avatar_fit.geometry_of(chosen))  # f's geometry fills the controls (revision 21)
     assert drawn(reading, "avataaars", controls(out))[0] == Path(svg).read_bytes() == \
         avatars.render_svg("avataaars", chosen).encode()
-    assert "under f" not in read(crop, "micah")[9]  # not adopted for micah: the seed decides
+    assert "under f" not in read(crop, "micah")[12]  # not adopted for micah: the seed decides
     path = tmp_path / "bank.npz"
     n = chooser.warm("avataaars", (), path)
     assert n >= 96 and path.is_file()  # every group combination at seed 0 (no cues here)
@@ -143,7 +152,7 @@ def test_where_f_chooses_the_read_and_the_redraw_draw_the_same_chosen_avatar(mon
 
 def test_same_inputs_give_the_same_files(forced, crop):
     a, b = read(crop, "micah", 7), read(crop, "micah", 7)
-    assert a[0] == b[0] and a[7] == b[7]  # same reading, same (content-addressed) SVG file
+    assert a[0] == b[0] and a[10] == b[10]  # same reading, same (content-addressed) SVG file
     values = controls(a)
     assert panel.avatar_png(a[0], "micah", *values, 7) == panel.avatar_png(b[0], "micah", *values, 7)
     assert drawn(a[0], "micah", values, 7) == drawn(b[0], "micah", values, 7)
@@ -152,7 +161,8 @@ def test_same_inputs_give_the_same_files(forced, crop):
 def test_a_new_style_keeps_the_controls_in_its_palette(forced, crop):
     out = read(crop)
     reading, values = out[0], controls(out)
-    skin, hair_style, svg, _, line, credit, message = panel.avatar_style(reading, "personas", *values, 0)
+    skin, hair_style, width, length, svg, _, line, credit, message = panel.avatar_style(reading, "personas", *values, 0)
+    assert width["interactive"] is False and length["interactive"] is False  # personas cannot be stretched
     assert not message and Path(svg).name.startswith("avatar-personas-")
     assert skin["value"] == reading.skin_hex("personas")  # the photo's colour in the new palette
     assert [v for _, v in skin["choices"]] == list(avatars.get_spec("personas").skin)
@@ -174,11 +184,15 @@ def test_a_new_style_keeps_the_controls_in_its_palette(forced, crop):
     ({"seed": -3}, "whole number"),
     ({"seed": float("nan")}, "whole number"),
     ({"reading": None}, "No face has been read"),
+    ({"mirrored": "perhaps"}, "Mirrored must be"),
+    ({"width": 2.0}, "width must be a number"),
+    ({"length": "long"}, "length must be a number"),
+    ({"length": float("nan")}, "length must be a number"),
 ])
 def test_bad_values_give_a_message(forced, crop, change, expected):
     out = read(crop)
     args = dict(zip(["reading", "style", "skin", "hair_color", "hair_style", "glasses", "facial_hair", "smiling",
-                     "seed"], [out[0], "avataaars", *controls(out), 0]))
+                     "mirrored", "width", "length", "seed"], [out[0], "avataaars", *controls(out), 0]))
     args.update(change)
     svg, svg_file, message = panel.avatar_render(*args.values())
     assert svg is None and svg_file is None and expected in message and "cannot be drawn" in message
@@ -191,7 +205,7 @@ def test_bad_read_inputs_give_a_message(forced, crop):
                            ((crop, "avataaars", "x"), "whole number"),
                            ((np.zeros((2, 3, 4, 5), np.uint8), "avataaars", 0), "image array")]:
         out = panel.avatar_read(*args)
-        assert out[0] is None and out[7] is None and expected in out[-1], (args[1:], out[-1])
+        assert out[0] is None and out[10] is None and expected in out[-1], (args[1:], out[-1])
 
 
 def test_params_for_pins_an_exact_skin_colour():
@@ -240,7 +254,7 @@ def test_the_reader_loads_once_with_its_calibration(tmp_path, reader_at, crop):
     reader_at(folder)
     first = panel.fitter()
     assert panel.fitter() is first and first.thresholds["Eyeglasses"] == -1e9
-    assert controls(read(crop))[3:] == [True, True, False]
+    assert controls(read(crop))[3:6] == [True, True, False]
 
 
 @pytest.mark.parametrize("chooser", ["missing", "corrupt weights", "present"])
@@ -257,10 +271,10 @@ def test_a_missing_or_broken_variant_chooser_leaves_the_avatar_drawn_from_the_se
     out = read(crop)
     assert not out[-1]  # no message: the avatar is drawn either way
     if chooser == "present":
-        assert panel.fitter().chooser.k == 4 and out[0].embedding is not None and out[9].endswith("of 4 to the photo under f")
+        assert panel.fitter().chooser.k == 4 and out[0].embedding is not None and "of 4 to the photo under f" in out[12]
     else:
-        assert panel.fitter().chooser is None and out[0].embedding is None and "under f" not in out[9]
-        assert Path(out[8]).read_bytes() == avatars.render_svg(
+        assert panel.fitter().chooser is None and out[0].embedding is None and "under f" not in out[12]
+        assert Path(out[11]).read_bytes() == avatars.render_svg(
             "avataaars", avatar_fit.params_for(out[0], "avataaars", 0)).encode()
 
 
@@ -282,5 +296,5 @@ def test_a_missing_or_broken_reader_is_a_message_and_the_face_tab_still_works(tm
     photo, crop, output, message, *_ = tab.face_run(target, str(EXAMPLE), False)
     assert "Found 1 face" in message and crop is not None and output is not None
     out = panel.avatar_read(crop, "avataaars", 0)
-    assert out[0] is None and out[7] is None
+    assert out[0] is None and out[10] is None
     assert "not available here" in out[-1] and "rest of the Face tab works" in out[-1]

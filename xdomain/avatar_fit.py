@@ -40,6 +40,10 @@ Pipeline for a 64×64 face crop x (the crop every face model here uses, :func:`x
    and the one f sees as closer to the photo wins (ties → the nearest): shading and the camera lower a photo's
    ITA, and f, which has seen people of every skin colour, arbitrates by at most one palette step. A colour the
    user picks is never overridden.
+8. f chooses the geometry (revision 21): for the styles in ``"geometry_styles"``, after the seed, of the chosen
+   candidate's :data:`GEOMETRIES` (mirrored or not × a horizontal and a vertical stretch about the eye line,
+   :data:`xdomain.data.avatars.EYE_LINE`) the one f sees as closest to the photo: every candidate has the same
+   head, and what DiceBear does not vary (its width, its length, the side of a part) is left to f as well.
 
 The figures of this path (balanced accuracy of the *avatar judge's* reading of the rendered avatar against
 the face's CelebA labels, identity retrieval, ...) are computed by ``python -m experiments.avatars eval``.
@@ -171,6 +175,38 @@ def joint_hair_offsets(margins: np.ndarray, labels: np.ndarray, span: float = 2.
     return o, best
 
 
+# Revision 21: (mirrored, s_x, s_y), the unchanged geometry first (ties → it).
+GEOMETRIES: tuple[tuple[bool, float, float], ...] = tuple(
+    (flip, sx, sy) for flip in (False, True) for sx in (1.0, 0.92, 1.08) for sy in (1.0, 0.92, 1.08))
+FLIP = ["horizontal"]  # DiceBear's flip option, as a mirrored avatar carries it
+
+
+def with_geometry(p: avatars.AvatarParams, flip: bool, sx: float = 1.0, sy: float = 1.0) -> avatars.AvatarParams:
+    """``p`` mirrored (or not) and stretched by (``sx``, ``sy``) about its eye line; the same draws otherwise."""
+    opts = {k: v for k, v in p.options.items() if k not in ("flip", avatars.STRETCH_OPTION)}
+    if flip:
+        opts["flip"] = list(FLIP)
+    if (float(sx), float(sy)) != (1.0, 1.0):
+        opts[avatars.STRETCH_OPTION] = [float(sx), float(sy)]
+    return avatars.params_from_options(p.style, opts)
+
+
+def geometry_of(p: avatars.AvatarParams) -> tuple[bool, float, float]:
+    """(mirrored, s_x, s_y) of ``p``."""
+    return (p.options.get("flip") == FLIP, *avatars.stretch_of(p.options))
+
+
+def geometry_images(img: torch.Tensor, style: str, geometries=GEOMETRIES) -> torch.Tensor:
+    """One image [3, S, S] in [-1, 1] resampled into each of ``geometries`` → [G, 3, S, S] (bilinear, white outside):
+    the revision-21 choice's stand-in for rendering each geometry (the drawn avatar itself is exact)."""
+    cx, cy = (c / 140.0 - 1.0 for c in avatars.EYE_LINE[style])  # view box 280 → [-1, 1]
+    theta = torch.tensor([[[(-1.0 if flip else 1.0) / sx, 0.0, (-1.0 if flip else 1.0) * cx * (1 - 1 / sx)],
+                           [0.0, 1 / sy, cy * (1 - 1 / sy)]] for flip, sx, sy in geometries], dtype=torch.float32)
+    x = img.float()[None].expand(len(geometries), -1, -1, -1) - 1.0  # white → 0, the grid's padding
+    grid = F.affine_grid(theta, list(x.shape), align_corners=False)
+    return F.grid_sample(x, grid, mode="bilinear", padding_mode="zeros", align_corners=False) + 1.0
+
+
 @dataclass(frozen=True)
 class FaceReading:
     """What f reads on one face, as avatar groups, with the margins (logit − threshold) behind them."""
@@ -189,6 +225,7 @@ class FaceReading:
     choice_styles: tuple[str, ...] = ()
     guard_styles: tuple[str, ...] = ()  # revision 10: the styles whose textured haircuts need TEXTURE_CUE
     skin_choice_styles: tuple[str, ...] = ()  # revision 13: the styles whose skin colour f chooses
+    geometry_styles: tuple[str, ...] = ()  # revision 21: the styles whose geometry f chooses
 
     def skin_hex(self, style: str) -> str:
         """The style's skin colour nearest in ITA to the photo's."""
@@ -352,6 +389,7 @@ class VariantChooser:
         self._bank: dict[tuple, torch.Tensor] = {}  # (style, digest of the candidate set at the reference skin) → [K, D]
         self._memo: dict[tuple, tuple] = {}  # what decides a reading's candidates → their key in the bank
         self._coloured: dict[str, torch.Tensor] = {}  # revision 13: a chosen avatar in another colour → f embedding
+        self._geometry: dict[str, torch.Tensor] = {}  # revision 21: a chosen variant → f embeddings of its geometries
         self._lock = threading.Lock()
 
     def forget(self, bank: bool = False) -> None:
@@ -362,6 +400,7 @@ class VariantChooser:
             if bank:
                 self._bank.clear()
                 self._coloured.clear()
+                self._geometry.clear()
 
     @torch.no_grad()
     def embed(self, x: torch.Tensor, batch: int = 256) -> torch.Tensor:
@@ -460,11 +499,28 @@ class VariantChooser:
         bank = self.embeddings(reading, style, seed, **kw)
         j = int(torch.argmax(self._cosines(reading, bank)))
         p = params_for(reading, style, self.k * int(seed) + j, **self._draw_kw(reading, style, kw))
+        if style in reading.geometry_styles:
+            p = with_geometry(p, *self.choose_geometry(reading, style, p))
         if picked is not None:
             return recolour(style, p, picked)
         if kw.get("skin") is None and style in reading.skin_choice_styles:
             return recolour(style, p, self.choose_skin(reading, style, p, bank[j]))
         return p
+
+    def choose_geometry(self, reading: FaceReading, style: str, p: avatars.AvatarParams) -> tuple[bool, float, float]:
+        """Revision 21: of :data:`GEOMETRIES`, the one of ``p`` (at the reference skin, as the bank sees it) that f
+        sees as closest to the photo (ties → the first, the unchanged one): one render, resampled, and one f pass of
+        the 18 images, remembered per variant (an edit or another face drawn with the same variant costs a lookup)."""
+        from xdomain.data import domains
+
+        ref = recolour(style, with_geometry(p, False), reference_skin(style))
+        key = ref.to_json()
+        with self._lock:
+            embs = self._geometry.get(key)
+        if embs is None:
+            embs = self.embed(geometry_images(domains.to_tensor(_render(ref, 64)[None])[0], style))
+            self._remember(self._geometry, key, embs)
+        return GEOMETRIES[int(torch.argmax(self._cosines(reading, embs)))]
 
     def choose_skin(self, reading: FaceReading, style: str, p: avatars.AvatarParams,
                     at_reference: torch.Tensor | None = None) -> str:
@@ -574,7 +630,8 @@ class AvatarFitter:
 
     def __init__(self, encoder, calibration: dict | None = None, cue_styles: tuple[str, ...] | None = None,
                  chooser: VariantChooser | None = None, choice_styles: tuple[str, ...] | None = None,
-                 guard_styles: tuple[str, ...] | None = None, skin_choice_styles: tuple[str, ...] | None = None):
+                 guard_styles: tuple[str, ...] | None = None, skin_choice_styles: tuple[str, ...] | None = None,
+                 geometry_styles: tuple[str, ...] | None = None):
         if attribute_logits(encoder, None) is None:
             raise ValueError("the avatar fitter needs a network with the 40 CelebA attributes (a multi-label "
                              "attribute classifier, or an attribute head: aux_outputs = 40)")
@@ -594,6 +651,8 @@ class AvatarFitter:
         # revision 13: the styles whose skin colour f chooses between the two nearest (adopted on val)
         self.skin_choice_styles = tuple(cal.get("skin_choice_styles", ()) if skin_choice_styles is None
                                         else skin_choice_styles)
+        # revision 21: the styles whose geometry f chooses after the seed (adopted on val)
+        self.geometry_styles = tuple(cal.get("geometry_styles", ()) if geometry_styles is None else geometry_styles)
 
     @classmethod
     def load(cls, name: str = READER, *, allow_download: bool = False) -> "AvatarFitter":
@@ -635,8 +694,10 @@ class AvatarFitter:
         return [tuple(a for a in on if on[a][i]) for i in range(len(crops))]
 
     @torch.no_grad()
-    def read(self, crops: torch.Tensor) -> list[FaceReading]:
-        z = attribute_logits(self.encoder, crops)  # one pass of the reader for the groups and the cues
+    def read(self, crops: torch.Tensor, logits: torch.Tensor | None = None) -> list[FaceReading]:
+        """Readings of crops [N, 3, 64, 64] in [-1, 1] (CPU); ``logits``: the reader's [N, 40] when the caller has them."""
+        # one pass of the reader for the groups and the cues
+        z = attribute_logits(self.encoder, crops) if logits is None else logits
         m = self.margins(crops, z)
         cues = self.cues(crops, z)
         skin = ita(crops)
@@ -651,5 +712,6 @@ class AvatarFitter:
                                    bool(m["No_Beard"][i] <= 0), bool(m["Smiling"][i] > 0),
                                    {a: float(m[a][i]) for a in USED_ATTRS}, cues[i], self.cue_styles,
                                    None if emb[i] is None else tuple(emb[i]), choice, self.guard_styles,
-                                   tuple(s for s in self.skin_choice_styles if s in choice)))
+                                   tuple(s for s in self.skin_choice_styles if s in choice),
+                                   tuple(s for s in self.geometry_styles if s in choice and s in avatars.EYE_LINE)))
         return out

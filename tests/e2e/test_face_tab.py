@@ -361,5 +361,17 @@ def test_avatar_panel_follows_the_face_and_its_controls(app_url, page, face_phot
     page.wait_for_function("(h) => { const a = document.querySelector('#avatar-svg a[href*=\".svg\"]'); "
                            "return a && a.getAttribute('href') !== h; }", arg=old_href, timeout=60_000)
     assert page.locator("#avatar-message").inner_text().strip() == ""
+    # revision 21's geometry controls: mirroring redraws too; personas cannot be stretched, so its sliders are off
+    after_glasses = _image_src(page, "avatar-image")
+    page.locator("#avatar-mirrored input").click()
+    page.wait_for_function("(b) => { const i = document.querySelector('#avatar-image img'); return i && i.src !== b; }",
+                           arg=after_glasses, timeout=60_000)
+    assert page.locator("#avatar-width input[type=range]").is_enabled()
+    page.locator("#avatar-style").get_by_text("personas").click()
+    page.locator("#avatar-credit", has_text="Draftbit").wait_for(timeout=60_000)
+    page.wait_for_function("() => document.querySelector('#avatar-width input[type=range]').disabled", timeout=60_000)
+    page.locator("#avatar-style").get_by_text("avataaars").click()
+    page.wait_for_function("() => !document.querySelector('#avatar-width input[type=range]').disabled", timeout=60_000)
+    assert page.locator("#avatar-message").inner_text().strip() == ""
     assert not [t for t in page.locator(".toast-body").all_inner_texts() if t.strip()]
     shot(page, "face-tab-avatar")

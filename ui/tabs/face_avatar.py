@@ -45,6 +45,7 @@ def reader_name() -> str:
 
 
 STYLES = tuple(avatars.STYLES)
+N_CONTROLS = 9  # skin, hair colour, hair style, glasses, facial hair, smiling, mirrored, width, length
 DEFAULT_STYLE = STYLES[0]
 PNG_SIZE = 256
 MAX_SEED = 2**31 - 1
@@ -56,7 +57,9 @@ HELP = ("An editable vector avatar ([DiceBear](https://www.dicebear.com) styles)
         "network reads on the crop above: hair colour and style, glasses, facial hair and smile, and the skin colour of the "
         "style's palette nearest to the photo's skin tone (ITA of the cheeks); in *avataaars*, of the 128 variants that agree on "
         "all of that (haircut, beard, mouth, eyes, eyebrows, frames, shade) the one an identity network sees as closest to "
-        "the photo is drawn (curly or locked haircuts only when wavy hair is read). Change any control to redraw it, then "
+        "the photo is drawn (curly or locked haircuts only when wavy hair is read), and then, of that variant mirrored or not "
+        "and drawn a little wider / narrower and longer / shorter, the geometry that network sees as closest. Change any "
+        "control to redraw it, then "
         "download it as SVG or PNG. For a Twemoji-style emoji, pick the emoji target in the *Target* list above.")
 
 
@@ -92,15 +95,37 @@ def _seed(value: Any) -> int:
     return int(f)
 
 
+def _stretch(value: Any, what: str) -> float:
+    lo, hi = avatars.STRETCH_RANGE
+    try:
+        f = float(value)
+    except (TypeError, ValueError):
+        f = float("nan")
+    if not lo <= f <= hi:  # NaN fails too
+        raise ValueError(f"The {what} must be a number from {lo} to {hi}, not {value!r}.")
+    return f
+
+
+def _geometry(style: str, mirrored: Any, width: Any, length: Any) -> tuple[bool, float, float]:
+    """The geometry controls → (mirrored, s_x, s_y) (revision 21); a style without an eye line is not stretched."""
+    if not isinstance(mirrored, bool):
+        raise ValueError(f"Mirrored must be true or false, not {mirrored!r}.")
+    sx, sy = _stretch(width, "width"), _stretch(length, "length")
+    return (mirrored, sx, sy) if style in avatars.EYE_LINE else (mirrored, 1.0, 1.0)
+
+
 def _params(reading: FaceReading | None, style: Any, skin: Any, hair_color: Any, hair_style: Any, glasses: Any,
-            facial_hair: Any, smiling: Any, seed: Any) -> avatars.AvatarParams:
-    """The controls' values → DiceBear parameters; ``ValueError`` with a message a person can act on."""
+            facial_hair: Any, smiling: Any, mirrored: Any, width: Any, length: Any, seed: Any) -> avatars.AvatarParams:
+    """The controls' values → DiceBear parameters; ``ValueError`` with a message a person can act on. The geometry
+    controls always decide the geometry (f's pick only fills them when a face is read)."""
     if reading is None:
         raise ValueError(NOT_READ)
     spec = avatars.get_spec(str(style))  # an unknown style or group, a colour off the palette → ValueError
-    return avatar_fit.params_for(reading, spec.name, _seed(seed), skin_hex=skin, hair_color=hair_color,
-                                 hair_style=hair_style, glasses=glasses, facial_hair=facial_hair, smiling=smiling,
-                                 chooser=_chooser(reading))
+    geometry = _geometry(spec.name, mirrored, width, length)
+    p = avatar_fit.params_for(reading, spec.name, _seed(seed), skin_hex=skin, hair_color=hair_color,
+                              hair_style=hair_style, glasses=glasses, facial_hair=facial_hair, smiling=smiling,
+                              chooser=_chooser(reading))
+    return avatar_fit.with_geometry(p, *geometry)
 
 
 def _chooser(reading: FaceReading):
@@ -129,10 +154,17 @@ def warm_choice() -> None:
 def _controls(style: str, p: avatars.AvatarParams) -> list:
     """Updates that set every control to what ``p`` draws (a style's palette and hair styles included)."""
     spec = avatars.get_spec(style)
+    mirrored, sx, sy = avatar_fit.geometry_of(p)
     return [gr.update(choices=skin_choices(style), value=p.options[spec.skin_option][0]),
             gr.update(choices=hair_colour_choices(style), value=p.hair_color),
             gr.update(choices=_groups(style, "hair_style"), value=p.hair_style),
-            p.glasses, p.facial_hair, p.smiling]
+            p.glasses, p.facial_hair, p.smiling, mirrored, *_stretch_controls(style, sx, sy)]
+
+
+def _stretch_controls(style: str, sx: float | None = None, sy: float | None = None) -> list:
+    """Updates of the width and length sliders: usable only for a style with an eye line (revision 21)."""
+    on = style in avatars.EYE_LINE
+    return [gr.update(value=v, interactive=on) if v is not None else gr.update(interactive=on) for v in (sx, sy)]
 
 
 # ----------------------------------------------------------------------------- what is shown
@@ -160,6 +192,8 @@ def read_line(reading: FaceReading, style: str) -> str:
     chosen = ""
     if style in reading.choice_styles and reading.embedding is not None:  # revision 6
         chosen = f"; variant: the closest of {fitter().chooser.k} to the photo under f"
+        if style in reading.geometry_styles:  # revision 21
+            chosen += ", then its geometry (mirror, width, length) the same way"
     return (f"read: {hair}, {reading.hair_style}, {', '.join(flags)}; skin ITA {reading.ita:.0f}° → "
             f"{skin}{cues}{chosen}")
 
@@ -196,7 +230,7 @@ def _problem(text: str) -> str:
 def avatar_read(crop: np.ndarray | None, style: str, seed: float) -> tuple:
     """A face crop (the tab's ×4 display of the 64×64 model input) → (reading, skin, hair colour, hair style,
     glasses, facial hair, smiling, avatar SVG, SVG file, read line, credit, message)."""
-    keep = [gr.update()] * 6  # controls untouched when nothing is drawn
+    keep = [gr.update()] * N_CONTROLS  # controls untouched when nothing is drawn
     if crop is None:
         return (None, *keep, None, None, "", "", "*No face crop to read: the avatar appears when a face is found.*")
     try:
@@ -217,9 +251,11 @@ def avatar_read(crop: np.ndarray | None, style: str, seed: float) -> tuple:
 
 @common.friendly
 def avatar_style(reading: FaceReading | None, style: str, skin: str, hair_color: str, hair_style: str,
-                 glasses: bool, facial_hair: bool, smiling: bool, seed: float) -> tuple:
-    """Another style picked → its palette and hair styles, the avatar redrawn: (skin, hair style, SVG, SVG
-    file, read line, credit, message). A skin colour the user picked maps to the new palette's colour nearest
+                 glasses: bool, facial_hair: bool, smiling: bool, mirrored: bool, width: float, length: float,
+                 seed: float) -> tuple:
+    """Another style picked → its palette and hair styles, the avatar redrawn: (skin, hair style, width, length,
+    SVG, SVG file, read line, credit, message); the width and length sliders are usable only where the style can
+    be stretched. A skin colour the user picked maps to the new palette's colour nearest
     in ITA, the photo's colour to the new palette's nearest to the photo; a hair style the style lacks becomes
     short. Values that are no colour or hair style at all get a message, as in :func:`avatar_render`."""
     try:
@@ -234,20 +270,24 @@ def avatar_style(reading: FaceReading | None, style: str, skin: str, hair_color:
             skin = min(spec.skin, key=lambda h: abs(metrics_avatars.hex_ita(h) - metrics_avatars.hex_ita(skin)))
         if hair_style in avatars.GROUPS["hair_style"] and hair_style not in spec.hair_style.values():
             hair_style = "short"
-        p = _params(reading, spec.name, skin, hair_color, hair_style, glasses, facial_hair, smiling, seed)
+        p = _params(reading, spec.name, skin, hair_color, hair_style, glasses, facial_hair, smiling, mirrored, width,
+                    length, seed)
     except ValueError as e:
-        return gr.update(), gr.update(), None, None, "", "", _problem(str(e))
+        return gr.update(), gr.update(), gr.update(), gr.update(), None, None, "", "", _problem(str(e))
     svg = _svg(p)
     skin_u, _, hair_u, *_ = _controls(spec.name, p)
-    return skin_u, hair_u, svg, svg, read_line(reading, spec.name), credit(spec.name), ""
+    return (skin_u, hair_u, *_stretch_controls(spec.name), svg, svg, read_line(reading, spec.name), credit(spec.name),
+            "")
 
 
 @common.friendly
 def avatar_render(reading: FaceReading | None, style: str, skin: str, hair_color: str, hair_style: str,
-                  glasses: bool, facial_hair: bool, smiling: bool, seed: float) -> tuple:
+                  glasses: bool, facial_hair: bool, smiling: bool, mirrored: bool, width: float, length: float,
+                  seed: float) -> tuple:
     """Any control changed → (avatar SVG, SVG file, message), the face not read again."""
     try:
-        p = _params(reading, style, skin, hair_color, hair_style, glasses, facial_hair, smiling, seed)
+        p = _params(reading, style, skin, hair_color, hair_style, glasses, facial_hair, smiling, mirrored, width,
+                    length, seed)
     except ValueError as e:
         return None, None, _problem(str(e))
     svg = _svg(p)
@@ -256,10 +296,12 @@ def avatar_render(reading: FaceReading | None, style: str, skin: str, hair_color
 
 @common.friendly
 def avatar_png(reading: FaceReading | None, style: str, skin: str, hair_color: str, hair_style: str,
-               glasses: bool, facial_hair: bool, smiling: bool, seed: float) -> str | None:
+               glasses: bool, facial_hair: bool, smiling: bool, mirrored: bool, width: float, length: float,
+               seed: float) -> str | None:
     """The same avatar as a 256×256 PNG file (None while it cannot be drawn; the other handlers say why)."""
     try:
-        return _png(_params(reading, style, skin, hair_color, hair_style, glasses, facial_hair, smiling, seed))
+        return _png(_params(reading, style, skin, hair_color, hair_style, glasses, facial_hair, smiling, mirrored,
+                            width, length, seed))
     except ValueError:
         return None
 
@@ -272,7 +314,7 @@ class Panel:
     crop: gr.Image
     reading: gr.State
     style: gr.Radio
-    controls: list  # skin, hair colour, hair style, glasses, facial hair, smiling
+    controls: list  # skin, hair colour, hair style, glasses, facial hair, smiling, mirrored, width, length
     seed: gr.Number
     image: gr.Image
     svg: gr.File
@@ -326,19 +368,25 @@ def build(crop: gr.Image) -> Panel:
                     glasses = gr.Checkbox(False, label="Glasses", elem_id="avatar-glasses")
                     facial_hair = gr.Checkbox(False, label="Facial hair", elem_id="avatar-facial-hair")
                     smiling = gr.Checkbox(False, label="Smiling", elem_id="avatar-smiling")
+                    mirrored = gr.Checkbox(False, label="Mirrored", elem_id="avatar-mirrored")
+                lo, hi = avatars.STRETCH_RANGE
+                with gr.Row():
+                    width = gr.Slider(lo, hi, value=1.0, step=0.01, label="Width", elem_id="avatar-width")
+                    length = gr.Slider(lo, hi, value=1.0, step=0.01, label="Length", elem_id="avatar-length")
                 seed = gr.Number(0, precision=0, minimum=0, maximum=MAX_SEED, elem_id="avatar-seed",
                                  label="Variant seed (eyebrows, clothes and other details; where f chooses, "
                                        "each seed is another set of candidates)")
                 read_md = gr.Markdown(elem_id="avatar-read")
                 message = gr.Markdown(elem_id="avatar-message")
-    panel = Panel(crop, gr.State(), style, [skin, hair_color, hair_style, glasses, facial_hair, smiling], seed,
-                  image, svg, png, read_md, credit_md, message)
+    panel = Panel(crop, gr.State(), style, [skin, hair_color, hair_style, glasses, facial_hair, smiling, mirrored,
+                                            width, length], seed, image, svg, png, read_md, credit_md, message)
 
     # user edits only (.input): the handlers' own updates of these controls must not redraw a second time
-    style.input(avatar_style, panel.inputs, [skin, hair_style, image, svg, read_md, credit_md, message],
+    style.input(avatar_style, panel.inputs, [skin, hair_style, width, length, image, svg, read_md, credit_md, message],
                 api_visibility="private", trigger_mode="always_last"
                 ).then(avatar_png, panel.inputs, png, api_visibility="private", show_progress="hidden")
-    gr.on([c.input for c in [*panel.controls, seed]], avatar_render, panel.inputs, [image, svg, message],
+    # the sliders redraw on release, not at every step of a drag
+    gr.on([c.release if isinstance(c, gr.Slider) else c.input for c in [*panel.controls, seed]], avatar_render, panel.inputs, [image, svg, message],
           api_visibility="private", trigger_mode="always_last"
           ).then(avatar_png, panel.inputs, png, api_visibility="private", show_progress="hidden")
     return panel

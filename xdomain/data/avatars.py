@@ -503,11 +503,49 @@ def style_meta(style: str) -> dict[str, str | None]:
     return {"license": m.license().name(), "license_url": m.license().url(), "creator": m.creator().name()}
 
 
+# Revision 21 (docs/avatars_selection.md): xdomain's own option, not DiceBear's: [s_x, s_y], the avatar stretched
+# about the centre of its eye line (view-box units, after the style's zoom), for the styles listed here.
+STRETCH_OPTION = "stretch"
+EYE_LINE: dict[str, tuple[float, float]] = {"avataaars": (140.0, 129.0)}
+STRETCH_RANGE = (0.8, 1.25)
+
+
+def stretch_of(options: Mapping[str, Any]) -> tuple[float, float]:
+    """The (s_x, s_y) of ``options`` ((1, 1) without the option)."""
+    sx, sy = options.get(STRETCH_OPTION, (1.0, 1.0))
+    return float(sx), float(sy)
+
+
+def _check_stretch(style: str, value) -> None:
+    if style not in EYE_LINE:
+        raise ValueError(f"style {style!r} cannot be stretched; styles that can: {sorted(EYE_LINE)}")
+    lo, hi = STRETCH_RANGE
+    try:
+        ok = len(value) == 2 and all(lo <= float(v) <= hi for v in value)
+    except (TypeError, ValueError):
+        ok = False
+    if not ok:
+        raise ValueError(f"{STRETCH_OPTION} must be two numbers (width, length) in [{lo}, {hi}], got {value!r}")
+
+
+def stretch_svg(svg: str, sx: float, sy: float, centre: tuple[float, float]) -> str:
+    """``svg`` (DiceBear's markup) with its content scaled by (``sx``, ``sy``) about ``centre`` (view-box units)."""
+    if (sx, sy) == (1.0, 1.0):
+        return svg
+    head, tail = svg.index(">", svg.index("<svg")) + 1, svg.rindex("</svg>")
+    cx, cy = centre
+    g = f'<g transform="matrix({sx:g} 0 0 {sy:g} {cx * (1 - sx):g} {cy * (1 - sy):g})">'
+    return svg[:head] + g + svg[head:tail] + "</g>" + svg[tail:]
+
+
 def check_options(style: str, options: Mapping[str, Any]) -> None:
     """Raise ``ValueError`` for an option the style does not have or a variant it does not define
     (DiceBear itself would silently drop such a variant and draw the component without it)."""
     known = _known_options(style)
     for key, value in options.items():
+        if key == STRETCH_OPTION:
+            _check_stretch(style, value)
+            continue
         if key not in known:
             raise ValueError(f"style {style!r} has no option {key!r}")
         if key.endswith("Variant") and known[key]["type"] == "enum":
@@ -525,7 +563,10 @@ def render_svg(style: str, params: AvatarParams) -> str:
     from dicebear import Avatar
 
     check_options(style, params.options)
-    return Avatar(_style(style), dict(params.options)).to_string()
+    options = dict(params.options)
+    sx, sy = stretch_of(options)
+    options.pop(STRETCH_OPTION, None)
+    return stretch_svg(Avatar(_style(style), options).to_string(), sx, sy, EYE_LINE.get(style, (0.0, 0.0)))
 
 
 def rasterize(svg: str, size: int = 64) -> np.ndarray:
