@@ -184,6 +184,43 @@ def test_dtn_reader_input_flag_feeds_g_the_readers_logits_takes_a_finite_step_an
     assert DTN.tiny_config().reader_input == "" and DTN.preset("avatars").reader_input == ""  # the paper: g reads f
 
 
+def test_dtn_decision_input_feeds_g_the_teachers_thresholded_decisions_and_ships_them(tmp_path):
+    """Revision 22's decision_input: g also reads t(p̂(x)) thresholded from r with the teacher's calibration (the
+    parametric path's own decisions, L_SEM's layout), one finite step, save → load gives the same translation (the
+    thresholds travel in the config); other thresholds, other decisions, another avatar; reader_input = teacher."""
+    from xdomain import hub
+
+    torch.manual_seed(0)
+    reader = ClassifierConfig(n_classes=40, multilabel=True, widths=(8,), image_size=16, channels=3, global_pool=True)
+    enc = ClassifierConfig(widths=(8, 8), image_size=16, channels=3, global_pool=True)
+    with pytest.raises(ValueError, match="reader_input = teacher"):
+        DTN.tiny_config().replace(decision_input=True, reader_input="a-reader", teacher="another")
+    forced = {"Eyeglasses": {"threshold": -1e9}, "No_Beard": {"threshold": 1e9}, "Smiling": {"threshold": 1e9}}
+    kw = dict(encoder_config=enc.to_dict(), channels=3, reader_input="a-reader", teacher="a-reader",
+              reader_config=reader.to_dict())
+    plain = DTN(DTN.tiny_config().replace(**kw))
+    m = DTN(DTN.tiny_config().replace(**kw, decision_input=True, decision_calibration=forced))
+    assert m.g[0][0].in_channels == plain.g[0][0].in_channels + len(av.JUDGE_OUTPUTS)
+    x = torch.rand(4, 3, 16, 16) * 2 - 1
+    t = m.decisions(x)
+    expect = av.params_targets([params_for(r, "avataaars", 0) for r in AvatarFitter(m.r, forced).read(x)])
+    assert torch.equal(t, torch.from_numpy(expect)) and plain.decisions(x) is None
+    col = {name: i for i, name in enumerate(av.JUDGE_OUTPUTS)}
+    assert (t[:, col["glasses"]] == 1).all() and (t[:, col["facial_hair"]] == 1).all() and (t[:, col["smiling"]] == 0).all()
+    m.configure_optimizers()
+    m.train()
+    logs = m.train_step({"A": x, "B": torch.rand(4, 3, 16, 16) * 2 - 1}, 0)
+    assert all(math.isfinite(v) for v in logs.values())
+    m.eval()
+    hub.save_checkpoint(tmp_path / "ck", m)
+    m2 = hub.load_model(tmp_path / "ck")
+    assert torch.equal(m.translate(x), m2.translate(x)) and m2.cfg.decision_calibration == forced
+    other = {**forced, "Eyeglasses": {"threshold": 1e9}}  # no glasses decided: another avatar
+    object.__setattr__(m2, "_decider", AvatarFitter(m2.r, other))
+    assert not torch.allclose(m.translate(x), m2.translate(x))
+    assert DTN.preset("avatars").decision_input is False  # the paper: g reads f
+
+
 def test_contrast_frames_recolour_only_the_glasses_of_the_teachers_avatar(monkeypatch):
     """Revision 15's teacher option: frames in the darker colour of highest contrast to the skin (near-black on light
     skin, grey on the darkest), every other option unchanged; no glasses → unchanged; a bad value is a clear error;

@@ -31,6 +31,11 @@ t(p̂(x)) the targets of the teacher's parameters for x in the avatar judge's ou
 (:func:`xdomain.data.avatars.params_targets`: tone soft, hair colour and style one-hot, glasses, facial hair,
 smiling), so a faint frame or a wrong hair colour costs what the attribute is worth, not the pixels it covers:
     L_SEM = BCE(s(G(x)), t(p̂(x)))  for x ∈ S,      L_G += ζ L_SEM
+and (``decision_input``, revision 22, with ``reader_input`` = ``teacher``) g also reads the teacher's decisions
+for x, t(p̂(x)) (L_SEM's 12 targets: tone, hair colour and style one-hot, glasses, facial hair, smiling), thresholded
+from r(x) with the teacher's validation thresholds (copied into ``decision_calibration``) and the ITA of x, so g
+need not learn the thresholds itself:
+    G(x) = g([f(x); r(x); 2 t(p̂(x)) − 1])
 and (``ema`` = β' > 0, revision 20) generator weight averaging: a shadow g' ← β'·g' + (1 − β')·g after every
 G step ships and translates (:meth:`~xdomain.methods.base.TwoDomainGAN.average_weights`); training is unchanged.
 
@@ -155,6 +160,8 @@ class DTNConfig(BaseConfig):
     zeta: float = 0.0  # weight of L_SEM (revision 18: s reads G(x) against the teacher's parameters); 0 = the paper
     sem_reader: str = ""  # avatar reader checkpoint for L_SEM, trained on the DTN's own targets (never a judge)
     ema: float = 0.0  # decay of a moving average of g that ships and translates (0 = off, the paper)
+    decision_input: bool = False  # revision 22: g also reads the teacher's decisions (needs reader_input = teacher)
+    decision_calibration: dict = field(default_factory=dict)  # the teacher's thresholds; filled from the teacher
     ship_dtype: str = "float32"  # dtype of the shipped weights ("float16" halves checkpoints/; compute stays float32)
     avatar_style: str = "avataaars"  # target style of the "celeba_avatars" dataset
     l2_features: bool = False  # L2-normalise f(x) before L_CONST and g (faces: makes α = 100 sensible)
@@ -173,6 +180,8 @@ class DTNConfig(BaseConfig):
             raise ValueError("zeta > 0 needs the teacher flag (epsilon > 0) and a sem_reader")
         if self.sem_reader in AVATAR_JUDGES.values():
             raise ValueError(f"sem_reader {self.sem_reader!r} is an avatar judge: judges never train a model")
+        if self.decision_input and not (self.reader_input and self.reader_input == self.teacher):
+            raise ValueError("decision_input needs reader_input = teacher (g reads the decisions the teacher draws from)")
         if self.teacher_frames:
             from xdomain.avatar_fit import FRAMES
 
@@ -262,6 +271,12 @@ class DTN(TwoDomainGAN):
                 raise ValueError(f"reader_input {cfg.reader_input!r} has no 40 CelebA attribute outputs")
             self.r_norm = Standardise(len(sources.CELEBA_ATTRS))
             dim += len(sources.CELEBA_ATTRS)
+        if cfg.decision_input:  # revision 22: the teacher's decisions, thresholded from r (no weights of its own)
+            from xdomain.avatar_fit import AvatarFitter
+
+            object.__setattr__(self, "_decider", AvatarFitter(self.r, cfg.decision_calibration, cue_styles=(),
+                                                              choice_styles=(), guard_styles=()))
+            dim += len(avatars.JUDGE_OUTPUTS)
 
         n_up = int(math.log2(cfg.image_size // 4))
         if len(cfg.g_widths) != n_up:
@@ -281,6 +296,11 @@ class DTN(TwoDomainGAN):
             cfg = cfg.replace(encoder_config=hub.read_meta(hub.resolve(cfg.encoder))["config"])
         if cfg.reader_input and not cfg.reader_config:
             cfg = cfg.replace(reader_config=hub.read_meta(hub.resolve(cfg.reader_input))["config"])
+        if cfg.decision_input and not cfg.decision_calibration:
+            from xdomain.avatar_fit import CALIBRATION_KEY, USED_ATTRS
+
+            cal = hub.read_meta(hub.resolve(cfg.teacher)).get(CALIBRATION_KEY, {})
+            cfg = cfg.replace(decision_calibration={k: cal[k] for k in (*USED_ATTRS, "hair_offsets") if k in cal})
         return cfg
 
     def load_pretrained(self) -> None:
@@ -300,6 +320,7 @@ class DTN(TwoDomainGAN):
             if not self.cfg.teacher:
                 raise ValueError("epsilon > 0 needs a teacher (an attribute reader checkpoint)")
             self.teacher = AvatarFitter.load(self.cfg.teacher)
+            self.teacher.geometry_styles = ()  # revision 22: the target set's avatars are never stretched or mirrored
             self.teacher.warm()  # the chooser's candidate bank (revision 6): ~13 ms a face instead of ~0.5 s
         if self.cfg.zeta:
             from xdomain import hub
@@ -364,15 +385,31 @@ class DTN(TwoDomainGAN):
 
         return attribute_logits(self.r, x)
 
-    def generate(self, z: torch.Tensor, a: torch.Tensor | None = None, g: nn.Module | None = None) -> torch.Tensor:
+    def decisions(self, x: torch.Tensor, a: torch.Tensor | None = None) -> torch.Tensor | None:
+        """t(p̂(x)) [B, 12], the teacher's decisions for x as L_SEM's targets (``decision_input``; ``a``: r(x) when
+        the caller has it), else None."""
+        if not self.cfg.decision_input:
+            return None
+        from xdomain import avatar_fit
+
+        a = self.reading(x) if a is None else a
+        readings = self._decider.read(x.detach().float().cpu(), a.detach().float().cpu())
+        params = [avatar_fit.params_for(r, self.cfg.avatar_style, 0) for r in readings]
+        return torch.from_numpy(avatars.params_targets(params)).to(x.device)
+
+    def generate(self, z: torch.Tensor, a: torch.Tensor | None = None, g: nn.Module | None = None,
+                 t: torch.Tensor | None = None) -> torch.Tensor:
         """g (the live one unless ``g`` is given) on context vectors [B, D] (and reader logits [B, 40] with
-        ``reader_input``) → images [B, C, S, S]."""
-        h = self.norm(z) if a is None else torch.cat([self.norm(z), self.r_norm(a)], 1)
+        ``reader_input``, decisions [B, 12] with ``decision_input``) → images [B, C, S, S]."""
+        parts = [self.norm(z)] + ([] if a is None else [self.r_norm(a)]) + ([] if t is None else [2 * t - 1])
+        h = torch.cat(parts, 1)
         return (self.g if g is None else g)(h[:, :, None, None])
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        """G(x) = g(f(x)) (g([f(x); r(x)]) with ``reader_input``), through the shipped g (the average with ``ema``)."""
-        return self.generate(self.context(x), self.reading(x), self.inference_net("g"))
+        """G(x) = g(f(x)) (g([f(x); r(x)]) with ``reader_input``, g([f(x); r(x); 2t − 1]) with ``decision_input``),
+        through the shipped g (the average with ``ema``)."""
+        a = self.reading(x)
+        return self.generate(self.context(x), a, self.inference_net("g"), self.decisions(x, a))
 
     def _split_batch(self, batch: dict[str, torch.Tensor]) -> tuple[torch.Tensor, torch.Tensor]:
         nt = self.cfg.target_batch or len(batch["B"])
@@ -383,7 +420,8 @@ class DTN(TwoDomainGAN):
         with torch.no_grad():  # f (and r) are fixed: their features need no gradient
             zs, zt = self.context(xs), self.context(xt)
             a = self.reading(torch.cat([xs, xt]))
-        g_all = self.generate(torch.cat([zs, zt]), a)  # [Bs + Bt, C, S, S]
+            t = self.decisions(torch.cat([xs, xt]), a)
+        g_all = self.generate(torch.cat([zs, zt]), a, t=t)  # [Bs + Bt, C, S, S]
         return zs, g_all[: len(xs)], g_all[len(xs):], g_all
 
     def _d_logits(self, *xs: torch.Tensor, step: int) -> list[torch.Tensor]:
@@ -492,6 +530,7 @@ class DTN(TwoDomainGAN):
                 f"{f' (avatar reader `{c.sem_reader}`, trained on this target set, never a judge)' if c.zeta else ''}"
                 " (0: the paper's losses)"
                 f"{f'; g also reads the 40 attribute logits of the frozen `{c.reader_input}` (its weights ship here too)' if c.reader_input else ''}"
+                f"{'; and the decisions the teacher draws from them (its validation thresholds ship in the config; not in the paper)' if c.decision_input else ''}"
                 f"{f'; the shipped g is a moving average of its weights (decay {c.ema:g}, not in the paper)' if c.ema else ''}; "
                 "scaled down for CPU training. Licences: CelebA is non-commercial research only; "
                 f"`{c.avatar_style}`: {avatars.STYLE_LICENSES[c.avatar_style]}, by "
