@@ -34,7 +34,7 @@ from xdomain.avatar_fit import (CALIBRATION_KEY, CHOOSER, CUE_ATTRS, CUE_VARIANT
                                 AvatarFitter, VariantChooser, attribute_logits)
 from xdomain.data import avatars, domains, resolve_root, sources
 from xdomain.judges import balanced_threshold, judged_logits, load_judges
-from xdomain.methods.dtn import AVATAR_JUDGES
+from xdomain.methods.dtn import AVATAR_JUDGES, load_teacher
 from xdomain.metrics import avatars as am
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -565,8 +565,7 @@ def dtn_readers(root=None, checkpoint: str = "dtn-faces-avatars", limit: int = 1
     if not (model.cfg.epsilon and model.cfg.sem_reader):
         raise SystemExit(f"{checkpoint} was not trained with a teacher and an L_SEM reader")
     x = faces("val", root, limit)["A"]
-    teacher = avatar_fit.AvatarFitter.load(model.cfg.teacher)
-    teacher.warm()
+    teacher = load_teacher(model.cfg.teacher)
     drawn, params = avatar_fit.draw(teacher, x, model.cfg.avatar_style, with_params=True)
     gx = model.translate_batched(x)
     readers = {"judge": load_judges({"avatar": AVATAR_JUDGES["avatar"]})["avatar"],
