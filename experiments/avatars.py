@@ -645,7 +645,9 @@ RUN_LABELS = {"dtn-av-ref": "reference (paper losses)", "dtn-av-delta": "flag δ
               "dtn-av-sem": "revision 14 + ζ = 10 L_SEM through the avatar reader (revision 18; two threads)",
               "dtn-av-blend": "revision 18 with the blend-trained L_SEM reader (revision 19; two threads)",
               "dtn-av-blend-s1": "revision 19, seed 1 (revision 20; one thread, beside the next run)",
-              "dtn-av-ema": "revision 19 + g's weight average, β = 0.9975 (revision 20; one thread)"}
+              "dtn-av-ema": "revision 19 + g's weight average, β = 0.9975 (revision 20; one thread)",
+              "dtn-av-dec": "revision 19 + g reads the teacher's decisions (revision 22; one thread)",
+              "dtn-av-dec-r16": "revision 22 with revision 16's reader as teacher and g's reader input (one thread)"}
 
 
 def dtn_runs_table(rows: list[dict]) -> str:
@@ -654,7 +656,7 @@ def dtn_runs_table(rows: list[dict]) -> str:
              "on 1,000 CelebA val faces; test = 4,640 test faces. Balanced accuracy %. For the three runs of revision 3 "
              "the identity column was read by the first identity judge (v1, 3,000 steps, now retired): those runs were "
              "pruned before v2 existed, so only their committed pick (the ε = 10 run at 1,500 steps, in the table above) "
-             "is re-read by v2. The runs of revisions 11, 12, 14–16 and 18–20 are read by v2.", "",
+             "is re-read by v2. The runs of revisions 11, 12, 14–16 and 18–22 are read by v2.", "",
              "| run | val score per snapshot (500 / 1,000 / …) | train min | chosen step | test at | hair | glasses | facial hair | "
              "smiling | skin ρ | identity median rank (share) | avatar-ness % | diversity |",
              "|---|---|---|---|---|---|---|---|---|---|---|---|---|"]

@@ -263,9 +263,10 @@ register_checkpoint(CheckpointSpec(
 register_checkpoint(CheckpointSpec(
     "dtn-faces-avatars", "dtn", "celeba_avatars",
     "DTN, CelebA face → DiceBear avataaars avatar at 64×64 through the frozen identity + attribute encoder f, "
-    "with the parametric-teacher flag (ε = 100, revision 10's parametric avatar as the teacher), g also reading "
-    "the teacher's attribute reader (revision 14) and L_SEM through the blend-trained avatar reader (ζ = 10, "
-    "revisions 18-19), step 1,000 of 2,000, chosen on validation faces (docs/avatars.md)",
+    "with the parametric-teacher flag (ε = 100, the parametric avatar of the converged reader reader-celeba-attrs "
+    "as the teacher), g also reading that reader's 40 logits (revision 14) and the teacher's thresholded decisions "
+    "(revision 22), and L_SEM through the blend-trained avatar reader (ζ = 10, revisions 18-19); step 2,000 of "
+    "2,000, chosen on validation faces (docs/avatars.md)",
     tabs=("face",),
     label="avatar (DTN)", bar="face-emoji",
 ))

@@ -202,16 +202,17 @@ def test_discogan_target_shows_crop_translation_and_round_trip(app_url, page, fa
 
 
 AVATAR_DTN = "dtn-faces-avatars"
+EMOJI_DTN = "dtn-faces-emoji"
 
 
-def test_experimental_avatar_dtn_target_draws_an_avatar_and_says_why_it_is_experimental(app_url, page, face_photo):
-    """The avatar DTN is listed under Experimental with its figures; picking it draws an avatar for the upload
-    (one way: no round trip) and the chosen option still shows its figures against the bar."""
+def test_experimental_emoji_dtn_target_draws_and_says_why_it_is_experimental(app_url, page, face_photo):
+    """The old Twemoji DTN is below its bar: listed under Experimental with its figures; picking it draws for the
+    upload (one way: no round trip) and the chosen option still shows its figures against the bar."""
     from ui import common
     from xdomain.explore.faces import face_targets
 
-    _need(AVATAR_DTN)
-    target = next(t for t in face_targets(common.model_view)[0] if t.checkpoint == AVATAR_DTN)
+    _need(EMOJI_DTN)
+    target = next(t for t in face_targets(common.model_view)[0] if t.checkpoint == EMOJI_DTN)
     assert not target.offered  # below its bar: it must not be a plain choice
     _face_tab(page, app_url)
     page.locator("#face-target input").click()
@@ -219,10 +220,34 @@ def test_experimental_avatar_dtn_target_draws_an_avatar_and_says_why_it_is_exper
     _upload(page, face_photo)
     page.locator("#face-message").get_by_text("Found 1 face").wait_for(timeout=60_000)
     page.locator("#face-roundtrip-note").get_by_text("one way").wait_for(timeout=60_000)
-    out = _src_pixels(page, "face-output")
-    assert out.std() > 5, "the avatar is blank"
+    assert _src_pixels(page, "face-output").std() > 5, "the emoji is blank"
     shown = page.locator("#face-target input").input_value()  # the choice names its status and figures
     assert shown.startswith("Experimental") and target.label in shown and target.figures in shown, shown
+    assert not [t for t in page.locator(".toast-body").all_inner_texts() if t.strip()]
+
+
+def test_avatar_dtn_is_offered_and_draws_an_avatar(app_url, page, face_photo):
+    """The avatar DTN clears its bar (revision 22): a plain choice, not under Experimental; picking it draws an
+    avatar for the upload (one way: no round trip)."""
+    from ui import common
+    from xdomain.explore.faces import face_targets
+
+    _need(AVATAR_DTN)
+    target = next(t for t in face_targets(common.model_view)[0] if t.checkpoint == AVATAR_DTN)
+    assert target.offered, target.figures
+    _face_tab(page, app_url)
+    page.locator("#face-target input").click()
+    option = page.get_by_role("option").filter(has_text=target.label)
+    assert "Experimental" not in option.first.inner_text()
+    option.first.click()
+    _upload(page, face_photo)
+    page.locator("#face-message").get_by_text("Found 1 face").wait_for(timeout=60_000)
+    page.locator("#face-roundtrip-note").get_by_text("one way").wait_for(timeout=60_000)
+    assert _src_pixels(page, "face-output").std() > 5, "the avatar is blank"
+    assert not page.locator("#face-target input").input_value().startswith("Experimental")
+    page.locator("#avatar-read", has_text="read:").wait_for(timeout=60_000)
+    page.wait_for_function("() => !document.querySelector('#avatar-panel .wrap.pending, #avatar-panel .progress-text')",
+                           timeout=60_000)  # the editable avatar below has settled too (the screenshot shows it)
     assert not [t for t in page.locator(".toast-body").all_inner_texts() if t.strip()]
     shot(page, "face-tab-emoji")
 

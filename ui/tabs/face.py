@@ -96,6 +96,13 @@ def target_choices() -> tuple[list[tuple[str, str, bool]], list[str], list[faces
     return choices, problems, targets
 
 
+def default_target(choices: list[tuple[str, str, bool]]) -> str:
+    """The target the tab opens on: the first offered two-way one (a first visit shows the round trip too; the
+    avatar is drawn by the panel below either way), else the first choice."""
+    return next((value for label, value, both in choices if both and not label.startswith(EXPERIMENTAL)),
+                choices[0][1])
+
+
 def bar_table(targets: list[faces.FaceTarget]) -> str:
     """Markdown: every target, whether it clears its bar, and its stored figures."""
     from xdomain.metrics import bars
@@ -361,7 +368,7 @@ def build() -> None:
         with gr.Accordion("Models not available yet", open=False):
             gr.Markdown("\n\n".join(problems))
     two_way = [(label, value) for label, value, both in choices if both]
-    default = choices[0][1]
+    default = default_target(choices)
     with gr.Row(equal_height=False):
         with gr.Column(scale=4):
             target = gr.Dropdown(choices=[(label, value) for label, value, _ in choices], value=default,
