@@ -717,14 +717,16 @@ def geometry_table(cal: dict) -> str:
            _val_row("the same, recomputed", res["today"]),
            _val_row("then f chooses the geometry (revision 21)", res["geometry"])]
     shares = {tuple(json.loads(k)): v for k, v in res["shares"].items()}
-    sx = {v: sum(s for (_, x, _), s in shares.items() if x == v) for v in (0.92, 1.0, 1.08)}
-    sy = {v: sum(s for (_, _, y), s in shares.items() if y == v) for v in (0.92, 1.0, 1.08)}
+    scales = sorted({g[1] for g in avatar_fit.GEOMETRIES})
+
+    def by_scale(axis: int) -> str:  # the share of faces drawn at each scale along one axis (1: width, 2: length)
+        return (" / ".join(f"×{v:g}" for v in scales) + ": "
+                + " / ".join(f"{100 * sum(s for g, s in shares.items() if g[axis] == v):.0f}%" for v in scales))
+
     mirrored = sum(s for (m, _, _), s in shares.items() if m)
     top = max(shares, key=shares.get)
     out += ["", _verdict_line(res), "",
-            f"Chosen geometries: mirrored {100 * mirrored:.0f}%; width ×0.92 / ×1 / ×1.08: "
-            + " / ".join(f"{100 * v:.0f}%" for v in sx.values()) + "; length ×0.92 / ×1 / ×1.08: "
-            + " / ".join(f"{100 * v:.0f}%" for v in sy.values())
+            f"Chosen geometries: mirrored {100 * mirrored:.0f}%; width {by_scale(1)}; length {by_scale(2)}"
             + f"; the most frequent, {'mirrored, ' if top[0] else ''}width ×{top[1]:g}, length ×{top[2]:g}: "
             f"{100 * shares[top]:.0f}% of faces."]
     return "\n".join(out)

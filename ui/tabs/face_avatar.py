@@ -386,7 +386,8 @@ def build(crop: gr.Image) -> Panel:
                 api_visibility="private", trigger_mode="always_last"
                 ).then(avatar_png, panel.inputs, png, api_visibility="private", show_progress="hidden")
     # the sliders redraw on release, not at every step of a drag
-    gr.on([c.release if isinstance(c, gr.Slider) else c.input for c in [*panel.controls, seed]], avatar_render, panel.inputs, [image, svg, message],
+    edits = [c.release if isinstance(c, gr.Slider) else c.input for c in [*panel.controls, seed]]
+    gr.on(edits, avatar_render, panel.inputs, [image, svg, message],
           api_visibility="private", trigger_mode="always_last"
           ).then(avatar_png, panel.inputs, png, api_visibility="private", show_progress="hidden")
     return panel
