@@ -151,10 +151,10 @@ def adoption(styles, fitter_for, val: dict, judges: dict) -> tuple[dict, list[st
     return rows, adopted
 
 
-def _setup(root=None):
-    """What revisions 5-16's comparisons start from: the reader they were measured with (:data:`REV2_READER`), its
-    stored calibration, the CelebA *val* faces and the avatar judges."""
-    reader = hub.load_model(REV2_READER)
+def _setup(root=None, name: str = REV2_READER):
+    """What a revision's comparison starts from: the reader it is measured with (revisions 5-16: :data:`REV2_READER`;
+    17 on: :data:`READER`), its stored calibration, the CelebA *val* faces and the avatar judges."""
+    reader = hub.load_model(name)
     return reader, hub.read_meta(reader.checkpoint_dir).get(CALIBRATION_KEY, {}), faces("val", root), \
         load_judges(AVATAR_JUDGES)
 
@@ -310,10 +310,8 @@ def chooser_comparison(candidate: str, style: str = "avataaars", root=None) -> d
     """Revision 17: ``style``'s val figures (gallery = val) with ``candidate`` as the variant chooser and today's
     reader, calibration and downstream settings, beside today's stored val row (revision 16's), and the verdict:
     (a) a lower identity median rank, (b) no bar figure down by more than 1 point."""
-    reader = hub.load_model(READER)
-    cal = hub.read_meta(reader.checkpoint_dir).get(CALIBRATION_KEY, {})
-    val, judges = faces("val", root), load_judges(AVATAR_JUDGES)
-    base = cal["reader_comparison"]["candidate_row"]
+    reader, cal, val, judges = _setup(root, READER)
+    base = cal["reader_comparison"]["candidate_row"]  # revision 16's val row, today's
     fitter = AvatarFitter(reader, cal, chooser=VariantChooser(hub.load_model(candidate), k=int(cal["choice_k"])))
     figs = am.face_avatar_metrics(parametric_outputs(fitter, val["A"], style), val, judges)
     drops, kept = attribute_drops(base, figs)
@@ -331,10 +329,8 @@ def geometry_comparison(style: str = "avataaars", root=None) -> dict:
     stored row, (b) no bar figure down by more than 1 point, (c) no geometry chosen for more than 60% of faces."""
     import dataclasses
 
-    reader = hub.load_model(READER)
-    cal = hub.read_meta(reader.checkpoint_dir).get(CALIBRATION_KEY, {})
-    val, judges = faces("val", root), load_judges(AVATAR_JUDGES)
-    base = cal["reader_comparison"]["candidate_row"]
+    reader, cal, val, judges = _setup(root, READER)
+    base = cal["reader_comparison"]["candidate_row"]  # revision 16's val row, today's
     fitter = AvatarFitter(reader, cal, chooser=VariantChooser(hub.load_model(CHOOSER), k=int(cal["choice_k"])),
                           geometry_styles=(style,))
     fitter.warm()
