@@ -189,6 +189,44 @@ def edge_alignment(model, n: int = 2000, seed: int = 5) -> dict:
             "g2_on_g1_stroke": (stroke & b).sum().item() / b.sum().item()}
 
 
+EDGE_JUDGE = "runs/judge-mnist-edge"  # diagnostic (g)'s edge-map digit judge (classifier on ``mnist_edge_gray``)
+
+
+def _class_spread(pred: torch.Tensor, prob: torch.Tensor) -> dict:
+    """Largest class share, entropy of the class histogram (nats; log 10 = 2.303 is uniform) and mean confidence."""
+    share = torch.bincount(pred, minlength=10).float() / len(pred)
+    nz = share[share > 0]
+    return {"largest_class": share.max().item(), "class_entropy": -(nz * nz.log()).sum().item(),
+            "confidence": prob.max(1).values.mean().item()}
+
+
+@torch.no_grad()
+def edge_judge_figures(model, digit_judge, edge_judge, n: int = 10000) -> dict:
+    """Diagnostic (g): does g2 draw edge maps of digits? On the selection draws: the edge judge's class spread
+    and confidence on g2(z) beside real val edge maps, and pair-same-digit (the MNIST judge on g1(z), the edge
+    judge on g2(z)) beside its shuffled floor."""
+    from xdomain.methods.cogan import _pad_for
+
+    def read(judge, x):
+        p = judge.logits(_pad_for(judge, x)).softmax(1)
+        return p.argmax(1), p
+
+    model.cfg.eval_z_seed = SELECT_Z_SEED
+    try:
+        x1, x2 = model._pairs(n)
+    finally:
+        model.cfg.eval_z_seed = None
+    real = model.split_data(None, "val")["B"][:n]
+    d1, _ = read(digit_judge, x1)
+    d2, p2 = read(edge_judge, x2)
+    dr, pr = read(edge_judge, real)
+    perm = torch.randperm(n, generator=torch.Generator().manual_seed(1))
+    return {"draws": n, "g2": _class_spread(d2, p2), "real_val_edges": _class_spread(dr, pr),
+            "pair_same_digit": (d1 == d2).float().mean().item(),
+            "pair_same_digit_shuffled": (d1 == d2[perm]).float().mean().item(),
+            "pixel_agreement": pixel_agreement(x1, x2, "edge")}
+
+
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     sub = p.add_subparsers(dest="cmd", required=True)
@@ -201,6 +239,8 @@ def main() -> None:
     sub.add_parser("adapt-runs")
     e = sub.add_parser("edge-align", help="where an edge model's g2 draws its ink relative to T(g1) (a diagnostic)")
     e.add_argument("checkpoint", nargs="?", default="cogan-mnist-edge")
+    j = sub.add_parser("edge-judge", help="diagnostic (g): does g2 draw edge maps of digits? (the edge judge)")
+    j.add_argument("model", help="a checkpoint name or a run folder")
     a = p.parse_args()
     torch.set_num_threads(1)  # it runs beside training runs (one thread each)
     if a.cmd == "score":
@@ -212,6 +252,14 @@ def main() -> None:
 
         print(json.dumps({k: round(v, 4) if isinstance(v, float) else v
                           for k, v in edge_alignment(hub.load_model(a.checkpoint).eval()).items()}, indent=1))
+    elif a.cmd == "edge-judge":
+        from xdomain.judges import load_judge
+
+        from xdomain import hub
+
+        model = load_run(Path(a.model))[0] if Path(a.model).is_dir() else hub.load_model(a.model).eval()
+        fig = edge_judge_figures(model, load_judge("judge-mnist"), load_judge(EDGE_JUDGE))
+        print(json.dumps(fig, indent=1))
     elif a.cmd in ("adapt-table", "adapt-runs"):
         rows = json.loads(ADAPT.read_text())
         print(adapt_table(rows) if a.cmd == "adapt-table" else adapt_runs_table(rows))

@@ -15,7 +15,7 @@ L_BCE = −E_(x,y) Σ_k [y_k log σ(C(x)_k) + (1−y_k) log(1−σ(C(x)_k))].
 :meth:`Classifier.features` returns the input of the last linear layer (DTN's context f(x);
 ``global_pool=True`` makes it ``widths[-1]``-d, the paper's 128-d for digits).
 
-The dataset is a name in :data:`LABELLED` (``mnist_gray``, ``fashion_gray``, ``usps_gray``,
+The dataset is a name in :data:`LABELLED` (``mnist_gray``, ``mnist_edge_gray``, ``fashion_gray``, ``usps_gray``,
 ``usps_gray20``, ``celeba_attrs``, ``face_vs_emoji``),
 each a function ``(root, split) -> (uint8 images [N,H,W], int64 labels [N])`` brought to
 ``image_size`` — register another one there (e.g. a CelebA attribute) to train a new judge with
@@ -60,6 +60,14 @@ def official_split(load: Callable[[Any, str], tuple[np.ndarray, np.ndarray]], n_
 register_labelled("mnist_gray")(official_split(sources.load_mnist, 10000, pad32=True))
 register_labelled("fashion_gray")(official_split(sources.load_fashion_mnist, 10000, pad32=True))
 register_labelled("usps_gray")(official_split(sources.load_usps, 729, pad32=False))
+
+
+@register_labelled("mnist_edge_gray")
+def mnist_edge_gray(root, split: str) -> tuple[np.ndarray, np.ndarray]:
+    """MNIST's edge maps (CoGAN's Task A domain 2, :func:`xdomain.data.domains.edges`), padded 28→32 like
+    ``mnist_gray``: a judge that reads the digit of an edge map (``judge-mnist-edge``, CoGAN's edge pairs)."""
+    x, y = LABELLED["mnist_gray"](root, split)
+    return domains.edges(x), y
 
 
 @register_labelled("usps_gray20")
