@@ -52,6 +52,14 @@ def gradient_penalty(critic: Callable[[torch.Tensor], torch.Tensor], real: torch
     return ((grad.flatten(1).norm(2, dim=1) - 1) ** 2).mean()
 
 
+def r1_penalty(logits: torch.Tensor, *real: torch.Tensor) -> torch.Tensor:
+    """E_x[‖∇_x D(x)‖²] on real images x (Mescheder et al., ICML 2018; the loss adds γ/2 times it): ``logits``
+    [N, 1] or [N] = D(x), one per image of the batches ``real`` (``requires_grad``, their rows in order);
+    differentiable (create_graph), so D is trained on it."""
+    grads = torch.autograd.grad(logits.sum(), real, create_graph=True)
+    return sum(g.pow(2).sum() for g in grads) / sum(len(g) for g in grads)
+
+
 def wgan_d_loss(real_scores: torch.Tensor, fake_scores: torch.Tensor) -> torch.Tensor:
     return fake_scores.mean() - real_scores.mean()
 

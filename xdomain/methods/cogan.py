@@ -139,7 +139,7 @@ from torch import nn
 from xdomain.config import BaseConfig
 from xdomain.data import domains
 from xdomain.judges import judged_logits
-from xdomain.losses import classification_loss, feature_matching_loss, gan_d_loss, gan_g_loss
+from xdomain.losses import classification_loss, feature_matching_loss, gan_d_loss, gan_g_loss, r1_penalty
 from xdomain.methods.base import Domains, TwoDomainGAN
 from xdomain.metrics.avatars import pair_identity_distance
 from xdomain.metrics.discogan import KEPT_ATTRS, domain_verdicts
@@ -179,6 +179,10 @@ class CoGANConfig(BaseConfig):
     z_dist: str = "normal"  # "normal" = N(0, I); "uniform" = U[−1, 1]^z_dim (the authors' RandomNoise layer)
     d_dropout: float = 0.0  # dropout after f's hidden FC + PReLU (the authors' code: 0.5); off in eval mode
     init: str = "dcgan"  # "dcgan" = N(0, 0.02); "msra" = He-normal, fan-in (the authors' weight_filter msra)
+    # Discriminator levers of the edge screen (h) (docs/cogan_selection.md); none is in the paper, all off by default:
+    r1_gamma: float = 0.0  # γ of the R1 penalty (γ/2)·E‖∇_x D(x)‖² on real images, every discriminator
+    d_spectral_norm: bool = False  # spectral normalisation of every conv / linear weight of D (Miyato et al. 2018)
+    d_act: bool = False  # digits: a PReLU after each LeNet conv + max-pool block (Table 11 has none)
     log_every: int = 50
     ckpt_every: int = 500
     threads: int = 1
@@ -310,7 +314,7 @@ def _disc_layers(cfg: CoGANConfig, n_out: int) -> list[nn.Module]:
     c, side = cfg.channels, cfg.image_size
     for w, k in zip(cfg.d_widths, cfg.d_kernels):
         if cfg.arch == "digits":  # LeNet: CONV, POOL (no activation between, as in Table 11 and the authors' code)
-            layers.append(nn.Sequential(nn.Conv2d(c, w, k, 1, 0), nn.MaxPool2d(2)))
+            layers.append(nn.Sequential(nn.Conv2d(c, w, k, 1, 0), nn.MaxPool2d(2), *([nn.PReLU(w)] if cfg.d_act else [])))
             side = (side - k + 1) // 2
         elif cfg.arch == "faces":
             layers.append(nn.Sequential(nn.Conv2d(c, w, k, 2, k // 2, bias=False), nn.BatchNorm2d(w), nn.PReLU(w)))
@@ -326,6 +330,16 @@ def _disc_layers(cfg: CoGANConfig, n_out: int) -> list[nn.Module]:
     layers.append(nn.Sequential(*fc, nn.PReLU(cfg.d_fc), *drop))
     layers.append(nn.Linear(cfg.d_fc, n_out))
     return layers
+
+
+def _spectral(cfg: CoGANConfig, d: nn.Module) -> nn.Module:
+    """``d`` with every conv / linear weight spectrally normalised when ``cfg.d_spectral_norm`` (a tied module,
+    already normalised through the other discriminator, is left as it is)."""
+    if cfg.d_spectral_norm:
+        for m in d.modules():
+            if isinstance(m, (nn.Conv2d, nn.Linear)) and not nn.utils.parametrize.is_parametrized(m, "weight"):
+                nn.utils.parametrizations.spectral_norm(m)
+    return d
 
 
 def noise(cfg: CoGANConfig, n: int, device: Any = None, generator: torch.Generator | None = None) -> torch.Tensor:
@@ -374,12 +388,12 @@ class CoGAN(TwoDomainGAN):
         if cfg.conditional:
             self.generator_names, self.discriminator_names = ("G",), ("D",)
             self.G = init_weights(nn.Sequential(*_gen_layers(cfg, cfg.z_dim + 1)), scheme=cfg.init)
-            self.D = init_weights(nn.Sequential(*_disc_layers(cfg, 3)), scheme=cfg.init)
+            self.D = _spectral(cfg, init_weights(nn.Sequential(*_disc_layers(cfg, 3)), scheme=cfg.init))
         else:
             self.generator_names, self.discriminator_names = ("G1", "G2"), ("D1", "D2")
             init = partial(init_weights, scheme=cfg.init)
             self.G1, self.G2 = coupled(lambda: _gen_layers(cfg, cfg.z_dim), cfg.n_shared_g, True, init)
-            self.D1, self.D2 = coupled(lambda: _disc_layers(cfg, 1), cfg.n_shared_d, False, init)
+            self.D1, self.D2 = (_spectral(cfg, d) for d in coupled(lambda: _disc_layers(cfg, 1), cfg.n_shared_d, False, init))
         if cfg.classifier:
             if cfg.conditional or cfg.source not in OTHER:
                 raise ValueError("the classifier needs the coupled D (conditional=False) and source 'A' or 'B'")
@@ -566,19 +580,30 @@ class CoGAN(TwoDomainGAN):
         z = noise(self.cfg, len(xa), xa.device)
         with torch.no_grad():
             f1, f2 = self.generate(z)
-        if self.cfg.conditional:
-            logits = self.D(torch.cat([xa, xb, f1, f2]))
+        c = self.cfg
+        if c.r1_gamma:  # the R1 penalty differentiates D's output with respect to the real images
+            xa, xb = xa.detach().requires_grad_(True), xb.detach().requires_grad_(True)
+        if c.conditional:
+            real = torch.cat([xa, xb])
+            logits = self.D(torch.cat([real, f1, f2]))
             n, m = len(xa), len(xb)
             l1 = F.cross_entropy(logits[:n], torch.full((n,), REAL_1, device=xa.device))
             l2 = F.cross_entropy(logits[n:n + m], torch.full((m,), REAL_2, device=xa.device))
             lf = F.cross_entropy(logits[n + m:], torch.full((len(logits) - n - m,), FAKE, device=xa.device))
-            self.optimize("D", l1 + l2 + lf)
-            return {"d_real_1": l1.item(), "d_real_2": l2.item(), "d_fake": lf.item()}
+            total, logs = l1 + l2 + lf, {"d_real_1": l1.item(), "d_real_2": l2.item(), "d_fake": lf.item()}
+            if c.r1_gamma:  # on the real-vs-fake log-odds log(p1 + p2) − log p0 of the 3-way D
+                r = logits[:n + m]
+                r1 = r1_penalty(torch.logsumexp(r[:, [REAL_1, REAL_2]], 1) - r[:, FAKE], xa, xb)
+                total, logs = total + c.r1_gamma / 2 * r1, logs | {"r1": r1.item()}
+            self.optimize("D", total)
+            return logs
         (ra, ha), (rb, hb) = self._dis_out(self.D1, xa), self._dis_out(self.D2, xb)  # logits, features [N, d_fc]
         (fa, ka), (fb, kb) = self._dis_out(self.D1, f1), self._dis_out(self.D2, f2)
         d1, d2 = gan_d_loss(ra, fa), gan_d_loss(rb, fb)
         total, logs = d1 + d2, {"d_1": d1.item(), "d_2": d2.item()}
-        c = self.cfg
+        if c.r1_gamma:
+            r1 = r1_penalty(ra, xa) + r1_penalty(rb, xb)
+            total, logs = total + c.r1_gamma / 2 * r1, logs | {"r1": r1.item()}
         if c.w_feat:  # the pair (g1(z), g2(z)) should look alike to the tied layers
             fm, lg = feature_matching_loss(ka, kb, "l2sum")
             total, logs = total + c.w_feat * fm, logs | lg
