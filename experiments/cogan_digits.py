@@ -26,6 +26,8 @@ training digits; MNIST: training digits 50,000–59,999), the rule UNIT's digits
 Why the edge task stalls (a diagnostic on a committed checkpoint, other noise draws than the metric's)::
 
     python -m experiments.cogan_digits edge-align cogan-mnist-edge
+    python -m experiments.cogan_digits edge-judge cogan-mnist-edge      # does g2 draw edge maps of g1's digit?
+    python -m experiments.cogan_digits edge-references                  # how strict the score is
 """
 from __future__ import annotations
 
@@ -189,7 +191,7 @@ def edge_alignment(model, n: int = 2000, seed: int = 5) -> dict:
             "g2_on_g1_stroke": (stroke & b).sum().item() / b.sum().item()}
 
 
-EDGE_JUDGE = "runs/judge-mnist-edge"  # diagnostic (g)'s edge-map digit judge (classifier on ``mnist_edge_gray``)
+EDGE_JUDGE = "judge-mnist-edge"  # diagnostic (g)'s edge-map digit judge (classifier on ``mnist_edge_gray``)
 
 
 def _class_spread(pred: torch.Tensor, prob: torch.Tensor) -> dict:
@@ -227,6 +229,24 @@ def edge_judge_figures(model, digit_judge, edge_judge, n: int = 10000) -> dict:
             "pixel_agreement": pixel_agreement(x1, x2, "edge")}
 
 
+@torch.no_grad()
+def edge_references(n: int = 5000) -> dict:
+    """How strict the edge score is: pixel agreement of real val digits x against edge maps of altered copies of
+    x — identical, shifted one pixel, the stroke one pixel thicker (3×3 dilation) or thinner (erosion) — and an
+    all-black image."""
+    import torch.nn.functional as F
+
+    from xdomain.data import sources
+    from xdomain.methods.cogan import CoGAN
+
+    x = CoGAN.load_data(CoGAN.preset("edge"), sources.resolve_root(), "val").tensors["A"][:n]
+    edge = lambda t: to_domain_2(t, "edge")  # noqa: E731
+    refs = {"identical": edge(x), "shifted_1px": torch.roll(edge(x), 1, 3),
+            "stroke_dilated_1px": edge(F.max_pool2d(x, 3, 1, 1)), "stroke_eroded_1px": edge(-F.max_pool2d(-x, 3, 1, 1)),
+            "all_black": -torch.ones_like(x)}
+    return {"digits": n} | {k: pixel_agreement(x, v, "edge") for k, v in refs.items()}
+
+
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     sub = p.add_subparsers(dest="cmd", required=True)
@@ -241,6 +261,7 @@ def main() -> None:
     e.add_argument("checkpoint", nargs="?", default="cogan-mnist-edge")
     j = sub.add_parser("edge-judge", help="diagnostic (g): does g2 draw edge maps of digits? (the edge judge)")
     j.add_argument("model", help="a checkpoint name or a run folder")
+    sub.add_parser("edge-references", help="how strict the edge score is: real digits against altered edge maps")
     a = p.parse_args()
     torch.set_num_threads(1)  # it runs beside training runs (one thread each)
     if a.cmd == "score":
@@ -260,6 +281,8 @@ def main() -> None:
         model = load_run(Path(a.model))[0] if Path(a.model).is_dir() else hub.load_model(a.model).eval()
         fig = edge_judge_figures(model, load_judge("judge-mnist"), load_judge(EDGE_JUDGE))
         print(json.dumps(fig, indent=1))
+    elif a.cmd == "edge-references":
+        print(json.dumps({k: round(v, 4) for k, v in edge_references().items()}, indent=1))
     elif a.cmd in ("adapt-table", "adapt-runs"):
         rows = json.loads(ADAPT.read_text())
         print(adapt_table(rows) if a.cmd == "adapt-table" else adapt_runs_table(rows))

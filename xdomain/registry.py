@@ -216,6 +216,10 @@ register_checkpoint(CheckpointSpec(
     "MNIST digit classifier (grey, 32×32 padded), the judge of 'digit kept' metrics",
 ))
 register_checkpoint(CheckpointSpec(
+    "judge-mnist-edge", "classifier", "mnist_edge_gray",
+    "MNIST edge-map digit classifier (CoGAN's Task A domain 2, 32×32 padded): reads the digit g2 draws in an edge pair",
+))
+register_checkpoint(CheckpointSpec(
     "judge-usps", "classifier", "usps_gray20",
     "USPS digit classifier (grey, in MNIST's 20-px box at 32×32, 128-d pooled feature): DTN's digit encoder f",
 ))

@@ -100,7 +100,9 @@ batch of images and starts is optimised at once without the line search coupling
   task (the translation), on g1(z*) for the edge task (the judge cannot read edge maps);
   ``invert_digit_acc`` = the same against the true label. Negative task also: ``pair_same_digit`` =
   the judge reads the same digit in g1(z) and in −g2(z); compare it with ``pair_same_digit_shuffled``
-  (the same on permuted pairs: a generator drawing one class everywhere scores 1 on both).
+  (the same on permuted pairs: a generator drawing one class everywhere scores 1 on both). Edge task: the same,
+  with g2(z) read by the edge-map judge ``judge-mnist-edge`` (``edge_judge``; 99.2% on val edge maps) — the pixel
+  score cannot tell a wrong digit from a right one a pixel astray.
 * adaptation (``classifier=True``): ``acc_target_test`` / ``acc_source_test`` = accuracy of c_target /
   c_source on the official USPS / MNIST test sets (``n_test_A``, ``n_test_B`` images). For the MNIST ↔ USPS
   pair (task "digits", no pixel transform, so no pixel agreement) the MNIST judge reads the pairs:
@@ -195,6 +197,7 @@ class CoGANConfig(BaseConfig):
     invert_eval_steps: int = 100  # … steps …
     invert_eval_starts: int = 2  # … and random starts
     judge: str = "judge-mnist"  # metrics only; never used in training
+    edge_judge: str = "judge-mnist-edge"  # edge task, metrics only: reads the digit of g2's edge maps
     identity_judge: str = "judge-celeba-identity"  # faces, metrics only: identity distance within a pair
     eval_z_seed: int | None = None  # seed of the metrics' z draws (None: seed + 2016); snapshot selection
     #   uses other draws than the reported ones (experiments/cogan_digits.py)
@@ -632,7 +635,7 @@ class CoGAN(TwoDomainGAN):
     def judge_names(self) -> dict[str, str]:
         if self.task == "faces":
             return {"attributes": self.cfg.judge} | ({"identity": self.cfg.identity_judge} if self.cfg.identity_judge else {})
-        return {"digits": self.cfg.judge}
+        return {"digits": self.cfg.judge} | ({"edges": self.cfg.edge_judge} if self.task == "edge" else {})
 
     @torch.no_grad()
     def _pairs(self, n: int, batch: int = 500) -> tuple[torch.Tensor, torch.Tensor]:
@@ -684,8 +687,9 @@ class CoGAN(TwoDomainGAN):
                 if self.task == "digits" and "label_B" in data:  # how well the judge reads real domain-2 digits
                     n_b = min(n_inv, len(data["B"]))
                     out["judge_acc_real_B"] = (read(data["B"][:n_b]) == data["label_B"][:n_b]).float().mean().item()
-            if self.task in ("negative", "digits"):
-                d1, d2 = read(x1), read(-x2 if self.task == "negative" else x2)
+            second = judges.get("edges") if self.task == "edge" else judge  # the edge judge reads edge maps
+            if second is not None:
+                d1, d2 = read(x1), second.predict(_pad_for(second, -x2 if self.task == "negative" else x2))
                 out["pair_same_digit"] = (d1 == d2).float().mean().item()
                 out["pair_same_digit_shuffled"] = (d1 == d2[perm]).float().mean().item()
         return out
