@@ -230,6 +230,18 @@ def edge_judge_figures(model, digit_judge, edge_judge, n: int = 10000) -> dict:
 
 
 @torch.no_grad()
+def edge_pairs_figure(model, path: Path, n: int = 16, seed: int = 3) -> None:
+    """Rows g1(z), T(g1(z)) and g2(z) for ``n`` draws of ``seed`` (an edge model's pairs beside their target)."""
+    from torchvision.utils import save_image
+
+    z = noise(model.cfg, n, generator=torch.Generator().manual_seed(seed))
+    x1, x2 = model.sample_pairs_from(z)
+    rows = torch.cat([x1, to_domain_2(x1.float(), "edge"), x2]).add(1).div(2)
+    save_image(torch.nn.functional.interpolate(rows, scale_factor=3, mode="nearest"), path, nrow=n, padding=2,
+               pad_value=0.5)
+
+
+@torch.no_grad()
 def edge_references(n: int = 5000) -> dict:
     """How strict the edge score is: pixel agreement of real val digits x against edge maps of altered copies of
     x — identical, shifted one pixel, the stroke one pixel thicker (3×3 dilation) or thinner (erosion) — and an
@@ -261,6 +273,9 @@ def main() -> None:
     e.add_argument("checkpoint", nargs="?", default="cogan-mnist-edge")
     j = sub.add_parser("edge-judge", help="diagnostic (g): does g2 draw edge maps of digits? (the edge judge)")
     j.add_argument("model", help="a checkpoint name or a run folder")
+    f = sub.add_parser("edge-pairs", help="a figure: g1(z), T(g1(z)) and g2(z) of an edge model")
+    f.add_argument("model", help="a checkpoint name or a run folder")
+    f.add_argument("--out", default=str(OUT.with_name("cogan_edge_r1_pairs.png")))
     sub.add_parser("edge-references", help="how strict the edge score is: real digits against altered edge maps")
     a = p.parse_args()
     torch.set_num_threads(1)  # it runs beside training runs (one thread each)
@@ -273,14 +288,15 @@ def main() -> None:
 
         print(json.dumps({k: round(v, 4) if isinstance(v, float) else v
                           for k, v in edge_alignment(hub.load_model(a.checkpoint).eval()).items()}, indent=1))
-    elif a.cmd == "edge-judge":
+    elif a.cmd in ("edge-judge", "edge-pairs"):
+        from xdomain import hub
         from xdomain.judges import load_judge
 
-        from xdomain import hub
-
         model = load_run(Path(a.model))[0] if Path(a.model).is_dir() else hub.load_model(a.model).eval()
-        fig = edge_judge_figures(model, load_judge("judge-mnist"), load_judge(EDGE_JUDGE))
-        print(json.dumps(fig, indent=1))
+        if a.cmd == "edge-pairs":
+            edge_pairs_figure(model, Path(a.out))
+        else:
+            print(json.dumps(edge_judge_figures(model, load_judge("judge-mnist"), load_judge(EDGE_JUDGE)), indent=1))
     elif a.cmd == "edge-references":
         print(json.dumps({k: round(v, 4) for k, v in edge_references().items()}, indent=1))
     elif a.cmd in ("adapt-table", "adapt-runs"):

@@ -606,10 +606,13 @@ def test_edge_alignment_diagnostic_reads_where_g2_draws():
         edge_alignment(build(tiny(dataset="mnist_negative")), n=4)
 
 
-def test_edge_judge_reads_the_digit_of_an_edge_map(data_root):
+def test_edge_judge_reads_the_digit_of_an_edge_map(data_root, tmp_path):
     """experiments.cogan_digits edge-judge: pairs (real digit, its exact edge map) agree on every pixel and are read
-    as one digit by the MNIST judge and the edge judge; shuffled pairs are not; the real val edge maps are read surely."""
-    from experiments.cogan_digits import edge_judge_figures, edge_references
+    as one digit by the MNIST judge and the edge judge; shuffled pairs are not; the real val edge maps are read surely.
+    edge-pairs draws the three rows g1, T(g1), g2."""
+    from PIL import Image
+
+    from experiments.cogan_digits import edge_judge_figures, edge_pairs_figure, edge_references
     from xdomain.judges import load_judge
 
     m = build(tiny(dataset="mnist_edge"))
@@ -618,6 +621,8 @@ def test_edge_judge_reads_the_digit_of_an_edge_map(data_root):
     fig = edge_judge_figures(m, load_judge("judge-mnist"), load_judge("judge-mnist-edge"), n=64)
     assert fig["pixel_agreement"] == 1.0 and fig["pair_same_digit"] > 0.9 and fig["pair_same_digit_shuffled"] < 0.3
     assert fig["real_val_edges"]["confidence"] > 0.9 and fig["g2"]["largest_class"] < 0.3
+    edge_pairs_figure(m, tmp_path / "pairs.png", n=4)
+    assert Image.open(tmp_path / "pairs.png").size == (4 * (3 * 28 + 2) + 2, 3 * (3 * 28 + 2) + 2)
     refs = edge_references(n=200)
     assert refs["identical"] == 1.0 and refs["shifted_1px"] < 0.9 and refs["stroke_dilated_1px"] < refs["all_black"]
 
