@@ -54,14 +54,18 @@ ADAPT_PAPER = {"MNIST → USPS": "0.912 ± 0.008 (picked on test)", "USPS → MN
 
 
 @torch.no_grad()
-def selection_score(model, n: int = 10000) -> float:
-    """Pixel agreement on the selection draws (not the reported ones)."""
+def selection_pairs(model, n: int = 10000) -> tuple[torch.Tensor, torch.Tensor]:
+    """The model's ``n`` pairs on the selection draws (``SELECT_Z_SEED``), not the reported ones."""
     model.cfg.eval_z_seed = SELECT_Z_SEED
     try:
-        x1, x2 = model._pairs(n)
+        return model._pairs(n)
     finally:
         model.cfg.eval_z_seed = None
-    return pixel_agreement(x1, x2, model.task)
+
+
+def selection_score(model, n: int = 10000) -> float:
+    """Pixel agreement on the selection draws (not the reported ones)."""
+    return pixel_agreement(*selection_pairs(model, n), model.task)
 
 
 def score(run: Path, evaluate: bool = True, until: int | None = None) -> dict:
@@ -213,11 +217,7 @@ def edge_judge_figures(model, digit_judge, edge_judge, n: int = 10000) -> dict:
         p = judge.logits(_pad_for(judge, x)).softmax(1)
         return p.argmax(1), p
 
-    model.cfg.eval_z_seed = SELECT_Z_SEED
-    try:
-        x1, x2 = model._pairs(n)
-    finally:
-        model.cfg.eval_z_seed = None
+    x1, x2 = selection_pairs(model, n)
     real = model.split_data(None, "val")["B"][:n]
     d1, _ = read(digit_judge, x1)
     d2, p2 = read(edge_judge, x2)
@@ -270,7 +270,7 @@ def main() -> None:
     sub.add_parser("adapt-table")
     sub.add_parser("adapt-runs")
     e = sub.add_parser("edge-align", help="where an edge model's g2 draws its ink relative to T(g1) (a diagnostic)")
-    e.add_argument("checkpoint", nargs="?", default="cogan-mnist-edge")
+    e.add_argument("model", nargs="?", default="cogan-mnist-edge", help="a checkpoint name or a run folder")
     j = sub.add_parser("edge-judge", help="diagnostic (g): does g2 draw edge maps of digits? (the edge judge)")
     j.add_argument("model", help="a checkpoint name or a run folder")
     f = sub.add_parser("edge-pairs", help="a figure: g1(z), T(g1(z)) and g2(z) of an edge model")
@@ -283,18 +283,16 @@ def main() -> None:
         score_runs(a, score, OUT)
     elif a.cmd == "adapt-score":
         score_runs(a, adapt_score, ADAPT)
-    elif a.cmd == "edge-align":
-        from xdomain import hub
-
-        print(json.dumps({k: round(v, 4) if isinstance(v, float) else v
-                          for k, v in edge_alignment(hub.load_model(a.checkpoint).eval()).items()}, indent=1))
-    elif a.cmd in ("edge-judge", "edge-pairs"):
+    elif a.cmd in ("edge-align", "edge-judge", "edge-pairs"):
         from xdomain import hub
         from xdomain.judges import load_judge
 
         model = load_run(Path(a.model))[0] if Path(a.model).is_dir() else hub.load_model(a.model).eval()
         if a.cmd == "edge-pairs":
             edge_pairs_figure(model, Path(a.out))
+        elif a.cmd == "edge-align":
+            print(json.dumps({k: round(v, 4) if isinstance(v, float) else v for k, v in edge_alignment(model).items()},
+                             indent=1))
         else:
             print(json.dumps(edge_judge_figures(model, load_judge("judge-mnist"), load_judge(EDGE_JUDGE)), indent=1))
     elif a.cmd == "edge-references":

@@ -125,6 +125,15 @@ The authors' released Caffe recipe differs from the paper's text in four places,
 diagnostic (e) in ``docs/cogan.md`` trained with all four; they did not lift the edge task): z ~ U[−1, 1]
 (``z_dist="uniform"``), dropout 0.5 after f's FC-500 + PReLU (``d_dropout``), He-normal initialisation
 (``init="msra"``) and weight decay 5·10⁻⁴ (``weight_decay``; Caffe decays weights only, Adam here every parameter).
+
+Discriminator levers of the edge diagnostics (h)–(j) (``docs/cogan.md``; none is in the paper, all off by default and
+in every shipped model): ``r1_gamma`` = γ adds the R1 penalty (Mescheder et al., ICML 2018) to each GAN's D loss::
+
+    L_D += (γ/2) · E_{x_s}[‖∇_x f_s(x_s)‖²],  s = 1, 2        (``r1_penalty``; the conditional D: on its real-vs-fake
+                                                              log-odds log(p_1 + p_2) − log p_0)
+
+``d_spectral_norm`` normalises every D weight by its largest singular value (Miyato et al., ICLR 2018), ``d_act`` puts
+a PReLU after each LeNet block. With γ = 10 GAN2 models the edge domain, which the plain recipe never does.
 """
 from __future__ import annotations
 
