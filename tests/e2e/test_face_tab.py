@@ -205,22 +205,32 @@ AVATAR_DTN = "dtn-faces-avatars"
 EMOJI_DTN = "dtn-faces-emoji"
 
 
-def test_experimental_emoji_dtn_target_draws_and_says_why_it_is_experimental(app_url, page, face_photo):
-    """The old Twemoji DTN is below its bar: listed under Experimental with its figures; picking it draws for the
-    upload (one way: no round trip) and the chosen option still shows its figures against the bar."""
+def _face_target(name: str):
+    """The Face tab's target for checkpoint ``name`` (the test is skipped when it has not landed)."""
     from ui import common
     from xdomain.explore.faces import face_targets
 
-    _need(EMOJI_DTN)
-    target = next(t for t in face_targets(common.model_view)[0] if t.checkpoint == EMOJI_DTN)
+    _need(name)
+    return next(t for t in face_targets(common.model_view)[0] if t.checkpoint == name)
+
+
+def _draw_one_way(page, face_photo, what: str) -> None:
+    """Upload the photo to the chosen one-way target: a face is found, no round trip is offered, the output is drawn."""
+    _upload(page, face_photo)
+    page.locator("#face-message").get_by_text("Found 1 face").wait_for(timeout=60_000)
+    page.locator("#face-roundtrip-note").get_by_text("one way").wait_for(timeout=60_000)
+    assert _src_pixels(page, "face-output").std() > 5, f"the {what} is blank"
+
+
+def test_experimental_emoji_dtn_target_draws_and_says_why_it_is_experimental(app_url, page, face_photo):
+    """The old Twemoji DTN is below its bar: listed under Experimental with its figures; picking it draws for the
+    upload (one way: no round trip) and the chosen option still shows its figures against the bar."""
+    target = _face_target(EMOJI_DTN)
     assert not target.offered  # below its bar: it must not be a plain choice
     _face_tab(page, app_url)
     page.locator("#face-target input").click()
     page.get_by_role("option").filter(has_text=target.label).filter(has_text="Experimental").click()
-    _upload(page, face_photo)
-    page.locator("#face-message").get_by_text("Found 1 face").wait_for(timeout=60_000)
-    page.locator("#face-roundtrip-note").get_by_text("one way").wait_for(timeout=60_000)
-    assert _src_pixels(page, "face-output").std() > 5, "the emoji is blank"
+    _draw_one_way(page, face_photo, "emoji")
     shown = page.locator("#face-target input").input_value()  # the choice names its status and figures
     assert shown.startswith("Experimental") and target.label in shown and target.figures in shown, shown
     assert not [t for t in page.locator(".toast-body").all_inner_texts() if t.strip()]
@@ -229,21 +239,14 @@ def test_experimental_emoji_dtn_target_draws_and_says_why_it_is_experimental(app
 def test_avatar_dtn_is_offered_and_draws_an_avatar(app_url, page, face_photo):
     """The avatar DTN clears its bar (revision 22): a plain choice, not under Experimental; picking it draws an
     avatar for the upload (one way: no round trip)."""
-    from ui import common
-    from xdomain.explore.faces import face_targets
-
-    _need(AVATAR_DTN)
-    target = next(t for t in face_targets(common.model_view)[0] if t.checkpoint == AVATAR_DTN)
+    target = _face_target(AVATAR_DTN)
     assert target.offered, target.figures
     _face_tab(page, app_url)
     page.locator("#face-target input").click()
     option = page.get_by_role("option").filter(has_text=target.label)
     assert "Experimental" not in option.first.inner_text()
     option.first.click()
-    _upload(page, face_photo)
-    page.locator("#face-message").get_by_text("Found 1 face").wait_for(timeout=60_000)
-    page.locator("#face-roundtrip-note").get_by_text("one way").wait_for(timeout=60_000)
-    assert _src_pixels(page, "face-output").std() > 5, "the avatar is blank"
+    _draw_one_way(page, face_photo, "avatar")
     assert not page.locator("#face-target input").input_value().startswith("Experimental")
     page.locator("#avatar-read", has_text="read:").wait_for(timeout=60_000)
     page.wait_for_function("() => !document.querySelector('#avatar-panel .wrap.pending, #avatar-panel .progress-text')",
